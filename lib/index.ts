@@ -1,0 +1,7 @@
+// The public API of cdk8s-platform-stack: everything another team may import.
+export * from './environments';
+export * from './platform-chart';
+export { PropValidator, ValidationError } from './core/validation';
+export { recommendedLabels, ENVIRONMENT_LABEL, PART_OF } from './core/labels';
+export { restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod, clusterScoped } from './core/security';
+export { rollOnChange, contentHash } from './core/rollout';

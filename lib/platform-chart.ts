@@ -1,0 +1,58 @@
+import { Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { EnvironmentConfig } from './environments';
+import { ENVIRONMENT_LABEL, PART_OF } from './core/labels';
+import { clusterScoped } from './core/security';
+import { PropValidator } from './core/validation';
+
+/** Props of a PlatformChart. */
+export interface PlatformChartProps {
+  /** The environment this chart deploys. */
+  readonly environment: EnvironmentConfig;
+}
+
+/**
+ * The whole stack for one environment: its namespace (Pod Security "restricted" enforced) and the
+ * systems, each in that namespace, labelled with the environment.
+ */
+export class PlatformChart extends Chart {
+  /** The environment this chart was built from. */
+  public readonly environment: EnvironmentConfig;
+  /** Namespace of every namespaced object in this chart. */
+  public readonly namespaceName: string;
+
+  constructor(scope: Construct, id: string, props: PlatformChartProps) {
+    const namespaceName = props.environment.namespace ?? `platform-${props.environment.name}`;
+    super(scope, id, {
+      namespace: namespaceName,
+      // Names are derived from construct ids without hashes: readable, and stable while ids are.
+      disableResourceNameHashes: true,
+      labels: {
+        'app.kubernetes.io/part-of': PART_OF,
+        'app.kubernetes.io/managed-by': 'cdk8s',
+        [ENVIRONMENT_LABEL]: props.environment.name,
+      },
+    });
+    this.environment = props.environment;
+    this.namespaceName = namespaceName;
+
+    const validator = new PropValidator(this, 'PlatformChart');
+    validator.dnsLabel('environment.name', props.environment.name, 20);
+    validator.dnsLabel('environment.namespace', namespaceName);
+    validator.throwIfInvalid();
+
+    const namespace = new kplus.Namespace(this, 'namespace', {
+      metadata: {
+        name: namespaceName,
+        labels: {
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/enforce-version': 'v1.27',
+          'pod-security.kubernetes.io/warn': 'restricted',
+          'pod-security.kubernetes.io/audit': 'restricted',
+        },
+      },
+    });
+    clusterScoped(namespace);
+  }
+}

@@ -1,0 +1,44 @@
+// Loads TypeScript sources straight from the work tree: a require hook that strips types with swc
+// (no type-check: `npm test` runs tsc). Output is cached under node_modules/.cache keyed by a hash
+// of the source, so a run always reflects the current sources and a warm run loads no compiler.
+// Files keep their own __dirname, so paths such as dashboards/ resolve as in the compiled package.
+const crypto = require('crypto');
+const fs = require('fs');
+const Module = require('module');
+const path = require('path');
+
+const CACHE_DIR = path.join(__dirname, '..', 'node_modules', '.cache', 'run-ts');
+const CACHE_FORMAT = 'swc-cjs-es2022-v1';
+
+let swc;
+function transpile(source, filename) {
+  swc ??= require('@swc/core');
+  return swc.transformSync(source, {
+    filename,
+    sourceMaps: 'inline',
+    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    module: { type: 'commonjs' },
+  }).code;
+}
+
+function compileTypeScript(module, filename) {
+  const source = fs.readFileSync(filename, 'utf8');
+  const key = crypto.createHash('sha256').update(CACHE_FORMAT).update(filename).update(source).digest('hex');
+  const cached = path.join(CACHE_DIR, `${key}.js`);
+  let code;
+  try {
+    code = fs.readFileSync(cached, 'utf8');
+  } catch {
+    code = transpile(source, filename);
+    fs.mkdirSync(CACHE_DIR, { recursive: true });
+    // Write then rename: a concurrent run never reads a half-written file.
+    const tmp = `${cached}.${process.pid}`;
+    fs.writeFileSync(tmp, code);
+    fs.renameSync(tmp, cached);
+  }
+  module._compile(code, filename);
+}
+
+Module._extensions['.ts'] = compileTypeScript;
+// Stack traces point at lines of the .ts sources.
+process.setSourceMapsEnabled(true);

@@ -1,0 +1,51 @@
+import { Testing } from 'cdk8s';
+import { Construct } from 'constructs';
+import { ENVIRONMENTS, EnvironmentConfig, PlatformChart } from '../../lib';
+
+/** A Kubernetes object as synthesized. */
+export interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  [key: string]: any;
+}
+
+/** The chart of one shipped environment, built in memory (nothing is written to dist/). */
+export function environmentChart(name: string): PlatformChart {
+  const environment = ENVIRONMENTS.find((e) => e.name === name);
+  if (!environment) throw new Error(`no environment named ${name}`);
+  return new PlatformChart(Testing.app(), environment.name, { environment });
+}
+
+/** Every object of one shipped environment. */
+export function synthEnvironment(name: string): K8sObject[] {
+  return Testing.synth(environmentChart(name)) as K8sObject[];
+}
+
+/** Synthesizes a chart after `build` adds constructs to it. */
+export function synthWith(build: (chart: PlatformChart) => void, environment: EnvironmentConfig = { name: 'test' }): K8sObject[] {
+  const chart = new PlatformChart(Testing.app(), environment.name, { environment });
+  build(chart);
+  return Testing.synth(chart) as K8sObject[];
+}
+
+/** The one object of `kind` whose name is `name`; fails the test if there is not exactly one. */
+export function findObject(objects: readonly K8sObject[], kind: string, name: string): K8sObject {
+  const found = objects.filter((o) => o.kind === kind && o.metadata.name === name);
+  if (found.length !== 1) {
+    const names = objects.filter((o) => o.kind === kind).map((o) => o.metadata.name);
+    throw new Error(`expected one ${kind} named ${name}, found ${found.length} (${kind}s: ${names.join(', ') || 'none'})`);
+  }
+  return found[0];
+}
+
+/** One key of a ConfigMap, as it will be mounted in the pod. */
+export function configMapFile(objects: readonly K8sObject[], name: string, key: string): string {
+  const data = findObject(objects, 'ConfigMap', name).data ?? {};
+  if (!(key in data)) throw new Error(`ConfigMap ${name} has no key ${key} (keys: ${Object.keys(data).join(', ')})`);
+  return data[key];
+}
+
+/** Builds the constructs under test in a scope of their own. */
+export type Build = (scope: Construct) => void;
