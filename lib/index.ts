@@ -5,3 +5,4 @@ export { PropValidator, ValidationError } from './core/validation';
 export { recommendedLabels, ENVIRONMENT_LABEL, PART_OF } from './core/labels';
 export { restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod, clusterScoped } from './core/security';
 export { rollOnChange, contentHash } from './core/rollout';
+export * from './core/endpoints';
