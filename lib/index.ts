@@ -6,3 +6,4 @@ export { recommendedLabels, ENVIRONMENT_LABEL, PART_OF } from './core/labels';
 export { restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod, clusterScoped } from './core/security';
 export { rollOnChange, contentHash } from './core/rollout';
 export * from './core/endpoints';
+export * from './core/scraping';
