@@ -1,0 +1,231 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Chart, Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { IRedisEndpoint } from '../core/endpoints';
+import { recommendedLabels } from '../core/labels';
+import { rollOnChange } from '../core/rollout';
+import { markForScraping } from '../core/scraping';
+import { restrictPod, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/security';
+import { PropValidator } from '../core/validation';
+import { onePodAtATime } from './disruption';
+import { MatchParams, PathPrefixParams, RedisLookupParams, RefuseParams, RequestInput, RouterConfig, WeightedParams, parseRouterConfig, ruleInputs } from './service/router';
+
+/** A routing rule: a registered strategy and its typed parameters. Rules are tried in order. */
+export type RouteRule =
+  /** Requests whose path starts with `prefix` go to `target`. */
+  | { readonly strategy: 'pathPrefix'; readonly params: PathPrefixParams }
+  /** Requests whose header `name` equals `value` go to `target`. */
+  | { readonly strategy: 'header'; readonly params: MatchParams }
+  /** Requests whose cookie `name` equals `value` go to `target`. */
+  | { readonly strategy: 'cookie'; readonly params: MatchParams }
+  /** A weighted split (canary): sticky by a header or cookie, else random per request. */
+  | { readonly strategy: 'weighted'; readonly params: WeightedParams }
+  /** `GET keyPrefix+key` in Redis names the target; a missing key lets the next rule decide. */
+  | { readonly strategy: 'redisLookup'; readonly params: RedisLookupParams }
+  /** Requests whose path starts with `prefix` are refused with 401 or 403. */
+  | { readonly strategy: 'refuse'; readonly params: RefuseParams };
+
+/** What NGINX needs to ask a router. The Router construct implements it; so can a user's own service. */
+export interface IRouterEndpoint {
+  /** In-cluster host name, e.g. `dev-router.platform-dev.svc`. */
+  readonly host: string;
+  /** Service port of `GET /route`. */
+  readonly port: number;
+  /** Backend names the router can answer, when known: NGINX checks each is in its allowlist. */
+  readonly targets?: readonly string[];
+  /** Request headers and cookies the decisions depend on, when known: part of NGINX's decision cache key. */
+  readonly decisionInputs?: readonly RequestInput[];
+}
+
+/** A user's own router image, serving the same HTTP contract (see lib/router/README.md). */
+export interface RouterImage {
+  /** Image, pinned to a version. */
+  readonly image: string;
+  /**
+   * Command; it gets `--config /etc/router/rules.json --port <port>` as arguments.
+   * @default - the image's entrypoint
+   */
+  readonly command?: readonly string[];
+  /**
+   * Non-root user id the image runs as.
+   * @default 1000
+   */
+  readonly user?: number;
+}
+
+export interface RouterProps {
+  /** Backend names the rules may answer (each must be in NGINX's allowlist). */
+  readonly targets: readonly string[];
+  /**
+   * Routing rules, tried in order; the first that decides wins.
+   * @default [] - every request gets `defaultTarget`
+   */
+  readonly rules?: readonly RouteRule[];
+  /**
+   * Target when no rule decides.
+   * @default - none: such a request is an error (router 404, no_rule; NGINX answers 502 router-error)
+   */
+  readonly defaultTarget?: string;
+  /**
+   * Redis for the `redisLookup` strategy; its password Secret key is mounted as a file.
+   * @default - no Redis: `redisLookup` rules are rejected
+   */
+  readonly redis?: IRedisEndpoint;
+  /**
+   * Timeout of one Redis command, milliseconds; keep it below NGINX's router timeout so a Redis
+   * outage is reported as redis_unavailable rather than a router timeout.
+   * @default 100
+   */
+  readonly redisTimeoutMs?: number;
+  /**
+   * Router pods; two or more get a PodDisruptionBudget.
+   * @default 1
+   */
+  readonly replicas?: number;
+  /**
+   * Container port of the HTTP API (also the Service port).
+   * @default 8080
+   */
+  readonly port?: number;
+  /**
+   * The official Node image the reference router runs on, from a ConfigMap (no image build).
+   * @default ROUTER_NODE_IMAGE
+   */
+  readonly nodeImage?: string;
+  /**
+   * Run your own router image instead of the reference implementation; rules.json is still mounted.
+   * @default - the reference router (lib/router/service/router.ts) on `nodeImage`
+   */
+  readonly ownImage?: RouterImage;
+  /**
+   * Container resources.
+   * @default 50m/64Mi requested, 500m/128Mi limit
+   */
+  readonly resources?: kplus.ContainerResources;
+}
+
+/** Node >= 23.6 strips TypeScript types natively: the router source runs as is. */
+export const ROUTER_NODE_IMAGE = 'node:24.11.1-alpine';
+const NODE_USER = 1000;
+const CONFIG_DIR = '/etc/router';
+const REDIS_SECRET_DIR = '/var/run/secrets/redis';
+
+let cachedSource: string | undefined;
+
+/**
+ * The router source shipped in the ConfigMap: found beside this module from source (lib/router/)
+ * and from the compiled package (build/lib/router/, where the build copies service/router.ts).
+ */
+export function routerSource(): string {
+  if (cachedSource !== undefined) return cachedSource;
+  const file = path.join(__dirname, 'service', 'router.ts');
+  try {
+    cachedSource = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new Error(`router source ${file} is missing: the package build must copy lib/router/service/router.ts beside the compiled router module`);
+  }
+  return cachedSource;
+}
+
+/**
+ * The dynamic router: NGINX asks it, per request, which backend to use. Runs the reference
+ * implementation (TypeScript, Node built-ins only) from a ConfigMap on the official Node image.
+ */
+export class Router extends Construct implements IRouterEndpoint {
+  public readonly service: kplus.Service;
+  public readonly deployment: kplus.Deployment;
+  public readonly port: number;
+  public readonly host: string;
+  /** `http://<host>:<port>` */
+  public readonly url: string;
+  public readonly targets: readonly string[];
+  public readonly decisionInputs: readonly RequestInput[];
+  /** rules.json as mounted in the pod. */
+  public readonly rulesJson: string;
+
+  constructor(scope: Construct, id: string, props: RouterProps) {
+    super(scope, id);
+    const validator = new PropValidator(this, 'Router');
+    this.port = props.port ?? 8080;
+    const replicas = props.replicas ?? 1;
+    const redisTimeoutMs = props.redisTimeoutMs ?? 100;
+    validator.port('port', this.port);
+    validator.integer('replicas', replicas, 1, 100);
+    validator.integer('redisTimeoutMs', redisTimeoutMs, 1, 10_000);
+    if (props.ownImage) {
+      validator.check(/^[^\s:]+(:[\w.-]+|@sha256:[a-f0-9]{64})$/.test(props.ownImage.image) && !props.ownImage.image.endsWith(':latest'), 'ownImage.image', props.ownImage.image, 'an image pinned to a tag or digest (not latest)');
+      if (props.ownImage.user !== undefined) validator.integer('ownImage.user', props.ownImage.user, 1);
+    }
+
+    const config: RouterConfig = {
+      targets: props.targets,
+      rules: props.rules ?? [],
+      defaultTarget: props.defaultTarget,
+      redis: props.redis
+        ? { host: props.redis.host, port: props.redis.port, timeoutMs: redisTimeoutMs, passwordFile: props.redis.password ? `${REDIS_SECRET_DIR}/password` : undefined }
+        : undefined,
+    };
+    // The same validation the router runs at start: a bad rule fails the synth, not the pod.
+    const { parsed, problems } = parseRouterConfig(JSON.parse(JSON.stringify(config)));
+    for (const p of problems) validator.fail(p.prop, p.value, p.allowed);
+    validator.throwIfInvalid();
+
+    this.targets = parsed!.config.targets;
+    this.decisionInputs = ruleInputs(parsed!);
+    this.rulesJson = `${JSON.stringify(config, null, 2)}\n`;
+    const namespace = Chart.of(this).namespace ?? 'default';
+
+    const labels = recommendedLabels({ name: 'router', instance: `${Chart.of(this).node.id}-${this.node.id}`, component: 'router' });
+    const configMap = new kplus.ConfigMap(this, 'config', { metadata: { labels } });
+    configMap.addData('rules.json', this.rulesJson);
+    // .mts: an ES module for Node whatever package.json is (or is not) around it.
+    if (!props.ownImage) configMap.addData('router.mts', routerSource());
+
+    const user = props.ownImage?.user ?? NODE_USER;
+    this.deployment = new kplus.Deployment(this, 'Default', {
+      metadata: { labels },
+      podMetadata: { labels },
+      replicas,
+      securityContext: restrictedPodSecurityContext(user),
+      automountServiceAccountToken: false,
+      // Longer than the drain delay: readiness fails first, then in-flight requests finish.
+      terminationGracePeriod: Duration.seconds(20),
+    });
+    const args = ['--config', `${CONFIG_DIR}/rules.json`, '--port', String(this.port)];
+    const container = this.deployment.addContainer({
+      name: 'router',
+      image: props.ownImage?.image ?? props.nodeImage ?? ROUTER_NODE_IMAGE,
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      command: props.ownImage ? props.ownImage.command && [...props.ownImage.command] : ['node', '--disable-warning=ExperimentalWarning', `${CONFIG_DIR}/router.mts`],
+      args: [...args, '--drain-ms', '5000'],
+      ports: [{ number: this.port, name: 'http' }],
+      securityContext: restrictedContainerSecurityContext(user),
+      resources: props.resources ?? {
+        cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
+        memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },
+      },
+      envVariables: { NODE_ENV: kplus.EnvValue.fromValue('production') },
+      readiness: kplus.Probe.fromHttpGet('/readyz', { port: this.port, periodSeconds: Duration.seconds(5), failureThreshold: 1 }),
+      liveness: kplus.Probe.fromHttpGet('/healthz', { port: this.port, periodSeconds: Duration.seconds(10), failureThreshold: 3, initialDelaySeconds: Duration.seconds(5) }),
+    });
+    container.mount(CONFIG_DIR, kplus.Volume.fromConfigMap(this, 'config-volume', configMap), { readOnly: true });
+    if (props.redis?.password) {
+      const secretVolume = kplus.Volume.fromSecret(this, 'redis-password', props.redis.password.secret, { items: { [props.redis.password.key]: { path: 'password' } } });
+      container.mount(REDIS_SECRET_DIR, secretVolume, { readOnly: true });
+    }
+    restrictPod(this.deployment);
+    markForScraping(this.deployment, { port: this.port, path: '/metrics' });
+    rollOnChange(this.deployment, 'router-config', this.rulesJson, props.ownImage ? '' : routerSource());
+
+    this.service = new kplus.Service(this, 'Resource', {
+      metadata: { labels },
+      selector: this.deployment,
+      ports: [{ port: this.port, targetPort: this.port, name: 'http' }],
+    });
+    if (replicas > 1) onePodAtATime(this, 'disruption-budget', this.deployment, labels);
+    this.host = `${this.service.name}.${namespace}.svc`;
+    this.url = `http://${this.host}:${this.port}`;
+  }
+}

@@ -1,0 +1,281 @@
+// Real nginx (Debian nginx-light) with the generated config, the real router, redis-server and
+// two backends, all on 127.0.0.1. Engines are required: a missing one fails, never skips.
+import * as fs from 'fs';
+import * as path from 'path';
+import { ROUTE_FAILURES, renderRoutingConf } from '../lib/nginx/routing-conf';
+import { fnv1a } from '../lib/router/service/router';
+import { freePort } from './support/engines';
+import { configMapFile } from './support/synth';
+import { localRules, synthStack } from './nginx/chart';
+import { RunningNginx, TestServer, get, localModel, request, nginxTest, sharedTempDir, startBackend, startNginx, startRedis, startRouter, startServer } from './nginx/stack';
+
+jest.setTimeout(30_000);
+
+const stack = synthStack();
+const dirs: string[] = [];
+const stops: (() => Promise<void>)[] = [];
+
+async function localNginx(which: 'nginx' | 'cachedNginx', routerAddress: string, backends: Record<string, string>): Promise<RunningNginx> {
+  const dir = sharedTempDir(`nginx-${which}`);
+  dirs.push(dir);
+  const ports = { listen: await freePort(), health: await freePort(), status: await freePort() };
+  const running = await startNginx(localModel(stack[which].confModel, dir, ports, { router: routerAddress, backends }), dir);
+  stops.push(running.stop);
+  return running;
+}
+
+let a: TestServer;
+let b: TestServer;
+let canary: TestServer;
+let redis: Awaited<ReturnType<typeof startRedis>>;
+let nginx: RunningNginx;
+let cached: RunningNginx;
+let backendAddresses: Record<string, string>;
+
+beforeAll(async () => {
+  a = await startBackend('app-a');
+  b = await startBackend('app-b');
+  // Nothing may ever reach this one: the lying router below names it as a target.
+  canary = await startBackend('canary');
+  stops.push(a.close, b.close, canary.close);
+  redis = await startRedis();
+  stops.push(redis.stop);
+  const routerDir = sharedTempDir('router');
+  dirs.push(routerDir);
+  const router = await startRouter(localRules(configMapFile(stack.objects, 'test-router-config', 'rules.json'), redis.port), routerDir);
+  stops.push(router.stop);
+  backendAddresses = { 'app-a': `127.0.0.1:${a.port}`, 'app-b': `127.0.0.1:${b.port}` };
+  nginx = await localNginx('nginx', `127.0.0.1:${router.port}`, backendAddresses);
+  cached = await localNginx('cachedNginx', `127.0.0.1:${router.port}`, backendAddresses);
+});
+
+afterAll(async () => {
+  for (const stop of stops.reverse()) await stop();
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Which backend answered. */
+async function backendOf(port: number, urlPath: string, headers: Record<string, string> = {}): Promise<string> {
+  const reply = await get(port, urlPath, headers);
+  if (reply.status !== 200) throw new Error(`GET ${urlPath}: ${reply.status} ${reply.headers['x-route-error'] ?? ''} ${reply.body}`);
+  return String(reply.headers['x-backend']);
+}
+
+/** A sticky key that the weighted 1:1 split sends to `target` (the router hashes with FNV-1a). */
+function sidFor(target: 'app-a' | 'app-b'): string {
+  for (let i = 0; ; i++) if ((fnv1a(`s${i}`) % 2 === 0) === (target === 'app-a')) return `s${i}`;
+}
+
+describe('the generated nginx.conf', () => {
+  test('is exactly what the ConfigMap holds, and passes nginx -t', () => {
+    // GIVEN the synthesized chart
+    const inConfigMap = configMapFile(stack.objects, 'test-nginx-config', 'nginx.conf');
+    // THEN the ConfigMap holds the renderer's output for the construct's model
+    expect(inConfigMap).toBe(renderRoutingConf(stack.nginx.confModel));
+    // AND the local variant differs only in addresses, paths and log destinations
+    const dir = sharedTempDir('nginx-t');
+    dirs.push(dir);
+    const local = renderRoutingConf(localModel(stack.nginx.confModel, dir, { listen: 1, health: 2, status: 3 }, { router: '127.0.0.1:4', backends: { 'app-a': '127.0.0.1:5', 'app-b': '127.0.0.1:6' } }));
+    const synthLines = inConfigMap.split('\n');
+    const localLines = local.split('\n');
+    expect(localLines).toHaveLength(synthLines.length);
+    const changed = synthLines.filter((line, i) => line !== localLines[i]).map((line) => line.trim().split(' ')[0]);
+    expect(new Set(changed)).toEqual(new Set(['pid', 'error_log', 'client_body_temp_path', 'proxy_temp_path', 'fastcgi_temp_path', 'uwsgi_temp_path', 'scgi_temp_path', 'access_log', 'server', 'listen']));
+    // WHEN nginx checks it
+    const confFile = path.join(dir, 'nginx.conf');
+    fs.writeFileSync(confFile, local);
+    // THEN it is valid
+    expect(nginxTest(confFile)).toMatch(/syntax is ok[\s\S]*test is successful/);
+  });
+});
+
+describe('routing through nginx and the router', () => {
+  test('routes by path prefix, header, cookie, weighted split and redis lookup', async () => {
+    expect(await backendOf(nginx.port, '/b/page')).toBe('app-b');
+    expect(await backendOf(nginx.port, '/page', { 'X-Beta': 'yes', Cookie: `sid=${sidFor('app-a')}` })).toBe('app-b');
+    expect(await backendOf(nginx.port, '/page', { Cookie: `beta=1; sid=${sidFor('app-a')}` })).toBe('app-b');
+    // Weighted, sticky by cookie: the same key always gets the same target.
+    for (const target of ['app-a', 'app-b'] as const) {
+      const sid = sidFor(target);
+      const seen = new Set<string>();
+      for (let i = 0; i < 5; i++) seen.add(await backendOf(nginx.port, `/shop/${i}`, { Cookie: `sid=${sid}` }));
+      expect([...seen]).toEqual([target]);
+    }
+    // Weighted, no key: random per request, both targets get traffic.
+    const random = new Set<string>();
+    for (let i = 0; i < 40 && random.size < 2; i++) random.add(await backendOf(nginx.port, '/shop'));
+    expect(random).toEqual(new Set(['app-a', 'app-b']));
+    // Redis lookup: the tenant's key names the backend.
+    redis.cli('SET', 'tenant:acme', 'app-b');
+    expect(await backendOf(nginx.port, '/orders', { 'X-Tenant': 'acme', Cookie: `sid=${sidFor('app-a')}` })).toBe('app-b');
+    // Paths outside the router go straight to their backend.
+    expect(await backendOf(nginx.port, '/direct/x', { 'X-Beta': 'yes' })).toBe('app-a');
+  });
+
+  test('passes the original URI and host to the backend', async () => {
+    const reply = await get(nginx.port, '/b/items?q=1&r=%2F', { Host: 'shop.example' });
+    expect(reply.body).toBe('backend app-b /b/items?q=1&r=%2F\n');
+    expect(b.lastHeaders()?.host).toBe('shop.example');
+  });
+
+  test('a run-time change in redis takes effect on the next request (cache off)', async () => {
+    const tenant = { 'X-Tenant': 'globex', Cookie: `sid=${sidFor('app-a')}` };
+    redis.cli('SET', 'tenant:globex', 'app-a');
+    expect(await backendOf(nginx.port, '/orders', tenant)).toBe('app-a');
+    redis.cli('SET', 'tenant:globex', 'app-b');
+    expect(await backendOf(nginx.port, '/orders', tenant)).toBe('app-b');
+    redis.cli('SET', 'tenant:globex', 'app-a');
+    expect(await backendOf(nginx.port, '/orders', tenant)).toBe('app-a');
+  });
+
+  test('with the decision cache, a change applies within the TTL (nginx counts whole seconds: TTL to TTL+1 s)', async () => {
+    const tenant = { 'X-Tenant': 'initech', Cookie: `sid=${sidFor('app-a')}` };
+    redis.cli('SET', 'tenant:initech', 'app-a');
+    expect(await backendOf(cached.port, '/orders', tenant)).toBe('app-a');
+    redis.cli('SET', 'tenant:initech', 'app-b');
+    const changed = Date.now();
+    // Cached: the next request still gets the old decision, without asking the router.
+    expect(await backendOf(cached.port, '/orders', tenant)).toBe('app-a');
+    let now = 'app-a';
+    while (now === 'app-a' && Date.now() - changed < 3000) {
+      await new Promise((r) => setTimeout(r, 100));
+      now = await backendOf(cached.port, '/orders', tenant);
+    }
+    expect(now).toBe('app-b');
+    expect(Date.now() - changed).toBeLessThanOrEqual(2000 + 150);
+    // Keyed by the header the rule reads: another tenant on the same URI is not served the cached answer.
+    redis.cli('SET', 'tenant:umbrella', 'app-a');
+    expect(await backendOf(cached.port, '/orders', { 'X-Tenant': 'umbrella', Cookie: `sid=${sidFor('app-b')}` })).toBe('app-a');
+    expect(cached.accessLog()).toMatch(/decision_cache=HIT/);
+  });
+
+  test('random split decisions are never cached', async () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 40 && seen.size < 2; i++) seen.add(await backendOf(cached.port, '/same-uri'));
+    expect(seen).toEqual(new Set(['app-a', 'app-b']));
+  });
+
+  test('passes the router\'s 401 and 403 through', async () => {
+    const forbidden = await get(nginx.port, '/admin/users');
+    expect(forbidden.status).toBe(403);
+    const unauthorized = await get(nginx.port, '/private/me');
+    expect(unauthorized.status).toBe(401);
+    expect(unauthorized.headers['www-authenticate']).toBe('Bearer');
+  });
+
+  test('a spoofed client header changes nothing and reaches neither the router nor a backend', async () => {
+    for (const spoof of ['app-b', `127.0.0.1:${canary.port}`, '169.254.169.254']) {
+      const reply = await get(nginx.port, '/b/x', { 'X-Route-Target': spoof });
+      expect(reply.headers['x-backend']).toBe('app-b');
+      expect(b.lastHeaders()?.['x-route-target']).toBeUndefined();
+      expect(await backendOf(nginx.port, '/page', { 'X-Route-Target': spoof, Cookie: `sid=${sidFor('app-a')}` })).toBe('app-a');
+    }
+    expect(canary.hits()).toBe(0);
+  });
+});
+
+describe('against a router that lies or fails (fail closed)', () => {
+  // A router that lies or fails on demand, by the request's path.
+  let liar: TestServer;
+  let viaLiar: RunningNginx;
+  let routerSawAnswerHeader: string | undefined;
+  let routerSaw: { method?: string; url?: string; bodyBytes: number } = { bodyBytes: 0 };
+  const answers: Record<string, string> = {};
+
+  beforeAll(async () => {
+    liar = await startServer((req, res) => {
+      const uri = String(req.headers['x-original-uri']);
+      routerSawAnswerHeader = req.headers['x-route-target'] as string | undefined;
+      routerSaw = { method: req.method, url: req.url, bodyBytes: 0 };
+      req.on('data', (d: Buffer) => (routerSaw.bodyBytes += d.length));
+      if (uri.startsWith('/slow')) return void setTimeout(() => res.writeHead(204, { 'X-Route-Target': 'app-a' }).end(), 2000).unref();
+      if (uri.startsWith('/error')) return void res.writeHead(500).end();
+      if (uri.startsWith('/no-rule')) return void res.writeHead(404).end();
+      const answer = answers[uri];
+      res.writeHead(204, answer === undefined ? {} : { 'X-Route-Target': answer }).end();
+    });
+    stops.push(liar.close);
+    viaLiar = await localNginx('nginx', `127.0.0.1:${liar.port}`, backendAddresses);
+  });
+
+  test.each([
+    ['169.254.169.254'],
+    ['169.254.169.254:80'],
+    ['evil.example'],
+    ['http://evil.example/'],
+    ['app-a.evil.example'],
+    ['app-c'],
+    ['app-a, app-b'],
+    ['app-a/../x'],
+    [''],
+  ])('a target outside the allowlist (%j) gets 502 target-not-allowed and reaches nothing', async (answer) => {
+    answers['/t'] = answer;
+    answers['/canary'] = `127.0.0.1:${canary.port}`;
+    const before = a.hits() + b.hits();
+    for (const uri of ['/t', '/canary']) {
+      const reply = await get(viaLiar.port, uri);
+      expect(reply.status).toBe(ROUTE_FAILURES.targetNotAllowed.status);
+      expect(reply.headers['x-route-error']).toBe('target-not-allowed');
+    }
+    expect(a.hits() + b.hits()).toBe(before);
+    expect(canary.hits()).toBe(0);
+  });
+
+  test('the router is asked with the original method, host and URI, and no body', async () => {
+    answers['/form?x=1'] = 'app-a';
+    const reply = await request(viaLiar.port, 'POST', '/form?x=1', { Host: 'shop.example', 'Content-Type': 'text/plain' }, 'a'.repeat(5000));
+    expect(reply.body).toBe('backend app-a /form?x=1\n');
+    expect(routerSaw).toEqual({ method: 'GET', url: '/route', bodyBytes: 0 });
+    const asked = liar.lastHeaders() ?? {};
+    expect([asked['x-original-method'], asked['x-original-host'], asked['x-original-uri'], asked['content-length']]).toEqual(['POST', 'shop.example', '/form?x=1', undefined]);
+  });
+
+  test('an answer without the header gets 502, and the router never sees a client copy of it', async () => {
+    const reply = await get(viaLiar.port, '/none', { 'X-Route-Target': 'app-a' });
+    expect(reply.status).toBe(502);
+    expect(reply.headers['x-route-error']).toBe('target-not-allowed');
+    expect(routerSawAnswerHeader).toBeUndefined();
+  });
+
+  test('a router error gets 502 router-error', async () => {
+    for (const uri of ['/error', '/no-rule']) {
+      const reply = await get(viaLiar.port, uri);
+      expect([reply.status, reply.headers['x-route-error']]).toEqual([502, 'router-error']);
+    }
+  });
+
+  test('a router slower than the timeout gets 504 within the timeout', async () => {
+    const before = a.hits() + b.hits();
+    const reply = await get(viaLiar.port, '/slow');
+    expect([reply.status, reply.headers['x-route-error']]).toEqual([504, 'router-timeout']);
+    expect(reply.ms).toBeGreaterThanOrEqual(300 - 20);
+    expect(reply.ms).toBeLessThan(300 + 400);
+    expect(a.hits() + b.hits()).toBe(before);
+  });
+
+  test('a router that is down gets 503 router-unavailable', async () => {
+    const nobody = await freePort();
+    const down = await localNginx('nginx', `127.0.0.1:${nobody}`, backendAddresses);
+    const before = a.hits() + b.hits();
+    const reply = await get(down.port, '/b/page');
+    expect([reply.status, reply.headers['x-route-error']]).toEqual([503, 'router-unavailable']);
+    expect(reply.ms).toBeLessThan(1000);
+    expect(a.hits() + b.hits()).toBe(before);
+    expect(canary.hits()).toBe(0);
+  });
+
+  test('a backend that is down gets 502 backend-unavailable, distinct from a refused target', async () => {
+    const nobody = await freePort();
+    const broken = await localNginx('nginx', `127.0.0.1:${liar.port}`, { ...backendAddresses, 'app-b': `127.0.0.1:${nobody}` });
+    answers['/to-b'] = 'app-b';
+    const reply = await get(broken.port, '/to-b');
+    expect([reply.status, reply.headers['x-route-error']]).toEqual([502, 'backend-unavailable']);
+  });
+});
+
+describe('probes and metrics ports', () => {
+  test('healthz answers on its own port, stub_status on loopback', async () => {
+    expect((await get(nginx.healthPort, '/healthz')).body).toBe('ok\n');
+    expect((await get(nginx.statusPort, '/stub_status')).body).toMatch(/^Active connections: \d+/);
+  });
+});

@@ -1,0 +1,185 @@
+// Engine-test harness: real nginx with the generated config, the real router, Redis and backends,
+// all on 127.0.0.1 free ports, in a temp folder. Used by the engine test and the benchmark.
+//
+// The one documented substitution: in-cluster addresses, ports and paths. The test takes the
+// construct's typed model (`Nginx.confModel`), replaces only listen addresses, upstream addresses,
+// writable paths and log destinations, and renders it with the same renderer the ConfigMap uses.
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as http from 'http';
+import * as path from 'path';
+import { RoutingConfModel, renderRoutingConf } from '../../lib/nginx/routing-conf';
+import { freePort, requireEngine, run, startProcess, tempDir, waitForPort } from '../support/engines';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+export const ROUTER_SOURCE = path.join(ROOT, 'lib', 'router', 'service', 'router.ts');
+
+type Proc = ReturnType<typeof startProcess>;
+
+/** A small HTTP server that answers who it is and counts hits, and records what it was sent. */
+export interface TestServer {
+  readonly port: number;
+  readonly hits: () => number;
+  readonly lastHeaders: () => http.IncomingHttpHeaders | undefined;
+  readonly close: () => Promise<void>;
+}
+
+export async function startServer(handler: (req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<TestServer> {
+  let hits = 0;
+  let last: http.IncomingHttpHeaders | undefined;
+  const server = http.createServer((req, res) => {
+    hits++;
+    last = req.headers;
+    handler(req, res);
+  });
+  // Longer than nginx's upstream keepalive_timeout: nginx closes idle connections first.
+  server.keepAliveTimeout = 65_000;
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    port,
+    hits: () => hits,
+    lastHeaders: () => last,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+/** A backend that answers `backend <name> <uri>`. */
+export function startBackend(name: string): Promise<TestServer> {
+  return startServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'X-Backend': name });
+    res.end(`backend ${name} ${req.url}\n`);
+  });
+}
+
+/** The response of one request, as a client sees it. */
+export interface Reply {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: string;
+  readonly ms: number;
+}
+
+/** One GET on 127.0.0.1 (no connection reuse), bounded by `timeoutMs`. */
+export function get(port: number, urlPath: string, headers: Record<string, string> = {}, timeoutMs = 5000): Promise<Reply> {
+  return request(port, 'GET', urlPath, headers, undefined, timeoutMs);
+}
+
+/** One request on 127.0.0.1 (no connection reuse), bounded by `timeoutMs`. */
+export function request(port: number, method: string, urlPath: string, headers: Record<string, string> = {}, body?: string, timeoutMs = 5000): Promise<Reply> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, headers, agent: false, timeout: timeoutMs }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, ms: Date.now() - started }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${urlPath} took longer than ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** A scratch folder nginx's workers can use too (they drop to `nobody` when the tests run as root). */
+export function sharedTempDir(prefix: string): string {
+  const dir = tempDir(prefix);
+  fs.chmodSync(dir, 0o755);
+  return dir;
+}
+
+export interface RunningNginx {
+  readonly port: number;
+  readonly statusPort: number;
+  readonly healthPort: number;
+  readonly confFile: string;
+  readonly accessLog: () => string;
+  readonly errorLog: () => string;
+  readonly stop: () => Promise<void>;
+}
+
+/** The construct's model with in-cluster addresses, ports and paths replaced by local ones. */
+export function localModel(model: RoutingConfModel, dir: string, ports: { listen: number; health: number; status: number }, addresses: { router: string; backends: Record<string, string> }, accessLog = true): RoutingConfModel {
+  return {
+    ...model,
+    listen: `127.0.0.1:${ports.listen}`,
+    healthListen: `127.0.0.1:${ports.health}`,
+    statusListen: `127.0.0.1:${ports.status}`,
+    router: addresses.router,
+    backends: model.backends.map((b) => {
+      const address = addresses.backends[b.name];
+      if (!address) throw new Error(`no local address for backend ${b.name}`);
+      return { name: b.name, address };
+    }),
+    paths: { pidFile: path.join(dir, 'nginx.pid'), tempDir: dir, cacheDir: path.join(dir, 'cache') },
+    accessLog: accessLog ? path.join(dir, 'access.log') : 'off',
+    errorLog: path.join(dir, 'error.log'),
+  };
+}
+
+/** `nginx -t` on a config file; returns nginx's output (it writes to stderr), throws with it on failure. */
+export function nginxTest(confFile: string): string {
+  const nginx = requireEngine('nginx', 'nginx-light');
+  const result = spawnSync(nginx, ['-t', '-p', path.dirname(confFile), '-c', confFile], { encoding: 'utf8', timeout: 10_000 });
+  const output = `${result.stdout}${result.stderr}`;
+  if (result.status !== 0) throw new Error(`nginx -t failed:\n${output}`);
+  return output;
+}
+
+/** Starts nginx on a rendered local model, as the pod does (`-g 'daemon off;'`). */
+export async function startNginx(model: RoutingConfModel, dir: string): Promise<RunningNginx> {
+  const nginx = requireEngine('nginx', 'nginx-light');
+  const confFile = path.join(dir, 'nginx.conf');
+  fs.writeFileSync(confFile, renderRoutingConf(model));
+  const proc = startProcess(nginx, ['-p', dir, '-c', confFile, '-g', 'daemon off;']);
+  const port = Number(model.listen.split(':').pop());
+  try {
+    await waitForPort(port, 5000);
+  } catch (error) {
+    await proc.stop('SIGKILL');
+    throw new Error(`${(error as Error).message}\n${proc.output()}${readIfExists(path.join(dir, 'error.log'))}`);
+  }
+  return {
+    port,
+    statusPort: Number(model.statusListen.split(':').pop()),
+    healthPort: Number(model.healthListen.split(':').pop()),
+    confFile,
+    accessLog: () => readIfExists(model.accessLog),
+    errorLog: () => readIfExists(model.errorLog),
+    // SIGQUIT would wait for keepalive clients; SIGTERM is nginx's fast shutdown.
+    stop: () => proc.stop('SIGTERM'),
+  };
+}
+
+function readIfExists(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The real router (lib/router/service/router.ts) on a rules.json, run from source. */
+export async function startRouter(rulesJson: string, dir: string): Promise<{ port: number; proc: Proc; stop: () => Promise<void> }> {
+  const rules = path.join(dir, 'rules.json');
+  fs.writeFileSync(rules, rulesJson);
+  const port = await freePort();
+  const proc = startProcess(process.execPath, ['-r', path.join(ROOT, 'scripts', 'run-ts.js'), ROUTER_SOURCE, '--config', rules, '--port', String(port), '--host', '127.0.0.1', '--drain-ms', '0']);
+  try {
+    await waitForPort(port, 10_000);
+  } catch (error) {
+    await proc.stop('SIGKILL');
+    throw new Error(`${(error as Error).message}\n${proc.output()}`);
+  }
+  return { port, proc, stop: () => proc.stop('SIGKILL') };
+}
+
+/** A throwaway redis-server: no persistence, loopback only. */
+export async function startRedis(): Promise<{ port: number; cli: (...args: string[]) => string; stop: () => Promise<void> }> {
+  const server = requireEngine('redis-server', 'redis-server');
+  const cli = requireEngine('redis-cli', 'redis-tools');
+  const port = await freePort();
+  const proc = startProcess(server, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  await waitForPort(port, 5000);
+  return { port, cli: (...args) => run(cli, ['-p', String(port), ...args]).trim(), stop: () => proc.stop('SIGKILL') };
+}
