@@ -163,6 +163,10 @@ function routerLocation(model: RoutingConfModel): NginxNode {
           directive('proxy_cache', CACHE_ZONE),
           directive('proxy_cache_key', ['$request_method', '$host$request_uri', ...model.decisionInputs].join('|')),
           directive('proxy_cache_valid', '200', '204', `${model.decisionCacheTtlSeconds}s`),
+          // An expired entry is refreshed by one background request while the others still use
+          // it: no stall at expiry. Never stale on errors: a router failure is not hidden.
+          directive('proxy_cache_use_stale', 'updating'),
+          directive('proxy_cache_background_update', 'on'),
           directive('proxy_cache_lock', 'on'),
           directive('proxy_cache_lock_timeout', `${model.routerTimeoutMs}ms`),
         ]

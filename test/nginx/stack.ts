@@ -52,6 +52,15 @@ export function startBackend(name: string): Promise<TestServer> {
   });
 }
 
+/** A backend in a process of its own (the benchmark blocks its own event loop while wrk runs). */
+export async function startBackendProcess(name: string): Promise<{ port: number; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const script = `const s = require('http').createServer((q, r) => { r.writeHead(200, { 'Content-Type': 'text/plain', 'X-Backend': ${JSON.stringify(name)} }); r.end('backend ' + ${JSON.stringify(name)} + ' ' + q.url + '\\n'); }); s.keepAliveTimeout = 65000; s.listen(${port}, '127.0.0.1');`;
+  const proc = startProcess(process.execPath, ['-e', script]);
+  await waitForPort(port, 5000);
+  return { port, stop: () => proc.stop('SIGKILL') };
+}
+
 /** The response of one request, as a client sees it. */
 export interface Reply {
   readonly status: number;

@@ -570,7 +570,8 @@ export class RouterMetrics {
   private readonly durations = new Map<string, { buckets: number[]; sum: number; count: number }>();
 
   decided(strategy: string, target: string): void {
-    const key = labelText({ strategy, target });
+    // Hot path: a plain key; label text is built only when scraped.
+    const key = `${strategy}\n${target}`;
     this.decisions.set(key, (this.decisions.get(key) ?? 0) + 1);
   }
 
@@ -597,7 +598,10 @@ export class RouterMetrics {
   render(): string {
     const out: string[] = [];
     out.push('# HELP router_decisions_total Routing decisions, by the strategy that decided and the target it named.', '# TYPE router_decisions_total counter');
-    for (const [labels, value] of this.decisions) out.push(`router_decisions_total${labels} ${value}`);
+    for (const [key, value] of this.decisions) {
+      const [strategy, target] = key.split('\n');
+      out.push(`router_decisions_total${labelText({ strategy, target })} ${value}`);
+    }
     out.push('# HELP router_decision_errors_total Requests the router could not decide, by reason.', '# TYPE router_decision_errors_total counter');
     for (const [reason, value] of this.errors) out.push(`router_decision_errors_total${labelText({ reason })} ${value}`);
     out.push('# HELP router_refusals_total Requests the router answered 401 or 403.', '# TYPE router_refusals_total counter');
@@ -650,16 +654,33 @@ export function routeRequestFrom(headers: http.IncomingHttpHeaders): RouteReques
 /** The outcome of one decision, as the HTTP handler answers it. */
 export type Outcome = { readonly decision: Decision; readonly strategy: string } | { readonly error: ErrorReason; readonly message: string };
 
-/** Tries the rules in order; the first decision wins, else the default target, else no_rule. */
-export async function decide(parsed: ParsedConfig, request: RouteRequest, context: StrategyContext): Promise<Outcome> {
-  for (const rule of parsed.rules) {
+function failure(error: unknown): Outcome {
+  if (error instanceof DecisionError) return { error: error.reason, message: error.message };
+  return { error: 'internal', message: (error as Error).message };
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as Promise<T> | undefined)?.then === 'function';
+}
+
+/**
+ * Tries the rules in order from `first`; the first decision wins, else the default target, else
+ * no_rule. Synchronous until a strategy returns a promise (Redis): most decisions allocate none.
+ */
+export function decide(parsed: ParsedConfig, request: RouteRequest, context: StrategyContext, first = 0): Outcome | Promise<Outcome> {
+  const rules = parsed.rules;
+  for (let i = first; i < rules.length; i++) {
+    let result: Decision | undefined | Promise<Decision | undefined>;
     try {
-      const decision = await rule.strategy.decide(request, rule.params, context);
-      if (decision) return { decision, strategy: rule.strategy.name };
+      result = rules[i].strategy.decide(request, rules[i].params, context);
     } catch (error) {
-      if (error instanceof DecisionError) return { error: error.reason, message: error.message };
-      return { error: 'internal', message: (error as Error).message };
+      return failure(error);
     }
+    if (isPromise(result)) {
+      const name = rules[i].strategy.name;
+      return result.then((decision) => (decision ? { decision, strategy: name } : decide(parsed, request, context, i + 1)), failure);
+    }
+    if (result) return { decision: result, strategy: rules[i].strategy.name };
   }
   if (parsed.config.defaultTarget) return { decision: { target: parsed.config.defaultTarget, cacheable: true }, strategy: 'default' };
   return { error: 'no_rule', message: `no rule decided ${request.method} ${request.host}${request.uri}` };
@@ -681,33 +702,35 @@ export function createRouterServer(parsed: ParsedConfig, options: RouterServerOp
   const answerHeader = options.answerHeader ?? 'X-Route-Target';
   let draining = false;
 
+  const answer = (res: http.ServerResponse, outcome: Outcome, started: bigint): void => {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if ('error' in outcome) {
+      metrics.failed(outcome.error);
+      metrics.observe('none', seconds);
+      res.writeHead(ERROR_STATUS[outcome.error], { 'X-Route-Error': outcome.error, 'Cache-Control': 'no-store', 'Content-Length': 0 }).end();
+      if (outcome.error !== 'no_rule') console.error(`router: ${outcome.error}: ${outcome.message}`);
+      return;
+    }
+    metrics.observe(outcome.strategy, seconds);
+    const d = outcome.decision;
+    if ('refuse' in d) {
+      metrics.refused(d.refuse);
+      const headers: http.OutgoingHttpHeaders = { 'Cache-Control': 'no-store', 'Content-Length': 0 };
+      if (d.refuse === 401) headers['WWW-Authenticate'] = 'Bearer';
+      res.writeHead(d.refuse, headers).end();
+      return;
+    }
+    metrics.decided(outcome.strategy, d.target);
+    res.writeHead(204, d.cacheable ? { [answerHeader]: d.target } : { [answerHeader]: d.target, 'Cache-Control': 'no-store' }).end();
+  };
+
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/route') {
       const started = process.hrtime.bigint();
-      decide(parsed, routeRequestFrom(req.headers), context).then((outcome) => {
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        if ('error' in outcome) {
-          metrics.failed(outcome.error);
-          metrics.observe('none', seconds);
-          res.writeHead(ERROR_STATUS[outcome.error], { 'X-Route-Error': outcome.error, 'Cache-Control': 'no-store', 'Content-Length': 0 }).end();
-          if (outcome.error !== 'no_rule') console.error(`router: ${outcome.error}: ${outcome.message}`);
-          return;
-        }
-        metrics.observe(outcome.strategy, seconds);
-        const d = outcome.decision;
-        if ('refuse' in d) {
-          metrics.refused(d.refuse);
-          const headers: http.OutgoingHttpHeaders = { 'Cache-Control': 'no-store', 'Content-Length': 0 };
-          if (d.refuse === 401) headers['WWW-Authenticate'] = 'Bearer';
-          res.writeHead(d.refuse, headers).end();
-          return;
-        }
-        metrics.decided(outcome.strategy, d.target);
-        const headers: http.OutgoingHttpHeaders = { [answerHeader]: d.target };
-        if (!d.cacheable) headers['Cache-Control'] = 'no-store';
-        res.writeHead(204, headers).end();
-      });
+      const outcome = decide(parsed, routeRequestFrom(req.headers), context);
+      if (isPromise(outcome)) outcome.then((o) => answer(res, o, started));
+      else answer(res, outcome, started);
       return;
     }
     if (path === '/healthz') return void res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
