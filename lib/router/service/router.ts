@@ -487,10 +487,10 @@ export class RedisClient {
   }
 
   command(args: readonly string[]): Promise<RespValue> {
-    if (Date.now() < this.downUntil) return Promise.reject(new Error('redis unavailable (recent connection failure)'));
+    if (Date.now() < this.downUntil) return Promise.reject(new Error(`redis ${this.config.host}:${this.config.port}: unavailable (recent connection failure)`));
     const socket = this.socket ?? this.connect();
     return new Promise<RespValue>((resolve, reject) => {
-      const timer = setTimeout(() => this.fail(socket, new Error(`redis did not answer within ${this.config.timeoutMs} ms`)), this.config.timeoutMs);
+      const timer = setTimeout(() => this.fail(socket, new Error(`no answer within ${this.config.timeoutMs} ms`)), this.config.timeoutMs);
       this.pending.push({
         resolve: (v) => { clearTimeout(timer); resolve(v); },
         reject: (e) => { clearTimeout(timer); reject(e); },
@@ -500,7 +500,7 @@ export class RedisClient {
   }
 
   close(): void {
-    if (this.socket) this.fail(this.socket, new Error('redis client closed'));
+    if (this.socket) this.fail(this.socket, new Error('client closed'));
   }
 
   private connect(): net.Socket {
@@ -510,7 +510,8 @@ export class RedisClient {
     this.buffer = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
     socket.on('error', (error) => this.fail(socket, error));
-    socket.on('close', () => this.fail(socket, new Error('redis connection closed')));
+    socket.on('end', () => this.fail(socket, new Error('connection ended by redis')));
+    socket.on('close', () => this.fail(socket, new Error('connection closed')));
     if (this.config.passwordFile) {
       const password = fs.readFileSync(this.config.passwordFile, 'utf8').trim();
       // AUTH goes first on the wire; a refusal fails the connection and everything behind it.
@@ -547,7 +548,8 @@ export class RedisClient {
     socket.destroy();
     const pending = this.pending;
     this.pending = [];
-    for (const waiter of pending) waiter.reject(error);
+    const reason = new Error(`redis ${this.config.host}:${this.config.port}: ${error.message}`);
+    for (const waiter of pending) waiter.reject(reason);
   }
 }
 
