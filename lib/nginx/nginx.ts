@@ -289,7 +289,8 @@ export class Nginx extends Construct {
     nginx.mount(CONFIG_DIR, kplus.Volume.fromConfigMap(this, 'config-volume', configMap), { readOnly: true });
     // The only writable paths: pid and temp files, and the decision cache.
     nginx.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'tmp', 'tmp', { sizeLimit: Size.mebibytes(64) }));
-    nginx.mount('/var/cache/nginx', kplus.Volume.fromEmptyDir(this, 'cache', 'cache', { sizeLimit: Size.mebibytes(32) }));
+    // Memory-backed: a hit reads a tiny file per request (counts against the memory limit).
+    nginx.mount('/var/cache/nginx', kplus.Volume.fromEmptyDir(this, 'cache', 'cache', { medium: kplus.EmptyDirMedium.MEMORY, sizeLimit: Size.mebibytes(32) }));
 
     this.deployment.addContainer({
       name: 'exporter',

@@ -1,0 +1,137 @@
+import * as kplus from 'cdk8s-plus-27';
+import { Backend, IBackend, Nginx, NginxProps, block, comment, directive, mapEntry, renderNginxConf } from '../lib/nginx';
+import { IRouterEndpoint } from '../lib/router';
+import { K8sObject, configMapFile, findObject, synthWith } from './support/synth';
+
+const router: IRouterEndpoint = { host: 'test-router.platform-test.svc', port: 8080, targets: ['app-a', 'app-b'], decisionInputs: [{ header: 'X-Tenant' }, { cookie: 'session-id' }] };
+const backends: IBackend[] = [Backend.fromHost('app-a', 'app-a.shop.svc', 80), Backend.fromHost('app-b', 'app-b.shop.svc', 8080)];
+
+function synthNginx(props: Partial<NginxProps> = {}): K8sObject[] {
+  return synthWith((chart) => {
+    new Nginx(chart, 'nginx', { router, backends, ...props });
+  });
+}
+
+const conf = (objects: K8sObject[]) => configMapFile(objects, 'test-nginx-config', 'nginx.conf');
+const pod = (objects: K8sObject[]) => findObject(objects, 'Deployment', 'test-nginx').spec.template;
+
+describe('nginx.conf renderer', () => {
+  test('quotes only what needs it, and escapes what nginx would read otherwise', () => {
+    const text = renderNginxConf([
+      comment('why'),
+      block('http', [], [
+        directive('return', 200, 'a "quoted" line\n'),
+        directive('proxy_set_header', 'Content-Length', ''),
+        directive('log_format', 'x', '$a {b}; #c'),
+        block('map', ['$a', '$b'], [mapEntry('default', 'x'), mapEntry('~^a\\.b$', 'y')]),
+        block('if', ['$a', '=', 'b'], [directive('return', 404)]),
+      ]),
+    ]);
+    expect(text).toBe(
+      '# why\nhttp {\n  return 200 "a \\"quoted\\" line\\n";\n  proxy_set_header Content-Length "";\n  log_format x "$a {b}; #c";\n' +
+        '  map $a $b {\n    default x;\n    "~^a\\\\.b$" y;\n  }\n  if ($a = b) {\n    return 404;\n  }\n}\n',
+    );
+  });
+
+  test('fails on what cannot be rendered', () => {
+    expect(() => renderNginxConf([directive('bad name')])).toThrow('invalid nginx directive name "bad name"');
+    expect(() => renderNginxConf([directive('return', 'a\0b')])).toThrow('contains a NUL');
+  });
+});
+
+describe('Nginx', () => {
+  test('defaults', () => {
+    expect(synthNginx()).toMatchSnapshot();
+  });
+
+  test('routes through the router to an allowlist map, failing closed', () => {
+    const text = conf(synthNginx());
+    expect(text).toContain('  upstream router {\n    server test-router.platform-test.svc:8080;\n    keepalive 32;\n  }');
+    expect(text).toContain('  upstream backend-app-b {\n    server app-b.shop.svc:8080;\n    keepalive 32;');
+    expect(text).toContain('  map $route_target $route_upstream {\n    default route-refused;\n    app-a backend-app-a;\n    app-b backend-app-b;\n  }');
+    expect(text).toContain('auth_request_set $route_target $upstream_http_x_route_target;');
+    expect(text).toContain('proxy_pass http://$route_upstream;');
+    // No resolver: nothing the router answers is ever resolved.
+    expect(text).not.toMatch(/^\s*resolver\s/m);
+    expect(text).not.toContain('proxy_cache ');
+  });
+
+  test('the decision cache keys on method, host, URI and the request fields the rules read', () => {
+    const text = conf(synthNginx({ decisionCacheTtlSeconds: 2 }));
+    expect(text).toContain('proxy_cache_path /var/cache/nginx/route levels=1:2 keys_zone=route_decisions:1m');
+    expect(text).toContain("proxy_cache_key $request_method|$host$request_uri|$http_x_tenant|$http_cookie;");
+    expect(text).toContain('proxy_cache_valid 200 204 2s;');
+  });
+
+  test('an unprivileged, restricted pod: read-only root, emptyDirs, distinct probes, resources, exporter', () => {
+    const template = pod(synthNginx());
+    const [nginx, exporter] = template.spec.containers;
+    expect(template.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 101, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(template.spec.automountServiceAccountToken).toBe(false);
+    for (const container of [nginx, exporter]) {
+      expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
+      expect(Object.keys(container.resources)).toEqual(['limits', 'requests']);
+      expect(container.readinessProbe).not.toEqual(container.livenessProbe);
+    }
+    expect(nginx.image).toBe('nginxinc/nginx-unprivileged:1.28.0-alpine');
+    expect(nginx.command).toEqual(['nginx', '-c', '/etc/nginx/platform/nginx.conf', '-g', 'daemon off;']);
+    expect(nginx.volumeMounts.map((m: { mountPath: string }) => m.mountPath).sort()).toEqual(['/etc/nginx/platform', '/tmp', '/var/cache/nginx']);
+    expect(exporter.image).toBe('nginx/nginx-prometheus-exporter:1.4.2');
+    expect(exporter.args).toEqual(['--nginx.scrape-uri=http://127.0.0.1:8082/stub_status', '--web.listen-address=:9113']);
+    expect(template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9113', 'prometheus.io/path': '/metrics' });
+  });
+
+  test('a config change rolls the pods', () => {
+    const checksum = (objects: K8sObject[]) => pod(objects).metadata.annotations['checksum/nginx-conf'];
+    expect(checksum(synthNginx())).not.toBe(checksum(synthNginx({ routerTimeoutMs: 800 })));
+  });
+
+  test('NodePort for dev, replicas with a PodDisruptionBudget for prod', () => {
+    const dev = findObject(synthNginx({ serviceType: kplus.ServiceType.NODE_PORT, nodePort: 30080 }), 'Service', 'test-nginx');
+    expect(dev.spec).toMatchObject({ type: 'NodePort', ports: [{ port: 80, targetPort: 8080, nodePort: 30080, name: 'http' }] });
+    const prod = synthNginx({ replicas: 3 });
+    expect(findObject(prod, 'Deployment', 'test-nginx').spec.replicas).toBe(3);
+    expect(findObject(prod, 'PodDisruptionBudget', 'test-nginx-disruption-budget').spec).toMatchObject({ maxUnavailable: 1 });
+  });
+
+  test('takes backends from Services', () => {
+    let nginx!: Nginx;
+    synthWith((chart) => {
+      const service = new kplus.Service(chart, 'shop', { ports: [{ port: 9000 }] });
+      nginx = new Nginx(chart, 'nginx', { router, backends: [Backend.fromService('app-a', service), Backend.fromService('app-b', service, 9001)] });
+    });
+    expect(nginx.confModel.backends).toEqual([{ name: 'app-a', address: 'test-shop.platform-test.svc:9000' }, { name: 'app-b', address: 'test-shop.platform-test.svc:9001' }]);
+  });
+
+  test('fails when the allowlist is empty', () => {
+    expect(() => synthNginx({ backends: [], router: { host: 'r.svc', port: 80 } })).toThrow("Nginx 'test/nginx': backends must be not empty, got []");
+  });
+
+  test('fails when backends, routes, timeouts or exposure are invalid, listing every problem', () => {
+    expect(() =>
+      synthNginx({
+        backends: [Backend.fromHost('default', 'a.svc', 80), Backend.fromHost('App', 'a.svc', 0), Backend.fromHost('app-a', 'a b', 80), Backend.fromHost('app-a', 'a.svc', 80)],
+        directRoutes: [{ pathPrefix: 'static', backend: 'nope' }],
+        routerTimeoutMs: 0,
+        decisionCacheTtlSeconds: 3600,
+        nodePort: 80,
+        image: 'nginx:latest',
+      }),
+    ).toThrow(
+      "Nginx 'test/nginx' has 13 invalid props:\n" +
+        "  - backends[0].name must be not one of default|hostnames|include|volatile, got 'default'\n" +
+        "  - backends[1].name must be a DNS label of at most 63 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got 'App'\n" +
+        '  - backends[1].port must be an integer from 1 to 65535, got 0\n' +
+        "  - backends[2].host must be a DNS name, got 'a b'\n" +
+        "  - backends[].name must be unique, got 'app-a'\n" +
+        "  - router.targets must be a backend name (default|App|app-a|app-a): the router can answer it, NGINX would refuse it, got 'app-b'\n" +
+        "  - directRoutes[0].pathPrefix must be a path starting with '/', got 'static'\n" +
+        "  - directRoutes[0].backend must be a backend name (default|App|app-a|app-a), got 'nope'\n" +
+        '  - routerTimeoutMs must be an integer from 10 to 60000, got 0\n' +
+        '  - decisionCacheTtlSeconds must be an integer from 0 to 300, got 3600\n' +
+        '  - nodePort must be an integer from 30000 to 32767, got 80\n' +
+        "  - serviceType must be NodePort when nodePort is set, got 'ClusterIP'\n" +
+        "  - image must be an image pinned to a tag or digest (not latest), got 'nginx:latest'",
+    );
+  });
+});

@@ -1,0 +1,125 @@
+import * as fs from 'fs';
+import { Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Router, RouterProps } from '../lib/router';
+import { K8sObject, configMapFile, findObject, synthWith } from './support/synth';
+import { ROUTER_SOURCE } from './nginx/stack';
+
+const rules: RouterProps['rules'] = [
+  { strategy: 'pathPrefix', params: { prefix: '/b/', target: 'app-b' } },
+  { strategy: 'weighted', params: { weights: { 'app-a': 90, 'app-b': 10 }, stickyBy: { cookie: 'session' } } },
+];
+
+function synthRouter(props: Partial<RouterProps> = {}): K8sObject[] {
+  return synthWith((chart) => {
+    new Router(chart, 'router', { targets: ['app-a', 'app-b'], rules, ...props });
+  });
+}
+
+function withRedis(chart: Chart) {
+  const service = new kplus.Service(chart, 'redis', { ports: [{ port: 6379 }] });
+  const secret = kplus.Secret.fromSecretName(chart, 'redis-auth', 'redis-auth');
+  return { service, port: 6379, host: 'test-redis.platform-test.svc', password: { secret, key: 'password' } };
+}
+
+/** The source is checked against the file below; the snapshot keeps the rest reviewable. */
+function masked(objects: K8sObject[]): K8sObject[] {
+  return objects.map((o) => {
+    const copy = JSON.parse(JSON.stringify(o));
+    if (copy.data?.['router.mts']) copy.data['router.mts'] = '<lib/router/service/router.ts>';
+    const annotations = copy.spec?.template?.metadata?.annotations;
+    if (annotations?.['checksum/router-config']) annotations['checksum/router-config'] = '<checksum>';
+    return copy;
+  });
+}
+
+describe('Router', () => {
+  test('defaults', () => {
+    // GIVEN a router with two rules
+    const objects = synthRouter();
+    // THEN
+    expect(masked(objects)).toMatchSnapshot();
+  });
+
+  test('ships the reference router source and the rules in one ConfigMap, run by the pinned Node image', () => {
+    const objects = synthRouter({ defaultTarget: 'app-a' });
+    expect(configMapFile(objects, 'test-router-config', 'router.mts')).toBe(fs.readFileSync(ROUTER_SOURCE, 'utf8'));
+    expect(JSON.parse(configMapFile(objects, 'test-router-config', 'rules.json'))).toEqual({ targets: ['app-a', 'app-b'], rules, defaultTarget: 'app-a' });
+    const container = findObject(objects, 'Deployment', 'test-router').spec.template.spec.containers[0];
+    expect(container.image).toBe('node:24.11.1-alpine');
+    expect([...container.command, ...container.args]).toEqual(['node', '--disable-warning=ExperimentalWarning', '/etc/router/router.mts', '--config', '/etc/router/rules.json', '--port', '8080', '--drain-ms', '5000']);
+  });
+
+  test('exposes what NGINX wires to: host, port, targets and the request fields rules read', () => {
+    let router!: Router;
+    synthWith((chart) => {
+      router = new Router(chart, 'router', { targets: ['app-a', 'app-b'], rules: [...rules!, { strategy: 'header', params: { name: 'X-Tenant', value: 'acme', target: 'app-b' } }] });
+    });
+    expect([router.host, router.port, router.url]).toEqual(['test-router.platform-test.svc', 8080, 'http://test-router.platform-test.svc:8080']);
+    expect(router.targets).toEqual(['app-a', 'app-b']);
+    expect(router.decisionInputs).toEqual([{ cookie: 'session' }, { header: 'X-Tenant' }]);
+  });
+
+  test('mounts the Redis password as a file and points rules.json at it', () => {
+    const objects = synthWith((chart) => {
+      new Router(chart, 'router', { targets: ['app-a', 'app-b'], rules: [{ strategy: 'redisLookup', params: { keyPrefix: 'tenant:', key: { header: 'X-Tenant' } } }], redis: withRedis(chart) });
+    });
+    expect(JSON.parse(configMapFile(objects, 'test-router-config', 'rules.json')).redis).toEqual({ host: 'test-redis.platform-test.svc', port: 6379, timeoutMs: 100, passwordFile: '/var/run/secrets/redis/password' });
+    const pod = findObject(objects, 'Deployment', 'test-router').spec.template.spec;
+    const volume = pod.volumes.find((v: { secret?: unknown }) => v.secret);
+    expect(volume.secret).toEqual({ secretName: 'redis-auth', items: [{ key: 'password', path: 'password' }] });
+    expect(pod.containers[0].volumeMounts).toContainEqual({ mountPath: '/var/run/secrets/redis', name: volume.name, readOnly: true });
+    expect(JSON.stringify(pod.containers[0].env ?? [])).not.toContain('password');
+  });
+
+  test('a restricted pod with distinct probes, resources, scrape annotations, and a PDB with replicas', () => {
+    const objects = synthRouter({ replicas: 2 });
+    const template = findObject(objects, 'Deployment', 'test-router').spec.template;
+    const container = template.spec.containers[0];
+    expect(template.spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(container.resources.limits).toEqual({ cpu: '500m', memory: '128Mi' });
+    expect(container.readinessProbe.httpGet.path).toBe('/readyz');
+    expect(container.livenessProbe.httpGet.path).toBe('/healthz');
+    expect(template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080', 'prometheus.io/path': '/metrics' });
+    expect(findObject(objects, 'PodDisruptionBudget', 'test-router-disruption-budget').spec.maxUnavailable).toBe(1);
+    expect(synthRouter().filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
+  });
+
+  test('a rules change rolls the pods', () => {
+    const checksum = (objects: K8sObject[]) => findObject(objects, 'Deployment', 'test-router').spec.template.metadata.annotations['checksum/router-config'];
+    expect(checksum(synthRouter())).not.toBe(checksum(synthRouter({ defaultTarget: 'app-b' })));
+  });
+
+  test('runs a user\'s own image with the same rules instead of the reference source', () => {
+    const objects = synthRouter({ ownImage: { image: 'registry.example/router:1.2.3', command: ['/router'], user: 2000 } });
+    expect(Object.keys(findObject(objects, 'ConfigMap', 'test-router-config').data)).toEqual(['rules.json']);
+    const container = findObject(objects, 'Deployment', 'test-router').spec.template.spec.containers[0];
+    expect([container.image, container.command, container.securityContext.runAsUser]).toEqual(['registry.example/router:1.2.3', ['/router'], 2000]);
+  });
+
+  test('fails when a rule names an unknown strategy or target, with every problem listed', () => {
+    expect(() =>
+      synthRouter({
+        rules: [
+          { strategy: 'pathPrefix', params: { prefix: '/c/', target: 'app-c' } },
+          { strategy: 'redisLookup', params: { keyPrefix: 't:', key: { pathSegment: 0 } } },
+          { strategy: 'teleport' as 'pathPrefix', params: { prefix: '/', target: 'app-a' } },
+        ],
+        replicas: 0,
+      }),
+    ).toThrow(
+      "Router 'test/router' has 4 invalid props:\n" +
+        '  - replicas must be an integer from 1 to 100, got 0\n' +
+        "  - rules[0].params.target must be one of the targets (app-a|app-b), got 'app-c'\n" +
+        "  - rules[1].strategy must be used only when the router has a redis endpoint, got 'redisLookup'\n" +
+        "  - rules[2].strategy must be one of pathPrefix|header|cookie|weighted|redisLookup|refuse, got 'teleport'",
+    );
+  });
+
+  test('fails when the own image is not pinned', () => {
+    expect(() => synthRouter({ ownImage: { image: 'registry.example/router:latest' } })).toThrow(
+      "Router 'test/router': ownImage.image must be an image pinned to a tag or digest (not latest), got 'registry.example/router:latest'",
+    );
+  });
+});
