@@ -39,7 +39,8 @@ export class PlatformChart extends Chart {
 
     const validator = new PropValidator(this, 'PlatformChart');
     validator.dnsLabel('environment.name', props.environment.name, 20);
-    validator.dnsLabel('environment.namespace', namespaceName);
+    // A derived namespace is valid whenever the name is; only check one given explicitly.
+    if (props.environment.namespace !== undefined) validator.dnsLabel('environment.namespace', props.environment.namespace);
     validator.throwIfInvalid();
 
     const namespace = new kplus.Namespace(this, 'namespace', {
