@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { EnvironmentConfig } from './environments';
 import { ENVIRONMENT_LABEL, PART_OF } from './core/labels';
+import { denyAllTrafficExceptDns } from './core/network';
 import { clusterScoped } from './core/security';
 import { PropValidator } from './core/validation';
 
@@ -13,8 +14,8 @@ export interface PlatformChartProps {
 }
 
 /**
- * The whole stack for one environment: its namespace (Pod Security "restricted" enforced) and the
- * systems, each in that namespace, labelled with the environment.
+ * The whole stack for one environment: its namespace (Pod Security "restricted" enforced, all
+ * traffic denied but DNS and what the wiring allows) and the systems, labelled with the environment.
  */
 export class PlatformChart extends Chart {
   /** The environment this chart was built from. */
@@ -39,7 +40,8 @@ export class PlatformChart extends Chart {
 
     const validator = new PropValidator(this, 'PlatformChart');
     validator.dnsLabel('environment.name', props.environment.name, 20);
-    validator.dnsLabel('environment.namespace', namespaceName);
+    // A derived namespace is valid whenever the name is; only check one given explicitly.
+    if (props.environment.namespace !== undefined) validator.dnsLabel('environment.namespace', props.environment.namespace);
     validator.throwIfInvalid();
 
     const namespace = new kplus.Namespace(this, 'namespace', {
@@ -54,5 +56,7 @@ export class PlatformChart extends Chart {
       },
     });
     clusterScoped(namespace);
+    // Nothing talks unless the wiring says so: each system allows exactly its own connections.
+    denyAllTrafficExceptDns(this);
   }
 }

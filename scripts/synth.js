@@ -18,7 +18,7 @@ try {
 } catch (error) {
   fs.rmSync(staging, { recursive: true, force: true });
   // Our validation errors are complete sentences; anything else keeps its stack.
-  console.error(`synth failed, ${path.relative(process.cwd(), target) || '.'} left unchanged:\n${error.name === 'ValidationError' ? error.message : error.stack}`);
+  console.error(`synth failed, ${path.relative(process.cwd(), target) || '.'} left unchanged:\n${error.name === 'ValidationError' ? error.message : `${error.stack}\n(RUN_TS_SOURCE_MAPS=1 maps the stack to .ts lines)`}`);
   process.exit(1);
 }
 

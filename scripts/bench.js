@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// `npm run bench`: every figure is a ratio measured side by side in this run, against its
+// baseline, because these machines are noisy. Then each system's benchmark in scripts/bench/.
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const ROOT = path.resolve(__dirname, '..');
+const RUNS = Number(process.env.BENCH_RUNS || 7);
+
+function wallMs(args, env = {}) {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (result.status !== 0) throw new Error(`node ${args.join(' ')} failed:\n${result.stderr}`);
+  return ms;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Median wall time of each command, runs alternated so drift hits all alike. */
+function alternate(commands) {
+  for (const c of commands) c.run(); // warm the file cache and the transpile cache
+  const times = commands.map(() => []);
+  for (let i = 0; i < RUNS; i++) commands.forEach((c, j) => times[j].push(c.run()));
+  return times.map(median);
+}
+
+function synthBench() {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-synth-'));
+  const floor = { run: () => wallMs(['-e', "require('cdk8s'); require('cdk8s-plus-27')"]) };
+  const app = { run: () => wallMs([path.join('scripts', 'synth.js')], { CDK8S_OUTDIR: path.join(scratch, 'dist') }) };
+  // The same chart for N environments, through the same from-source loader.
+  const envs = (n) => ({
+    run: () => wallMs(['-e', `
+      require('./scripts/run-ts');
+      const { buildApp } = require('./main.ts');
+      const { ENVIRONMENTS } = require('./lib/index.ts');
+      const envs = Array.from({ length: ${n} }, (_, i) => ({ ...ENVIRONMENTS[i % ENVIRONMENTS.length], name: 'env' + i, namespace: undefined }));
+      buildApp({ outdir: ${JSON.stringify(path.join(scratch, 'n'))} }, envs).synth();`]),
+  });
+  const [floorMs, appMs, n3, n10, n30] = alternate([floor, app, envs(3), envs(10), envs(30)]);
+  fs.rmSync(scratch, { recursive: true, force: true });
+  return [
+    `floor  node -e "require('cdk8s'); require('cdk8s-plus-27')"   ${floorMs.toFixed(0)} ms`,
+    `synth  node scripts/synth.js (cdk8s.yaml app, all environments)   ${appMs.toFixed(0)} ms   ratio ${(appMs / floorMs).toFixed(2)}x the floor (goal <= 1.5x)`,
+    `scale  3 envs ${n3.toFixed(0)} ms, 10 envs ${n10.toFixed(0)} ms, 30 envs ${n30.toFixed(0)} ms: ${((n30 - n3) / 27).toFixed(1)} ms per extra environment; 30 envs = ${(n30 / floorMs).toFixed(2)}x the floor`,
+    `(median of ${RUNS} alternated runs after one warm-up each)`,
+  ];
+}
+
+async function main() {
+  const only = process.argv.slice(2);
+  const sections = [{ title: 'Synth speed', run: async () => synthBench() }];
+  const benchDir = path.join(__dirname, 'bench');
+  for (const file of fs.existsSync(benchDir) ? fs.readdirSync(benchDir).filter((f) => f.endsWith('.js')).sort() : []) {
+    sections.push(require(path.join(benchDir, file)));
+  }
+  let failed = false;
+  for (const section of sections) {
+    if (only.length && !only.some((o) => section.title.toLowerCase().includes(o.toLowerCase()))) continue;
+    console.log(`\n## ${section.title}`);
+    try {
+      for (const line of await section.run()) console.log(line);
+    } catch (error) {
+      failed = true;
+      console.log(`FAILED: ${error.stack || error}`);
+    }
+  }
+  process.exitCode = failed ? 1 : 0;
+}
+
+main();

@@ -1,0 +1,44 @@
+import * as kplus from 'cdk8s-plus-27';
+import { allowConnection, allowIngressFromAnywhere } from '../lib';
+import { findObject, synthWith } from './support/synth';
+
+describe('NetworkPolicies from the wiring', () => {
+  const deployment = (scope: kplus.Deployment['node']['scope'], id: string, port: number) =>
+    new kplus.Deployment(scope as never, id, { containers: [{ image: 'example:1', portNumber: port }] });
+
+  test('every chart denies all traffic in its namespace but DNS to the cluster DNS', () => {
+    const objects = synthWith(() => undefined);
+    expect(findObject(objects, 'NetworkPolicy', 'test-deny-all').spec).toEqual({ podSelector: {}, policyTypes: ['Egress', 'Ingress'] });
+    expect(findObject(objects, 'NetworkPolicy', 'test-allow-dns').spec).toEqual({
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [
+        {
+          to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+          ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }],
+        },
+      ],
+    });
+  });
+
+  test('a connection is an egress policy on the client and an ingress policy on the server, on its port only', () => {
+    // GIVEN a client and a server WHEN the client is wired to the server's port
+    const objects = synthWith((chart) => {
+      const client = deployment(chart, 'router', 8080);
+      const server = deployment(chart, 'redis', 6379);
+      allowConnection(client, server, [6379]);
+    });
+    // THEN each side gets one readable, named policy selecting its own pods
+    const egress = findObject(objects, 'NetworkPolicy', 'test-router-egress-to-redis');
+    const ingress = findObject(objects, 'NetworkPolicy', 'test-redis-ingress-from-router');
+    const routerPods = findObject(objects, 'Deployment', 'test-router').spec.selector.matchLabels;
+    const redisPods = findObject(objects, 'Deployment', 'test-redis').spec.selector.matchLabels;
+    expect(egress.spec).toEqual({ podSelector: { matchLabels: routerPods }, policyTypes: ['Egress'], egress: [{ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'platform-test' } }, podSelector: { matchLabels: redisPods } }], ports: [{ port: 6379, protocol: 'TCP' }] }] });
+    expect(ingress.spec).toEqual({ podSelector: { matchLabels: redisPods }, policyTypes: ['Ingress'], ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'platform-test' } }, podSelector: { matchLabels: routerPods } }], ports: [{ port: 6379, protocol: 'TCP' }] }] });
+  });
+
+  test('a public workload accepts traffic from anywhere, on its port only', () => {
+    const objects = synthWith((chart) => allowIngressFromAnywhere(deployment(chart, 'nginx', 8080), [8080]));
+    expect(findObject(objects, 'NetworkPolicy', 'test-nginx-ingress-from-anywhere').spec.ingress).toEqual([{ from: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 8080, protocol: 'TCP' }] }]);
+  });
+});
