@@ -98,9 +98,26 @@ describe('Nginx', () => {
     let nginx!: Nginx;
     synthWith((chart) => {
       const service = new kplus.Service(chart, 'shop', { ports: [{ port: 9000 }] });
-      nginx = new Nginx(chart, 'nginx', { router, backends: [Backend.fromService('app-a', service), Backend.fromService('app-b', service, 9001)] });
+      nginx = new Nginx(chart, 'nginx', { router, backends: [Backend.fromService('app-a', service), Backend.fromService('app-b', service, { port: 9001 })] });
     });
     expect(nginx.confModel.backends).toEqual([{ name: 'app-a', address: 'test-shop.platform-test.svc:9000' }, { name: 'app-b', address: 'test-shop.platform-test.svc:9001' }]);
+  });
+
+  test('NetworkPolicies: clients in on 8080, out only to the router and the backends\' pods', () => {
+    // GIVEN a backend whose workload is known, and one known only by host
+    const objects = synthWith((chart) => {
+      const shop = new kplus.Deployment(chart, 'shop', { containers: [{ image: 'shop:1.0', portNumber: 9090 }] });
+      const service = new kplus.Service(chart, 'shop-service', { selector: shop, ports: [{ port: 80, targetPort: 9090 }] });
+      new Nginx(chart, 'nginx', { router, backends: [Backend.fromService('app-a', service, { workload: shop }), Backend.fromHost('app-b', 'app-b.other.svc', 8080)] });
+    });
+    const policy = (name: string) => findObject(objects, 'NetworkPolicy', name).spec;
+    // THEN
+    expect(policy('test-nginx-ingress-from-anywhere').ingress).toEqual([{ from: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 8080, protocol: 'TCP' }] }]);
+    expect(policy('test-nginx-egress-to-backend-app-a').egress[0].ports).toEqual([{ port: 9090, protocol: 'TCP' }]);
+    expect(policy('test-nginx-egress-to-backend-app-a').egress[0].to[0].podSelector.matchLabels).toEqual(findObject(objects, 'Deployment', 'test-shop').spec.selector.matchLabels);
+    expect(policy('test-shop-ingress-from-nginx').ingress[0].ports).toEqual([{ port: 9090, protocol: 'TCP' }]);
+    expect(policy('test-nginx-egress-to-backend-app-b').egress).toEqual([{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 8080, protocol: 'TCP' }] }]);
+    expect(policy('test-nginx-egress-to-router').egress[0].ports).toEqual([{ port: 8080, protocol: 'TCP' }]);
   });
 
   test('fails when the allowlist is empty', () => {

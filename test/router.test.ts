@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { Backend, Nginx } from '../lib/nginx';
 import { Router, RouterProps } from '../lib/router';
 import { K8sObject, configMapFile, findObject, synthWith } from './support/synth';
 import { ROUTER_SOURCE } from './nginx/stack';
@@ -70,6 +71,19 @@ describe('Router', () => {
     expect(volume.secret).toEqual({ secretName: 'redis-auth', items: [{ key: 'password', path: 'password' }] });
     expect(pod.containers[0].volumeMounts).toContainEqual({ mountPath: '/var/run/secrets/redis', name: volume.name, readOnly: true });
     expect(JSON.stringify(pod.containers[0].env ?? [])).not.toContain('password');
+  });
+
+  test('NetworkPolicies: egress to the Redis pods only; ingress from NGINX when NGINX is wired to it', () => {
+    const objects = synthWith((chart) => {
+      const redisPods = new kplus.Deployment(chart, 'redis-pods', { containers: [{ image: 'redis:7.4', portNumber: 6379 }] });
+      const service = new kplus.Service(chart, 'redis', { selector: redisPods, ports: [{ port: 6379 }] });
+      const router = new Router(chart, 'router', { targets: ['app-a'], defaultTarget: 'app-a', redis: { service, port: 6379, host: 'test-redis.platform-test.svc' } });
+      new Nginx(chart, 'nginx', { router, backends: [Backend.fromHost('app-a', 'app-a.shop.svc', 80)] });
+    });
+    const egress = findObject(objects, 'NetworkPolicy', 'test-router-egress-to-redis').spec.egress;
+    expect(egress).toEqual([{ to: [{ podSelector: { matchLabels: findObject(objects, 'Service', 'test-redis').spec.selector } }], ports: [{ port: 6379, protocol: 'TCP' }] }]);
+    const ingress = findObject(objects, 'NetworkPolicy', 'test-router-ingress-from-nginx').spec.ingress;
+    expect(ingress).toEqual([{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'platform-test' } }, podSelector: { matchLabels: findObject(objects, 'Deployment', 'test-nginx').spec.selector.matchLabels } }], ports: [{ port: 8080, protocol: 'TCP' }] }]);
   });
 
   test('a restricted pod with distinct probes, resources, scrape annotations, and a PDB with replicas', () => {

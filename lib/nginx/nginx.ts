@@ -2,6 +2,7 @@ import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { recommendedLabels } from '../core/labels';
+import { allowEgress, allowIngress, allowIngressFromAnywhere } from '../core/network';
 import { rollOnChange } from '../core/rollout';
 import { markForScraping } from '../core/scraping';
 import { restrictPod, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/security';
@@ -11,6 +12,14 @@ import { IRouterEndpoint } from '../router/router';
 import { RequestInput } from '../router/service/router';
 import { RoutingConfModel, renderRoutingConf } from './routing-conf';
 
+/** The pods behind a backend, for NetworkPolicies: NGINX may connect to them on `port`. */
+export interface BackendPods {
+  /** The pods (a workload, or any NetworkPolicy peer). */
+  readonly peer: kplus.INetworkPolicyPeer;
+  /** The pods' port (the Service's targetPort). */
+  readonly port: number;
+}
+
 /** A backend NGINX may proxy to: one entry of the allowlist. */
 export interface IBackend {
   /** The name the router answers with (a DNS label). */
@@ -19,19 +28,30 @@ export interface IBackend {
   readonly host: string;
   /** Service port. */
   readonly port: number;
+  /**
+   * The pods behind it, so NGINX's egress policy names them (and a workload's ingress policy names NGINX).
+   * @default - NGINX may connect to any address on `port`
+   */
+  readonly pods?: BackendPods;
 }
 
 /** Ways to declare a backend. */
 export class Backend {
-  /** A Service of this app (its first port unless `port` is given). */
-  static fromService(name: string, service: kplus.Service, port?: number): IBackend {
+  /**
+   * A Service of this app: its first port unless `port` is given. With the `workload` behind it,
+   * the NetworkPolicies allow exactly NGINX to that workload on the Service's target port.
+   */
+  static fromService(name: string, service: kplus.Service, options: { readonly port?: number; readonly workload?: kplus.Workload } = {}): IBackend {
     const namespace = service.metadata.namespace ?? Chart.of(service).namespace ?? 'default';
-    return { name, host: `${service.name}.${namespace}.svc`, port: port ?? service.ports[0]?.port ?? 80 };
+    const servicePort = service.ports.find((p) => options.port === undefined || p.port === options.port);
+    const port = options.port ?? servicePort?.port ?? 80;
+    const pods = options.workload ? { peer: options.workload, port: servicePort?.targetPort ?? port } : undefined;
+    return { name, host: `${service.name}.${namespace}.svc`, port, pods };
   }
 
   /** A Service elsewhere (another team's namespace), by its in-cluster host name. */
-  static fromHost(name: string, host: string, port: number): IBackend {
-    return { name, host, port };
+  static fromHost(name: string, host: string, port: number, pods?: BackendPods): IBackend {
+    return { name, host, port, pods };
   }
 }
 
@@ -314,5 +334,25 @@ export class Nginx extends Construct {
       ports: [{ port: this.port, targetPort: HTTP_PORT, name: 'http', nodePort: props.nodePort }],
     });
     if (replicas > 1) onePodAtATime(this, 'disruption-budget', this.deployment, labels);
+    this.allowTraffic(props.router, backends);
+  }
+
+  /** NetworkPolicies: clients in, NGINX out to the router and to each backend, nothing else. */
+  private allowTraffic(router: IRouterEndpoint, backends: readonly IBackend[]): void {
+    allowIngressFromAnywhere(this.deployment, [HTTP_PORT]);
+    connect(this.deployment, 'router', router.workload, router.port);
+    for (const backend of backends) {
+      connect(this.deployment, `backend-${backend.name}`, backend.pods?.peer, backend.pods?.port ?? backend.port);
+    }
+  }
+}
+
+/** Egress from `from` to `peer` (and ingress on the peer when it is a workload); to any address when the peer is unknown. */
+function connect(from: kplus.Deployment, name: string, peer: kplus.INetworkPolicyPeer | undefined, port: number): void {
+  if (peer instanceof kplus.Workload) {
+    allowEgress(from, name, peer, [port]);
+    allowIngress(peer, 'nginx', from, [port]);
+  } else {
+    allowEgress(from, name, peer ?? kplus.NetworkPolicyIpBlock.anyIpv4(from, `${name}-anywhere`), [port]);
   }
 }

@@ -1,10 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Chart, Duration, Size } from 'cdk8s';
+import { ApiObject, Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { IRedisEndpoint } from '../core/endpoints';
 import { recommendedLabels } from '../core/labels';
+import { allowEgress } from '../core/network';
 import { rollOnChange } from '../core/rollout';
 import { markForScraping } from '../core/scraping';
 import { restrictPod, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/security';
@@ -37,6 +38,11 @@ export interface IRouterEndpoint {
   readonly targets?: readonly string[];
   /** Request headers and cookies the decisions depend on, when known: part of NGINX's decision cache key. */
   readonly decisionInputs?: readonly RequestInput[];
+  /**
+   * The router's pods, for NetworkPolicies (NGINX egress, router ingress).
+   * @default - NGINX may connect to any address on `port`
+   */
+  readonly workload?: kplus.Workload;
 }
 
 /** A user's own router image, serving the same HTTP contract (see lib/router/README.md). */
@@ -115,6 +121,16 @@ const REDIS_SECRET_DIR = '/var/run/secrets/redis';
 let cachedSource: string | undefined;
 
 /**
+ * The pods behind the Redis Service, for the router's egress policy: selected by the Service's own
+ * selector labels; any address on the port when the Service has none (e.g. an ExternalName).
+ */
+function redisPods(scope: Construct, redis: IRedisEndpoint): kplus.INetworkPolicyPeer {
+  const selector = ApiObject.of(redis.service).toJson()?.spec?.selector as Record<string, string> | undefined;
+  if (selector && Object.keys(selector).length > 0) return kplus.Pods.select(scope, 'redis-pods', { labels: selector });
+  return kplus.NetworkPolicyIpBlock.anyIpv4(scope, 'redis-anywhere');
+}
+
+/**
  * The router source shipped in the ConfigMap: found beside this module from source (lib/router/)
  * and from the compiled package (build/lib/router/, where the build copies service/router.ts).
  */
@@ -136,6 +152,8 @@ export function routerSource(): string {
 export class Router extends Construct implements IRouterEndpoint {
   public readonly service: kplus.Service;
   public readonly deployment: kplus.Deployment;
+  /** The router's pods. */
+  public readonly workload: kplus.Workload;
   public readonly port: number;
   public readonly host: string;
   /** `http://<host>:<port>` */
@@ -225,6 +243,8 @@ export class Router extends Construct implements IRouterEndpoint {
       ports: [{ port: this.port, targetPort: this.port, name: 'http' }],
     });
     if (replicas > 1) onePodAtATime(this, 'disruption-budget', this.deployment, labels);
+    this.workload = this.deployment;
+    if (props.redis) allowEgress(this.deployment, 'redis', redisPods(this, props.redis), [props.redis.port]);
     this.host = `${this.service.name}.${namespace}.svc`;
     this.url = `http://${this.host}:${this.port}`;
   }
