@@ -340,18 +340,18 @@ export class Nginx extends Construct {
   /** NetworkPolicies: clients in, NGINX out to the router and to each backend, nothing else. */
   private allowTraffic(router: IRouterEndpoint, backends: readonly IBackend[]): void {
     allowIngressFromAnywhere(this.deployment, [HTTP_PORT]);
-    connect(this.deployment, 'router', router.workload, router.port);
+    connect(this.deployment, this.node.id, 'router', router.workload, router.port);
     for (const backend of backends) {
-      connect(this.deployment, `backend-${backend.name}`, backend.pods?.peer, backend.pods?.port ?? backend.port);
+      connect(this.deployment, this.node.id, `backend-${backend.name}`, backend.pods?.peer, backend.pods?.port ?? backend.port);
     }
   }
 }
 
 /** Egress from `from` to `peer` (and ingress on the peer when it is a workload); to any address when the peer is unknown. */
-function connect(from: kplus.Deployment, name: string, peer: kplus.INetworkPolicyPeer | undefined, port: number): void {
+function connect(from: kplus.Deployment, fromName: string, name: string, peer: kplus.INetworkPolicyPeer | undefined, port: number): void {
   if (peer instanceof kplus.Workload) {
     allowEgress(from, name, peer, [port]);
-    allowIngress(peer, 'nginx', from, [port]);
+    allowIngress(peer, fromName, from, [port]);
   } else {
     allowEgress(from, name, peer ?? kplus.NetworkPolicyIpBlock.anyIpv4(from, `${name}-anywhere`), [port]);
   }
