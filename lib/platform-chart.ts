@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { EnvironmentConfig } from './environments';
 import { ENVIRONMENT_LABEL, PART_OF } from './core/labels';
 import { denyAllTrafficExceptDns } from './core/network';
+import { DynamicRouting, addDynamicRouting } from './nginx/compose';
 import { clusterScoped } from './core/security';
 import { PropValidator } from './core/validation';
 
@@ -22,6 +23,8 @@ export class PlatformChart extends Chart {
   public readonly environment: EnvironmentConfig;
   /** Namespace of every namespaced object in this chart. */
   public readonly namespaceName: string;
+  /** NGINX, its router and the example backends, when the environment has them. */
+  public readonly routing?: DynamicRouting;
 
   constructor(scope: Construct, id: string, props: PlatformChartProps) {
     const namespaceName = props.environment.namespace ?? `platform-${props.environment.name}`;
@@ -58,5 +61,7 @@ export class PlatformChart extends Chart {
     clusterScoped(namespace);
     // Nothing talks unless the wiring says so: each system allows exactly its own connections.
     denyAllTrafficExceptDns(this);
+
+    if (props.environment.nginx) this.routing = addDynamicRouting(this, props.environment.nginx, props.environment.exposeNodePorts ?? false);
   }
 }

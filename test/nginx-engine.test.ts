@@ -5,7 +5,7 @@ import * as path from 'path';
 import { ROUTE_FAILURES, renderRoutingConf } from '../lib/nginx/routing-conf';
 import { fnv1a } from '../lib/router/service/router';
 import { freePort } from './support/engines';
-import { configMapFile } from './support/synth';
+import { configMapFile, environmentChart } from './support/synth';
 import { localRules, synthStack } from './nginx/chart';
 import { RunningNginx, TestServer, get, localModel, request, nginxTest, sharedTempDir, startBackend, startNginx, startRedis, startRouter, startServer } from './nginx/stack';
 
@@ -87,6 +87,16 @@ describe('the generated nginx.conf', () => {
     // THEN it is valid
     expect(nginxTest(confFile)).toMatch(/syntax is ok[\s\S]*test is successful/);
   });
+});
+
+test.each(['dev', 'staging', 'prod'])('the %s environment\'s nginx.conf passes nginx -t (local addresses substituted)', (name) => {
+  const nginxOf = environmentChart(name).routing!.nginx;
+  const dir = sharedTempDir(`nginx-t-${name}`);
+  dirs.push(dir);
+  const backends = Object.fromEntries(nginxOf.confModel.backends.map((b, i) => [b.name, `127.0.0.1:${10_000 + i}`]));
+  const confFile = path.join(dir, 'nginx.conf');
+  fs.writeFileSync(confFile, renderRoutingConf(localModel(nginxOf.confModel, dir, { listen: 1, health: 2, status: 3 }, { router: '127.0.0.1:4', backends })));
+  expect(nginxTest(confFile)).toMatch(/test is successful/);
 });
 
 describe('routing through nginx and the router', () => {

@@ -1,7 +1,7 @@
 import * as kplus from 'cdk8s-plus-27';
 import { Backend, IBackend, Nginx, NginxProps, block, comment, directive, mapEntry, renderNginxConf } from '../lib/nginx';
 import { IRouterEndpoint } from '../lib/router';
-import { K8sObject, configMapFile, findObject, synthWith } from './support/synth';
+import { K8sObject, configMapFile, findObject, synthEnvironment, synthWith } from './support/synth';
 
 const router: IRouterEndpoint = { host: 'test-router.platform-test.svc', port: 8080, targets: ['app-a', 'app-b'], decisionInputs: [{ header: 'X-Tenant' }, { cookie: 'session-id' }] };
 const backends: IBackend[] = [Backend.fromHost('app-a', 'app-a.shop.svc', 80), Backend.fromHost('app-b', 'app-b.shop.svc', 8080)];
@@ -150,5 +150,28 @@ describe('Nginx', () => {
         "  - serviceType must be NodePort when nodePort is set, got 'ClusterIP'\n" +
         "  - image must be an image pinned to a tag or digest (not latest), got 'nginx:latest'",
     );
+  });
+});
+
+describe('in the shipped environments', () => {
+  test('dev: NodePort 30080; staging: ClusterIP; prod: 3 NGINX and 2 router replicas, each with a PDB', () => {
+    const dev = synthEnvironment('dev');
+    expect(findObject(dev, 'Service', 'dev-nginx').spec).toMatchObject({ type: 'NodePort', ports: [{ nodePort: 30080, port: 80, targetPort: 8080 }] });
+    expect(findObject(synthEnvironment('staging'), 'Service', 'staging-nginx').spec.type).toBe('ClusterIP');
+    const prod = synthEnvironment('prod');
+    expect(findObject(prod, 'Service', 'prod-nginx').spec.type).toBe('ClusterIP');
+    expect(findObject(prod, 'Deployment', 'prod-nginx').spec.replicas).toBe(3);
+    expect(findObject(prod, 'Deployment', 'prod-router').spec.replicas).toBe(2);
+    expect(prod.filter((o) => o.kind === 'PodDisruptionBudget').map((o) => o.metadata.name).sort()).toEqual(['prod-nginx-disruption-budget', 'prod-router-disruption-budget']);
+  });
+
+  test('the allowlist is the example backends, each reachable only from NGINX', () => {
+    const dev = synthEnvironment('dev');
+    expect(conf(dev.map((o) => (o.metadata.name === 'dev-nginx-config' ? { ...o, metadata: { ...o.metadata, name: 'test-nginx-config' } } : o)))).toContain(
+      '  map $route_target $route_upstream {\n    default route-refused;\n    echo-a backend-echo-a;\n    echo-b backend-echo-b;\n  }',
+    );
+    for (const name of ['echo-a', 'echo-b']) {
+      expect(findObject(dev, 'NetworkPolicy', `dev-${name}-ingress-from-nginx`).spec.ingress[0].ports).toEqual([{ port: 8080, protocol: 'TCP' }]);
+    }
   });
 });

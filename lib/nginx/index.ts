@@ -4,3 +4,8 @@ export { renderRoutingConf, ROUTE_FAILURES } from './routing-conf';
 export type { RoutingConfModel } from './routing-conf';
 export { block, directive, comment, mapEntry, renderNginxConf, quoteArg } from './conf';
 export type { NginxNode, NginxBlock, NginxDirective, NginxComment, NginxMapEntry } from './conf';
+export { ExampleBackend } from './example-backend';
+export type { ExampleBackendProps } from './example-backend';
+export { addDynamicRouting } from './compose';
+export type { NginxEnvironmentConfig, DynamicRouting } from './compose';
+export type { BackendPods } from './nginx';
