@@ -1,13 +1,13 @@
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { RouteRule, Router } from '../router/router';
-import { ExampleBackend } from './example-backend';
+import { ExampleBackends } from './example-backends';
 import { Backend, IBackend, Nginx } from './nginx';
 
 /** NGINX with its dynamic router, in one environment (EnvironmentConfig.nginx). */
 export interface NginxEnvironmentConfig {
   /**
-   * Stand-in backends to deploy (ExampleBackend), by name: a fresh environment routes end to end.
+   * Stand-in backends to deploy (ExampleBackends, one small pod), by name: a fresh environment routes end to end.
    * @default []
    */
   readonly exampleBackends?: readonly string[];
@@ -43,13 +43,14 @@ export interface NginxEnvironmentConfig {
 export interface DynamicRouting {
   readonly nginx: Nginx;
   readonly router: Router;
-  readonly exampleBackends: readonly ExampleBackend[];
+  /** The stand-in backends, when the environment has any. */
+  readonly exampleBackends?: ExampleBackends;
 }
 
 /** Adds NGINX, the router and the example backends of `config` to a chart. */
 export function addDynamicRouting(scope: Construct, config: NginxEnvironmentConfig, exposeNodePorts: boolean): DynamicRouting {
-  const exampleBackends = (config.exampleBackends ?? []).map((name) => new ExampleBackend(scope, name));
-  const backends: IBackend[] = [...exampleBackends.map((b) => b.backend), ...(config.backends ?? []).map((b) => Backend.fromHost(b.name, b.host, b.port))];
+  const exampleBackends = config.exampleBackends?.length ? new ExampleBackends(scope, 'example-backends', { names: config.exampleBackends }) : undefined;
+  const backends: IBackend[] = [...(exampleBackends?.backends ?? []), ...(config.backends ?? []).map((b) => Backend.fromHost(b.name, b.host, b.port))];
   const router = new Router(scope, 'router', {
     targets: backends.map((b) => b.name),
     rules: config.rules,

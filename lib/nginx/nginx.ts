@@ -340,19 +340,30 @@ export class Nginx extends Construct {
   /** NetworkPolicies: clients in, NGINX out to the router and to each backend, nothing else. */
   private allowTraffic(router: IRouterEndpoint, backends: readonly IBackend[]): void {
     allowIngressFromAnywhere(this.deployment, [HTTP_PORT]);
-    connect(this.deployment, this.node.id, 'router', router.workload, router.port);
+    connect(this.deployment, this.node.id, 'router', router.workload, [router.port]);
+    // One policy pair per workload behind backends (several backends may share one), else one per backend.
+    const byWorkload = new Map<kplus.Workload, number[]>();
     for (const backend of backends) {
-      connect(this.deployment, this.node.id, `backend-${backend.name}`, backend.pods?.peer, backend.pods?.port ?? backend.port);
+      const peer = backend.pods?.peer;
+      if (peer instanceof kplus.Workload) byWorkload.set(peer, [...(byWorkload.get(peer) ?? []), backend.pods!.port]);
+      else connect(this.deployment, this.node.id, `backend-${backend.name}`, peer, [backend.pods?.port ?? backend.port]);
     }
+    for (const [workload, ports] of byWorkload) connect(this.deployment, this.node.id, ownerId(workload), workload, ports);
   }
 }
 
+/** The id of the construct that owns a workload (`echo`, `router`), or the workload's own id. */
+function ownerId(workload: kplus.Workload): string {
+  const owner = workload.node.scope;
+  return owner && !Chart.isChart(owner) ? owner.node.id : workload.node.id;
+}
+
 /** Egress from `from` to `peer` (and ingress on the peer when it is a workload); to any address when the peer is unknown. */
-function connect(from: kplus.Deployment, fromName: string, name: string, peer: kplus.INetworkPolicyPeer | undefined, port: number): void {
+function connect(from: kplus.Deployment, fromName: string, name: string, peer: kplus.INetworkPolicyPeer | undefined, ports: readonly number[]): void {
   if (peer instanceof kplus.Workload) {
-    allowEgress(from, name, peer, [port]);
-    allowIngress(peer, fromName, from, [port]);
+    allowEgress(from, name, peer, ports);
+    allowIngress(peer, fromName, from, ports);
   } else {
-    allowEgress(from, name, peer ?? kplus.NetworkPolicyIpBlock.anyIpv4(from, `${name}-anywhere`), [port]);
+    allowEgress(from, name, peer ?? kplus.NetworkPolicyIpBlock.anyIpv4(from, `${name}-anywhere`), ports);
   }
 }
