@@ -3,6 +3,9 @@ import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Backend, Nginx } from '../lib/nginx';
 import { Router, RouterProps } from '../lib/router';
+import { routerSource } from '../lib/router/router';
+import { tempDir } from './support/engines';
+import * as path from 'path';
 import { K8sObject, configMapFile, findObject, synthWith } from './support/synth';
 import { ROUTER_SOURCE } from './nginx/stack';
 
@@ -49,6 +52,20 @@ describe('Router', () => {
     const container = findObject(objects, 'Deployment', 'test-router').spec.template.spec.containers[0];
     expect(container.image).toBe('node:24.11.1-alpine');
     expect([...container.command, ...container.args]).toEqual(['node', '--disable-warning=ExperimentalWarning', '/etc/router/router.mts', '--config', '/etc/router/rules.json', '--port', '8080', '--drain-ms', '5000']);
+  });
+
+  test('finds the source from the compiled package too (build/lib/router/service/router.mts), or says what the build must copy', () => {
+    // GIVEN a compiled-package layout: no .ts, the copied .mts
+    const built = tempDir('router-build');
+    fs.mkdirSync(path.join(built, 'service'));
+    fs.writeFileSync(path.join(built, 'service', 'router.mts'), 'export {};\n');
+    // THEN it is found there
+    expect(routerSource(built)).toBe('export {};\n');
+    // AND a build that forgot the copy fails with the fix
+    const broken = tempDir('router-build-broken');
+    expect(() => routerSource(broken)).toThrow('the package build must copy lib/router/service/router.ts to build/lib/router/service/router.mts');
+    fs.rmSync(built, { recursive: true });
+    fs.rmSync(broken, { recursive: true });
   });
 
   test('exposes what NGINX wires to: host, port, targets and the request fields rules read', () => {

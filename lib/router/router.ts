@@ -118,7 +118,7 @@ const NODE_USER = 1000;
 const CONFIG_DIR = '/etc/router';
 const REDIS_SECRET_DIR = '/var/run/secrets/redis';
 
-let cachedSource: string | undefined;
+const sourceCache = new Map<string, string>();
 
 /**
  * The pods behind the Redis Service, for the router's egress policy: selected by the Service's own
@@ -131,18 +131,21 @@ function redisPods(scope: Construct, redis: IRedisEndpoint): kplus.INetworkPolic
 }
 
 /**
- * The router source shipped in the ConfigMap: found beside this module from source (lib/router/)
- * and from the compiled package (build/lib/router/, where the build copies service/router.ts).
+ * The router source shipped in the ConfigMap, found beside this module: `service/router.ts` from
+ * source (lib/router/), `service/router.mts` from the compiled package (build/lib/router/, where
+ * the build copies it: the package ships no .ts but declarations).
  */
-export function routerSource(): string {
-  if (cachedSource !== undefined) return cachedSource;
-  const file = path.join(__dirname, 'service', 'router.ts');
-  try {
-    cachedSource = fs.readFileSync(file, 'utf8');
-  } catch {
-    throw new Error(`router source ${file} is missing: the package build must copy lib/router/service/router.ts beside the compiled router module`);
+export function routerSource(dir: string = __dirname): string {
+  const cached = sourceCache.get(dir);
+  if (cached !== undefined) return cached;
+  const candidates = [path.join(dir, 'service', 'router.ts'), path.join(dir, 'service', 'router.mts')];
+  for (const file of candidates) {
+    if (!fs.existsSync(file)) continue;
+    const source = fs.readFileSync(file, 'utf8');
+    sourceCache.set(dir, source);
+    return source;
   }
-  return cachedSource;
+  throw new Error(`the router source is missing: none of ${candidates.join(', ')} exists (the package build must copy lib/router/service/router.ts to build/lib/router/service/router.mts)`);
 }
 
 /**
