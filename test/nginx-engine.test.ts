@@ -240,6 +240,16 @@ describe('against a router that lies or fails (fail closed)', () => {
     expect([asked['x-original-method'], asked['x-original-host'], asked['x-original-uri'], asked['content-length']]).toEqual(['POST', 'shop.example', '/form?x=1', undefined]);
   });
 
+  test('keeps connections to the router and to the backend alive', async () => {
+    answers['/kept'] = 'app-a';
+    await get(viaLiar.port, '/kept');
+    const [routerBefore, backendBefore] = [liar.connections(), a.connections()];
+    for (let i = 0; i < 30; i++) expect((await get(viaLiar.port, '/kept')).status).toBe(200);
+    // At most one new connection per nginx worker (2), not one per request.
+    expect(liar.connections() - routerBefore).toBeLessThanOrEqual(2);
+    expect(a.connections() - backendBefore).toBeLessThanOrEqual(2);
+  });
+
   test('an answer without the header gets 502, and the router never sees a client copy of it', async () => {
     const reply = await get(viaLiar.port, '/none', { 'X-Route-Target': 'app-a' });
     expect(reply.status).toBe(502);
@@ -287,5 +297,17 @@ describe('probes and metrics ports', () => {
   test('healthz answers on its own port, stub_status on loopback', async () => {
     expect((await get(nginx.healthPort, '/healthz')).body).toBe('ok\n');
     expect((await get(nginx.statusPort, '/stub_status')).body).toMatch(/^Active connections: \d+/);
+  });
+});
+
+// Last: it stops the shared Redis.
+describe('when Redis is down', () => {
+  test('requests the Redis rule must decide fail closed (502 router-error); other rules still route', async () => {
+    await redis.stop();
+    const before = a.hits() + b.hits();
+    const tenant = await get(nginx.port, '/orders', { 'X-Tenant': 'acme', Cookie: `sid=${sidFor('app-a')}` });
+    expect([tenant.status, tenant.headers['x-route-error']]).toEqual([502, 'router-error']);
+    expect(a.hits() + b.hits()).toBe(before);
+    expect(await backendOf(nginx.port, '/b/still-routed')).toBe('app-b');
   });
 });

@@ -20,6 +20,8 @@ type Proc = ReturnType<typeof startProcess>;
 export interface TestServer {
   readonly port: number;
   readonly hits: () => number;
+  /** TCP connections accepted so far. */
+  readonly connections: () => number;
   readonly lastHeaders: () => http.IncomingHttpHeaders | undefined;
   readonly close: () => Promise<void>;
 }
@@ -34,11 +36,14 @@ export async function startServer(handler: (req: http.IncomingMessage, res: http
   });
   // Longer than nginx's upstream keepalive_timeout: nginx closes idle connections first.
   server.keepAliveTimeout = 65_000;
+  let connections = 0;
+  server.on('connection', () => connections++);
   const port = await freePort();
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     port,
     hits: () => hits,
+    connections: () => connections,
     lastHeaders: () => last,
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };

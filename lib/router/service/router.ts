@@ -726,7 +726,8 @@ export function createRouterServer(parsed: ParsedConfig, options: RouterServerOp
     res.writeHead(204, d.cacheable ? { [answerHeader]: d.target } : { [answerHeader]: d.target, 'Cache-Control': 'no-store' }).end();
   };
 
-  const server = http.createServer((req, res) => {
+  // NGINX forwards the client's headers (up to its large_client_header_buffers): accept as much.
+  const server = http.createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/route') {
       const started = process.hrtime.bigint();
