@@ -1,5 +1,6 @@
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { IRedisEndpoint } from '../core/endpoints';
 import { RouteRule, Router } from '../router/router';
 import { ExampleBackends } from './example-backends';
 import { Backend, IBackend, Nginx } from './nginx';
@@ -47,8 +48,11 @@ export interface DynamicRouting {
   readonly exampleBackends?: ExampleBackends;
 }
 
-/** Adds NGINX, the router and the example backends of `config` to a chart. */
-export function addDynamicRouting(scope: Construct, config: NginxEnvironmentConfig, exposeNodePorts: boolean): DynamicRouting {
+/**
+ * Adds NGINX, the router and the example backends of `config` to a chart. With `redis`, the router
+ * can use `redisLookup` rules (the Redis side must still allow ingress from `router.workload`).
+ */
+export function addDynamicRouting(scope: Construct, config: NginxEnvironmentConfig, exposeNodePorts: boolean, redis?: IRedisEndpoint): DynamicRouting {
   const exampleBackends = config.exampleBackends?.length ? new ExampleBackends(scope, 'example-backends', { names: config.exampleBackends }) : undefined;
   const backends: IBackend[] = [...(exampleBackends?.backends ?? []), ...(config.backends ?? []).map((b) => Backend.fromHost(b.name, b.host, b.port))];
   const router = new Router(scope, 'router', {
@@ -56,6 +60,7 @@ export function addDynamicRouting(scope: Construct, config: NginxEnvironmentConf
     rules: config.rules,
     defaultTarget: config.defaultTarget,
     replicas: config.routerReplicas,
+    redis,
   });
   const nginx = new Nginx(scope, 'nginx', {
     router,
