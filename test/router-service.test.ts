@@ -125,6 +125,11 @@ describe('strategies', () => {
     expect(decide(parsed!, requestOf('/x'), context)).toEqual({ decision: { target: 'app-b', cacheable: false }, strategy: 'weighted' });
   });
 
+  test('a path segment key with a malformed escape is no key: the next rule decides', async () => {
+    const { parsed: bySegment } = parseRouterConfig({ ...base, rules: [{ strategy: 'redisLookup', params: { keyPrefix: 't:', key: { pathSegment: 0 } } }], defaultTarget: 'app-a', redis: { host: '127.0.0.1', port: 1, timeoutMs: 10 } });
+    expect(await decide(bySegment!, requestOf('/%E0%A4%A/x'), context)).toEqual({ decision: { target: 'app-a', cacheable: true }, strategy: 'default' });
+  });
+
   test('no rule and no default is a no_rule error', () => {
     const { parsed: none } = parseRouterConfig({ ...base, rules: [{ strategy: 'pathPrefix', params: { prefix: '/b/', target: 'app-b' } }] });
     expect(decide(none!, requestOf('/a'), context)).toMatchObject({ error: 'no_rule' });

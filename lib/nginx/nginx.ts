@@ -115,11 +115,6 @@ export interface NginxProps {
    */
   readonly clientMaxBodySize?: string;
   /**
-   * Response header the router answers with.
-   * @default 'X-Route-Target'
-   */
-  readonly answerHeader?: string;
-  /**
    * Log every request to stdout (with the decision, the router status and the cache status).
    * @default true
    */
@@ -213,7 +208,7 @@ export class Nginx extends Construct {
     const workerProcesses = props.workerProcesses ?? 2;
     const workerConnections = props.workerConnections ?? 4096;
     const clientMaxBodySize = props.clientMaxBodySize ?? '10m';
-    const answerHeader = props.answerHeader ?? 'X-Route-Target';
+    const answerHeader = props.router.answerHeader ?? 'X-Route-Target';
     const replicas = props.replicas ?? 1;
     const serviceType = props.serviceType ?? kplus.ServiceType.CLUSTER_IP;
     this.port = props.servicePort ?? 80;
@@ -244,7 +239,7 @@ export class Nginx extends Construct {
     v.integer('workerProcesses', workerProcesses, 1, 64);
     v.integer('workerConnections', workerConnections, 64, 65536);
     v.check(NGINX_SIZE.test(clientMaxBodySize), 'clientMaxBodySize', clientMaxBodySize, "an nginx size such as 512k, 10m or 1g");
-    v.check(/^[A-Za-z][A-Za-z0-9-]{0,62}$/.test(answerHeader), 'answerHeader', answerHeader, 'an HTTP header name');
+    v.check(/^[A-Za-z][A-Za-z0-9-]{0,62}$/.test(answerHeader), 'router.answerHeader', answerHeader, 'an HTTP header name');
     v.integer('replicas', replicas, 1, 100);
     v.port('servicePort', this.port);
     if (props.nodePort !== undefined) {

@@ -34,6 +34,11 @@ export interface IRouterEndpoint {
   readonly host: string;
   /** Service port of `GET /route`. */
   readonly port: number;
+  /**
+   * Response header that carries the answer.
+   * @default 'X-Route-Target'
+   */
+  readonly answerHeader?: string;
   /** Backend names the router can answer, when known: NGINX checks each is in its allowlist. */
   readonly targets?: readonly string[];
   /** Request headers and cookies the decisions depend on, when known: part of NGINX's decision cache key. */
@@ -162,6 +167,8 @@ export class Router extends Construct implements IRouterEndpoint {
   /** `http://<host>:<port>` */
   public readonly url: string;
   public readonly targets: readonly string[];
+  /** The reference router answers in `X-Route-Target`. */
+  public readonly answerHeader = 'X-Route-Target';
   public readonly decisionInputs: readonly RequestInput[];
   /** rules.json as mounted in the pod. */
   public readonly rulesJson: string;

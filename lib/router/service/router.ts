@@ -193,7 +193,13 @@ function keyOf(request: RouteRequest, source: KeySource): string | undefined {
   if (source.header) return request.header(source.header.toLowerCase());
   if (source.cookie) return request.cookie(source.cookie);
   const segment = request.path.split('/').filter((s) => s !== '')[source.pathSegment ?? 0];
-  return segment === undefined ? undefined : decodeURIComponent(segment);
+  if (segment === undefined) return undefined;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    // A malformed escape is the client's error, not the router's: no key, so no match.
+    return undefined;
+  }
 }
 
 function keyInputs(source: KeySource | undefined): RequestInput[] {
