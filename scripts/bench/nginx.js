@@ -15,7 +15,7 @@ const { startBackendProcess, startNginx, startRedis, startRouter, localModel, sh
 // req/s is the mean of the slices, p99 the median of the slices' p99s.
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 6);
 const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS || 1); // wrk takes whole seconds
-const CONNECTIONS = 32;
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 32);
 
 function wrk(url) {
   const out = execFileSync(requireEngine('wrk', 'wrk'), ['-t', '1', '-c', String(CONNECTIONS), '-d', `${SLICE_SECONDS}s`, '--latency', '--timeout', '2s', url], { encoding: 'utf8', timeout: (SLICE_SECONDS + 20) * 1000 });
