@@ -5,6 +5,7 @@ import { EnvironmentConfig } from './environments';
 import { ENVIRONMENT_LABEL, PART_OF } from './core/labels';
 import { clusterScoped } from './core/security';
 import { PropValidator } from './core/validation';
+import { Prometheus } from './prometheus';
 
 /** Props of a PlatformChart. */
 export interface PlatformChartProps {
@@ -21,6 +22,8 @@ export class PlatformChart extends Chart {
   public readonly environment: EnvironmentConfig;
   /** Namespace of every namespaced object in this chart. */
   public readonly namespaceName: string;
+  /** Prometheus of this environment (construct id `prometheus`). */
+  public readonly prometheus: Prometheus;
 
   constructor(scope: Construct, id: string, props: PlatformChartProps) {
     const namespaceName = props.environment.namespace ?? `platform-${props.environment.name}`;
@@ -54,5 +57,11 @@ export class PlatformChart extends Chart {
       },
     });
     clusterScoped(namespace);
+
+    this.prometheus = new Prometheus(this, 'prometheus', {
+      nodePort: props.environment.exposeNodePorts ? 30030 : undefined,
+      externalLabels: { environment: props.environment.name },
+      ...props.environment.prometheus,
+    });
   }
 }
