@@ -191,7 +191,8 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     if (globalIntervalMs !== undefined && globalTimeoutMs !== undefined && globalTimeoutMs > globalIntervalMs) {
       v.fail('scrapeTimeout', this.scrapeTimeout, `at most scrapeInterval (${this.scrapeInterval})`);
     }
-    checkDuration(v, 'evaluationInterval', this.evaluationInterval);
+    // Defaulted from scrapeInterval, it would only repeat that error.
+    if (props.evaluationInterval !== undefined) checkDuration(v, 'evaluationInterval', this.evaluationInterval);
     checkDuration(v, 'retention', this.retention);
     if (this.retentionSize !== undefined) {
       const bytes = parseSize(this.retentionSize);
