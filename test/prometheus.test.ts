@@ -168,6 +168,11 @@ describe('Prometheus', () => {
       expect(YAML.parse(data['api.rules.yml'])).toEqual({ groups: [group] });
     });
 
+    test('YAML 1.1 quoting, as go-yaml v2 in Prometheus reads it: a label value `yes` stays a string', () => {
+      const text = configMapFile(synthPrometheus({ externalLabels: { replica: 'yes', region: 'on' } }), 'test-prometheus', 'prometheus.yml');
+      expect(text).toContain('    replica: "yes"\n    region: "on"\n');
+    });
+
     test('rule and config files are plain YAML: no anchors, PromQL on one line, a do-not-edit header', () => {
       const data = findObject(synthPrometheus(), 'ConfigMap', 'test-prometheus').data;
       expect(data['prometheus.yml']).not.toMatch(/[&*]a\d/);
