@@ -1,8 +1,9 @@
 import { Chart, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { parser as promql } from '@prometheus-io/lezer-promql';
 import * as YAML from 'yaml';
 import { ENVIRONMENTS, PlatformChart, markForScraping } from '../lib';
-import { monitorGoService, parseDuration, parseSize, Prometheus, PrometheusProps, PrometheusStorage, relabelRegexProblem, RuleGroup, ScrapeConfig } from '../lib/prometheus';
+import { defaultRuleGroups, isAlertingRule, monitorGoService, parseDuration, parseSize, Prometheus, PrometheusProps, PrometheusStorage, relabelRegexProblem, RuleGroup, ScrapeConfig } from '../lib/prometheus';
 import { configMapFile, findObject, K8sObject, synthEnvironment, synthWith } from './support/synth';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -158,6 +159,35 @@ describe('Prometheus', () => {
         'RouterDecisionErrorsHigh', 'RouterDecisionLatencyHigh',
         'RedisDown', 'RedisRdbBgsaveFailed', 'RedisAofWriteFailed', 'RedisNoRecentSave', 'RedisMemoryNearMax',
       ]);
+    });
+
+    test('shipped rules parse as PromQL and read only the metrics of the cross-system contract', () => {
+      // The names fixed in contract.md (dashboards and alerts use exactly these), Prometheus' own,
+      // and what the groups record themselves.
+      const contract = [
+        'router_decisions_total', 'router_decision_errors_total', 'router_refusals_total', 'router_decision_duration_seconds_bucket',
+        'redis_up', 'redis_memory_used_bytes', 'redis_memory_max_bytes', 'redis_rdb_last_bgsave_status', 'redis_aof_last_write_status',
+        'redis_rdb_last_save_timestamp_seconds', 'redis_rdb_changes_since_last_save', 'redis_aof_enabled',
+        'container_cpu_usage_seconds_total', 'container_spec_cpu_quota', 'container_spec_cpu_period',
+        'up', 'prometheus_config_last_reload_successful', 'prometheus_rule_evaluation_failures_total',
+      ];
+      const rules = defaultRuleGroups().flatMap((g) => g.rules);
+      const recorded = rules.flatMap((r) => (isAlertingRule(r) ? [] : [r.record]));
+      const problems: string[] = [];
+      const read = new Set<string>();
+      for (const rule of rules) {
+        promql.parse(rule.expr).iterate({
+          enter: (node) => {
+            if (node.type.isError) problems.push(`${rule.expr}: syntax error at ${node.from}`);
+            const name = rule.expr.slice(node.from, node.to);
+            if (node.name !== 'Identifier' || node.node.parent?.name !== 'VectorSelector') return;
+            read.add(name);
+            if (!contract.includes(name) && !recorded.includes(name)) problems.push(`${rule.expr}: reads ${name}`);
+          },
+        });
+      }
+      expect(problems).toEqual([]);
+      expect(read.size).toBe(21); // 17 contract metrics and the 4 recorded series
     });
 
     test('addRuleGroup adds a rule file; defaultRules: false leaves only the added groups', () => {
