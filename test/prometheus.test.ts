@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { parser as promql } from '@prometheus-io/lezer-promql';
 import * as YAML from 'yaml';
 import { ENVIRONMENTS, PlatformChart, markForScraping } from '../lib';
-import { defaultRuleGroups, isAlertingRule, monitorGoService, parseDuration, parseSize, Prometheus, PrometheusProps, PrometheusStorage, relabelRegexProblem, RuleGroup, ScrapeConfig } from '../lib/prometheus';
+import { defaultRuleGroups, isAlertingRule, monitorGoService, parsePrometheusDuration, parsePrometheusSize, Prometheus, PrometheusProps, PrometheusStorage, relabelRegexProblem, RuleGroup, ScrapeConfig } from '../lib/prometheus';
 import { configMapFile, findObject, K8sObject, synthEnvironment, synthWith } from './support/synth';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -367,11 +367,11 @@ describe('Prometheus', () => {
 
 describe('Prometheus syntax checks', () => {
   test.each([['30s', 30_000], ['1h30m', 5_400_000], ['15d', 1_296_000_000], ['2w', 1_209_600_000], ['500ms', 500], ['0', 0]])('duration %s is %d ms', (value, ms) => {
-    expect(parseDuration(value)).toBe(ms);
+    expect(parsePrometheusDuration(value)).toBe(ms);
   });
-  test.each(['', '30', '1.5h', '30s1m', '-5m', '5 m', '1M'])('duration %p is refused', (value) => expect(parseDuration(value)).toBeUndefined());
-  test.each([['512MB', 512 * 1024 ** 2], ['40GB', 40 * 1024 ** 3], ['1TiB', 1024 ** 4], ['100B', 100]])('size %s is %d bytes', (value, bytes) => expect(parseSize(value)).toBe(bytes));
-  test.each(['40G', '40 GB', '1.5GB', 'GB', '40gb'])('size %p is refused', (value) => expect(parseSize(value)).toBeUndefined());
+  test.each(['', '30', '1.5h', '30s1m', '-5m', '5 m', '1M'])('duration %p is refused', (value) => expect(parsePrometheusDuration(value)).toBeUndefined());
+  test.each([['512MB', 512 * 1024 ** 2], ['40GB', 40 * 1024 ** 3], ['1TiB', 1024 ** 4], ['100B', 100]])('size %s is %d bytes', (value, bytes) => expect(parsePrometheusSize(value)).toBe(bytes));
+  test.each(['40G', '40 GB', '1.5GB', 'GB', '40gb'])('size %p is refused', (value) => expect(parsePrometheusSize(value)).toBeUndefined());
   test.each(['(.+)', 'default;kubernetes;https', '(?i)running', '(?P<port>\\d+)', '__meta_kubernetes_pod_label_(.+)'])('regex %p compiles as RE2 would', (regex) => expect(relabelRegexProblem(regex)).toBeUndefined());
   test.each(['(foo', 'a(?=b)', '(?<!x)y', '(a)\\1', '[z-a]'])('regex %p is refused', (regex) => expect(relabelRegexProblem(regex)).toBeDefined());
 });

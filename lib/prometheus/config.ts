@@ -6,14 +6,14 @@
 
 /** The whole prometheus.yml. */
 export interface PrometheusConfig {
-  readonly global: GlobalConfig;
+  readonly global: PrometheusGlobalConfig;
   /** Rule file globs, relative to the directory of prometheus.yml. */
   readonly rule_files?: readonly string[];
   readonly scrape_configs: readonly ScrapeConfig[];
 }
 
 /** The `global` block: defaults for every job and rule group. */
-export interface GlobalConfig {
+export interface PrometheusGlobalConfig {
   /** How often targets are scraped. */
   readonly scrape_interval?: string;
   /** How long a scrape may take; at most scrape_interval. */
@@ -41,13 +41,13 @@ export interface ScrapeConfig {
   /** Per-scrape limit of samples; the scrape fails above it. 0 means no limit. */
   readonly sample_limit?: number;
   /** Credentials sent with each scrape. */
-  readonly authorization?: Authorization;
+  readonly authorization?: ScrapeAuthorization;
   /** TLS settings of the scrape. */
-  readonly tls_config?: TlsConfig;
+  readonly tls_config?: ScrapeTlsConfig;
   /** Targets discovered from the Kubernetes API. */
   readonly kubernetes_sd_configs?: readonly KubernetesSdConfig[];
   /** Targets listed by hand. */
-  readonly static_configs?: readonly StaticConfig[];
+  readonly static_configs?: readonly StaticScrapeConfig[];
   /** Rewrites of the discovered targets' labels, before the scrape. */
   readonly relabel_configs?: readonly RelabelConfig[];
   /** Rewrites of the scraped series' labels, before storage. */
@@ -55,7 +55,7 @@ export interface ScrapeConfig {
 }
 
 /** The `authorization` block of an HTTP client. */
-export interface Authorization {
+export interface ScrapeAuthorization {
   /** Header scheme (default `Bearer`). */
   readonly type?: string;
   /** File holding the credentials, read at each scrape (so a rotated token is picked up). */
@@ -63,7 +63,7 @@ export interface Authorization {
 }
 
 /** The `tls_config` block of an HTTP client. */
-export interface TlsConfig {
+export interface ScrapeTlsConfig {
   /** CA certificate to verify the server with. */
   readonly ca_file?: string;
   /** Server name to verify, when it differs from the target host. */
@@ -86,7 +86,7 @@ export interface KubernetesSdConfig {
 }
 
 /** One `static_configs` entry. */
-export interface StaticConfig {
+export interface StaticScrapeConfig {
   /** `host:port` of each target. */
   readonly targets: readonly string[];
   /** Labels added to every target of this entry. */

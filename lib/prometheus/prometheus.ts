@@ -8,7 +8,7 @@ import { recommendedLabels } from '../core/labels';
 import { rollOnChange } from '../core/rollout';
 import { clusterScoped, restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
 import { PropValidator } from '../core/validation';
-import { GlobalConfig, PrometheusConfig, ScrapeConfig } from './config';
+import { PrometheusGlobalConfig, PrometheusConfig, ScrapeConfig } from './config';
 import { defaultRuleGroups, isAlertingRule, RuleGroup } from './rules';
 import {
   kubeStateMetricsJob,
@@ -20,7 +20,7 @@ import {
   prometheusSelfJob,
 } from './scrape-jobs';
 import { PrometheusStorage } from './storage';
-import { parseDuration, parseSize, SIZE_SYNTAX } from './syntax';
+import { parsePrometheusDuration, parsePrometheusSize, SIZE_SYNTAX } from './syntax';
 import { checkDuration, checkRuleGroup, checkScrapeJob } from './validate';
 
 /** The official image, a 2.x release: the config stays readable by Debian's promtool 2.42 in CI. */
@@ -173,7 +173,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     super(scope, id);
     this.image = props.image ?? PROMETHEUS_IMAGE;
     this.scrapeInterval = props.scrapeInterval ?? '30s';
-    const intervalMs = parseDuration(this.scrapeInterval);
+    const intervalMs = parsePrometheusDuration(this.scrapeInterval);
     this.scrapeTimeout = props.scrapeTimeout ?? (intervalMs !== undefined && intervalMs < 10_000 ? this.scrapeInterval : '10s');
     this.evaluationInterval = props.evaluationInterval ?? this.scrapeInterval;
     this.retention = props.retention ?? '15d';
@@ -195,7 +195,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     if (props.evaluationInterval !== undefined) checkDuration(v, 'evaluationInterval', this.evaluationInterval);
     checkDuration(v, 'retention', this.retention);
     if (this.retentionSize !== undefined) {
-      const bytes = parseSize(this.retentionSize);
+      const bytes = parsePrometheusSize(this.retentionSize);
       if (v.check(bytes !== undefined && bytes > 0, 'retentionSize', this.retentionSize, SIZE_SYNTAX) && storageBytes !== undefined) {
         v.check(bytes! <= storageBytes, 'retentionSize', this.retentionSize, `at most the storage size (${storageBytes / 1024 ** 3}GiB)`);
       }
@@ -310,7 +310,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
   public addScrapeJob(job: ScrapeConfig): void {
     const v = new PropValidator(this, 'Prometheus');
     const prop = `addScrapeJob(${JSON.stringify(job.job_name)})`;
-    checkScrapeJob(v, prop, job, parseDuration(this.scrapeInterval), parseDuration(this.scrapeTimeout));
+    checkScrapeJob(v, prop, job, parsePrometheusDuration(this.scrapeInterval), parsePrometheusDuration(this.scrapeTimeout));
     v.check(!this.jobs.some((existing) => existing.job_name === job.job_name), `${prop}.job_name`, job.job_name, `unique (jobs: ${this.jobs.map((j) => j.job_name).join(', ')})`);
     v.throwIfInvalid();
     this.jobs.push(job);
@@ -338,7 +338,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
 
   /** prometheus.yml as a typed object. */
   public get config(): PrometheusConfig {
-    const global: GlobalConfig = {
+    const global: PrometheusGlobalConfig = {
       scrape_interval: this.scrapeInterval,
       scrape_timeout: this.scrapeTimeout,
       evaluation_interval: this.evaluationInterval,

@@ -30,7 +30,7 @@ export interface RecordingRule {
 }
 
 /** One rule of a group. */
-export type Rule = AlertingRule | RecordingRule;
+export type PrometheusRuleDefinition = AlertingRule | RecordingRule;
 
 /** Rules evaluated together, in order, at one interval. Each group is rendered to its own rule file. */
 export interface RuleGroup {
@@ -39,11 +39,11 @@ export interface RuleGroup {
   /** Overrides the global evaluation interval for this group. */
   readonly interval?: string;
   /** The rules, evaluated in order: a recording rule is visible to the rules after it. */
-  readonly rules: readonly Rule[];
+  readonly rules: readonly PrometheusRuleDefinition[];
 }
 
 /** True for alerting rules. */
-export function isAlertingRule(rule: Rule): rule is AlertingRule {
+export function isAlertingRule(rule: PrometheusRuleDefinition): rule is AlertingRule {
   return 'alert' in rule;
 }
 
@@ -52,7 +52,7 @@ export function isAlertingRule(rule: Rule): rule is AlertingRule {
  * rules failing to evaluate, and containers running close to their CPU limit (cAdvisor, as the seed
  * measured CPU; no kube-state-metrics needed).
  */
-export function platformRules(): RuleGroup {
+export function platformRuleGroup(): RuleGroup {
   return {
     name: 'platform',
     rules: [
@@ -112,7 +112,7 @@ export function platformRules(): RuleGroup {
  * The NGINX router's decisions (router_* metrics of the contract): errors as a share of all
  * decisions, and the p99 decision latency NGINX waits on before every proxied request.
  */
-export function routerRules(): RuleGroup {
+export function routerRuleGroup(): RuleGroup {
   return {
     name: 'router',
     rules: [
@@ -149,7 +149,7 @@ export function routerRules(): RuleGroup {
 }
 
 /** Redis through its exporter sidecar: down, and persistence (RDB, AOF) that has stopped working. */
-export function redisRules(): RuleGroup {
+export function redisRuleGroup(): RuleGroup {
   return {
     name: 'redis',
     rules: [
@@ -209,5 +209,5 @@ export function redisRules(): RuleGroup {
 
 /** The groups a Prometheus ships unless `defaultRules: false`. */
 export function defaultRuleGroups(): RuleGroup[] {
-  return [platformRules(), routerRules(), redisRules()];
+  return [platformRuleGroup(), routerRuleGroup(), redisRuleGroup()];
 }

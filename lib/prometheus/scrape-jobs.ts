@@ -1,13 +1,13 @@
 // The cluster's default scrape jobs, after the seed post and the prometheus Helm chart, fixed:
 // endpointslice discovery (the endpoints API is deprecated), skip pods that are not running, IPv6
 // safe address rewrites, and bearer credentials read from a file at each scrape (token rotation).
-import { RelabelConfig, ScrapeConfig, TlsConfig, Authorization } from './config';
+import { RelabelConfig, ScrapeConfig, ScrapeTlsConfig, ScrapeAuthorization } from './config';
 
 /** Where Kubernetes mounts the service account of a pod that asks for its token. */
-export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
-const CLUSTER_TLS: TlsConfig = { ca_file: `${SERVICE_ACCOUNT_DIR}/ca.crt` };
-const SERVICE_ACCOUNT_TOKEN: Authorization = { credentials_file: `${SERVICE_ACCOUNT_DIR}/token` };
+const CLUSTER_TLS: ScrapeTlsConfig = { ca_file: `${SERVICE_ACCOUNT_DIR}/ca.crt` };
+const SERVICE_ACCOUNT_TOKEN: ScrapeAuthorization = { credentials_file: `${SERVICE_ACCOUNT_DIR}/token` };
 
 /** The API server, as seen from inside the cluster. */
 const API_SERVER = 'kubernetes.default.svc:443';

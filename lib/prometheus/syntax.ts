@@ -9,7 +9,7 @@ const DURATION_UNITS_MS = [365 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_0
 export const DURATION_SYNTAX = "a Prometheus duration such as 30s, 5m, 1h30m or 15d (units y w d h m s ms, largest first)";
 
 /** Milliseconds of a Prometheus duration (`1h30m`, `15d`), or undefined when Prometheus would reject it. */
-export function parseDuration(value: string): number | undefined {
+export function parsePrometheusDuration(value: string): number | undefined {
   if (typeof value !== 'string') return undefined;
   if (value === '0') return 0;
   const match = DURATION.exec(value);
@@ -25,7 +25,7 @@ const SIZE_EXPONENT: Record<string, number> = { B: 0, K: 1, M: 2, G: 3, T: 4, P:
 export const SIZE_SYNTAX = 'a whole number of bytes with a unit, such as 512MB, 40GB or 1TB (B, KB, MB, GB, TB, PB, EB; powers of 1024)';
 
 /** Bytes of a Prometheus size (`40GB`, `512MiB`), or undefined when Prometheus would reject it. */
-export function parseSize(value: string): number | undefined {
+export function parsePrometheusSize(value: string): number | undefined {
   const match = typeof value === 'string' ? SIZE.exec(value) : null;
   if (!match) return undefined;
   return Number(match[1]) * 1024 ** SIZE_EXPONENT[match[2][0]];

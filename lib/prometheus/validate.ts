@@ -3,11 +3,11 @@
 import { PropValidator } from '../core/validation';
 import { ACTIONS_NEEDING_TARGET, KUBERNETES_SD_ROLES, RELABEL_ACTIONS, RelabelConfig, ScrapeConfig } from './config';
 import { isAlertingRule, RuleGroup } from './rules';
-import { DURATION_SYNTAX, LABEL_NAME, METRIC_NAME, parseDuration, relabelRegexProblem } from './syntax';
+import { DURATION_SYNTAX, LABEL_NAME, METRIC_NAME, parsePrometheusDuration, relabelRegexProblem } from './syntax';
 
 /** Checks a duration prop; with `positive`, 0 is refused too. Returns the milliseconds, or undefined. */
 export function checkDuration(v: PropValidator, prop: string, value: string, positive = true): number | undefined {
-  const ms = parseDuration(value);
+  const ms = parsePrometheusDuration(value);
   const ok = ms !== undefined && (!positive || ms > 0);
   v.check(ok, prop, value, positive ? `${DURATION_SYNTAX}, greater than 0` : DURATION_SYNTAX);
   return ok ? ms : undefined;
