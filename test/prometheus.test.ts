@@ -259,9 +259,9 @@ describe('Prometheus', () => {
     });
 
     test('a PersistentVolumeClaim with size and class; retention size defaults to 85% of it', () => {
-      const objects = synthPrometheus({ storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(50), storageClassName: 'fast-ssd' }), retention: '30d' });
+      const objects = synthPrometheus({ storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(50), storageClassName: 'ebs.gp3' }), retention: '30d' });
       const claim = findObject(objects, 'PersistentVolumeClaim', 'test-prometheus');
-      expect(claim.spec).toMatchObject({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } }, storageClassName: 'fast-ssd' });
+      expect(claim.spec).toMatchObject({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } }, storageClassName: 'ebs.gp3' });
       expect(podSpec(objects).volumes).toContainEqual({ name: 'data', persistentVolumeClaim: { claimName: 'test-prometheus', readOnly: false } });
       expect(podSpec(objects).containers[0].args).toEqual(expect.arrayContaining(['--storage.tsdb.retention.time=30d', '--storage.tsdb.retention.size=43520MB']));
     });
@@ -328,6 +328,7 @@ describe('Prometheus', () => {
       ['retention is not a duration', { retention: '2 weeks' }, "retention must be a Prometheus duration such as 30s, 5m, 1h30m or 15d (units y w d h m s ms, largest first), greater than 0, got '2 weeks'"],
       ['retentionSize has no Prometheus unit', { retentionSize: '40G' }, "retentionSize must be a whole number of bytes with a unit, such as 512MB, 40GB or 1TB (B, KB, MB, GB, TB, PB, EB; powers of 1024), got '40G'"],
       ['retentionSize exceeds the volume', { storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(10) }), retentionSize: '20GB' }, "retentionSize must be at most the storage size (10GiB), got '20GB'"],
+      ['storageClassName is not a DNS subdomain', { storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(10), storageClassName: 'Fast_SSD' }) }, "storage.storageClassName must be a DNS subdomain (lower-case letters, digits, - and .), as StorageClass names are, got 'Fast_SSD'"],
       ['nodePort is outside 30000-32767', { nodePort: 8080 }, 'nodePort must be an integer from 30000 to 32767, got 8080'],
       ['the image is latest', { image: 'quay.io/prometheus/prometheus:latest' }, "image must be an image pinned to a version tag or digest (never latest), got 'quay.io/prometheus/prometheus:latest'"],
       ['the image has no tag', { image: 'quay.io/prometheus/prometheus' }, "image must be an image pinned to a version tag or digest (never latest), got 'quay.io/prometheus/prometheus'"],

@@ -200,22 +200,26 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
         v.check(bytes! <= storageBytes, 'retentionSize', this.retentionSize, `at most the storage size (${storageBytes / 1024 ** 3}GiB)`);
       }
     }
-    if (this.storage.storageClassName !== undefined) v.dnsLabel('storage.storageClassName', this.storage.storageClassName, 253);
+    if (this.storage.storageClassName !== undefined) {
+      const name = this.storage.storageClassName;
+      v.check(name.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name), 'storage.storageClassName', name, 'a DNS subdomain (lower-case letters, digits, - and .), as StorageClass names are');
+    }
     if (this.storage.size !== undefined) v.check(this.storage.size.toKibibytes() > 0, 'storage.size', `${this.storage.size.toKibibytes()}Ki`, 'greater than 0');
     v.port('port', this.port);
     if (this.nodePort !== undefined) v.nodePort('nodePort', this.nodePort);
     for (const name of Object.keys(this.externalLabels)) v.check(/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name), 'externalLabels', name, 'label names matching [a-zA-Z_][a-zA-Z0-9_]*');
 
+    const kubeStateMetrics = props.kubeStateMetrics !== undefined ? kubeStateMetricsJob(props.kubeStateMetrics) : undefined;
+    if (kubeStateMetrics) checkScrapeJob(v, 'kubeStateMetrics', kubeStateMetrics, globalIntervalMs, globalTimeoutMs);
     const jobs = [
       kubernetesApiserversJob(),
       kubernetesNodesJob(),
       kubernetesCadvisorJob(),
       kubernetesPodsJob(),
       kubernetesServiceEndpointsJob(),
-      ...(props.kubeStateMetrics !== undefined ? [kubeStateMetricsJob(props.kubeStateMetrics)] : []),
+      ...(kubeStateMetrics ? [kubeStateMetrics] : []),
       prometheusSelfJob(CONTAINER_PORT),
     ];
-    if (props.kubeStateMetrics !== undefined) checkScrapeJob(v, 'kubeStateMetrics', jobs[jobs.length - 2], globalIntervalMs, globalTimeoutMs);
     (props.scrapeJobs ?? []).forEach((job, i) => checkScrapeJob(v, `scrapeJobs[${i}]`, job, globalIntervalMs, globalTimeoutMs));
     jobs.push(...(props.scrapeJobs ?? []));
     v.unique('scrapeJobs[].job_name (including the default jobs)', jobs.map((job) => job.job_name));
