@@ -1,3 +1,8 @@
+import { Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { PrometheusStorage } from './prometheus/storage';
+import type { PrometheusProps } from './prometheus/prometheus';
+
 /**
  * One deployment target of the stack. Adding an environment is adding one entry to
  * `ENVIRONMENTS` below: main.ts synthesizes a chart for each into `dist/<name>/`.
@@ -15,11 +20,52 @@ export interface EnvironmentConfig {
    * @default false - ClusterIP services, reached through an existing ingress
    */
   readonly exposeNodePorts?: boolean;
+  /**
+   * Prometheus of this environment: intervals, retention, storage, resources, kube-state-metrics.
+   * @default - the Prometheus defaults; NodePort 30030 when `exposeNodePorts`
+   */
+  readonly prometheus?: PrometheusProps;
 }
 
 /** The environments this repository ships, in the order they are synthesized. */
 export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
-  { name: 'dev', exposeNodePorts: true },
-  { name: 'staging' },
-  { name: 'prod' },
+  {
+    name: 'dev',
+    exposeNodePorts: true,
+    // 15s: quick feedback while developing, without the seed's 5s (a benchmark setting that
+    // triples samples and load). Data lives with the pod; no kube-state-metrics on a dev cluster.
+    prometheus: {
+      scrapeInterval: '15s',
+      retention: '2d',
+      storage: PrometheusStorage.emptyDir({ sizeLimit: Size.gibibytes(4) }),
+      resources: {
+        cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(500) },
+        memory: { request: Size.mebibytes(256), limit: Size.mebibytes(768) },
+      },
+    },
+  },
+  {
+    name: 'staging',
+    // 30s, as prod: staging rehearses prod's alert timing. A week of data on a volume.
+    prometheus: {
+      scrapeInterval: '30s',
+      retention: '7d',
+      storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(20) }),
+      kubeStateMetrics: 'kube-state-metrics.kube-system.svc:8080',
+    },
+  },
+  {
+    name: 'prod',
+    // 30s: every alert window (5m and up) holds 10+ samples, at half the series load of 15s.
+    prometheus: {
+      scrapeInterval: '30s',
+      retention: '15d',
+      storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(50) }),
+      kubeStateMetrics: 'kube-state-metrics.kube-system.svc:8080',
+      resources: {
+        cpu: { request: kplus.Cpu.millis(500), limit: kplus.Cpu.units(2) },
+        memory: { request: Size.gibibytes(2), limit: Size.gibibytes(4) },
+      },
+    },
+  },
 ];

@@ -8,3 +8,4 @@ export { rollOnChange, contentHash } from './core/rollout';
 export * from './core/endpoints';
 export * from './core/scraping';
 export * from './core/network';
+export * from './prometheus';

@@ -6,6 +6,7 @@ import { ENVIRONMENT_LABEL, PART_OF } from './core/labels';
 import { denyAllTrafficExceptDns } from './core/network';
 import { clusterScoped } from './core/security';
 import { PropValidator } from './core/validation';
+import { Prometheus } from './prometheus';
 
 /** Props of a PlatformChart. */
 export interface PlatformChartProps {
@@ -22,6 +23,8 @@ export class PlatformChart extends Chart {
   public readonly environment: EnvironmentConfig;
   /** Namespace of every namespaced object in this chart. */
   public readonly namespaceName: string;
+  /** Prometheus of this environment (construct id `prometheus`). */
+  public readonly prometheus: Prometheus;
 
   constructor(scope: Construct, id: string, props: PlatformChartProps) {
     const namespaceName = props.environment.namespace ?? `platform-${props.environment.name}`;
@@ -58,5 +61,11 @@ export class PlatformChart extends Chart {
     clusterScoped(namespace);
     // Nothing talks unless the wiring says so: each system allows exactly its own connections.
     denyAllTrafficExceptDns(this);
+
+    this.prometheus = new Prometheus(this, 'prometheus', {
+      nodePort: props.environment.exposeNodePorts ? 30030 : undefined,
+      externalLabels: { environment: props.environment.name },
+      ...props.environment.prometheus,
+    });
   }
 }
