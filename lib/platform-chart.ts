@@ -5,6 +5,7 @@ import { EnvironmentConfig } from './environments';
 import { ENVIRONMENT_LABEL, PART_OF } from './core/labels';
 import { clusterScoped } from './core/security';
 import { PropValidator } from './core/validation';
+import { Redis, redisPropsFor } from './redis';
 
 /** Props of a PlatformChart. */
 export interface PlatformChartProps {
@@ -21,6 +22,8 @@ export class PlatformChart extends Chart {
   public readonly environment: EnvironmentConfig;
   /** Namespace of every namespaced object in this chart. */
   public readonly namespaceName: string;
+  /** Redis (construct id `redis`: objects named `<env>-redis`). */
+  public readonly redis: Redis;
 
   constructor(scope: Construct, id: string, props: PlatformChartProps) {
     const namespaceName = props.environment.namespace ?? `platform-${props.environment.name}`;
@@ -54,5 +57,7 @@ export class PlatformChart extends Chart {
       },
     });
     clusterScoped(namespace);
+
+    this.redis = new Redis(this, 'redis', redisPropsFor(this, props.environment.redis));
   }
 }
