@@ -45,7 +45,7 @@ export function validateRedisProps(construct: IConstruct, props: RedisProps): vo
   if (props.image !== undefined) v.pinnedImage('image', props.image);
   if (props.exporterImage !== undefined) v.pinnedImage('exporterImage', props.exporterImage);
   if (props.maxUnavailable !== undefined) v.integer('maxUnavailable', props.maxUnavailable, 0, 1);
-  if (props.terminationGracePeriod !== undefined) v.integer('terminationGracePeriod (seconds)', props.terminationGracePeriod.toSeconds(), 1);
+  if (props.terminationGracePeriod !== undefined) v.integer('terminationGracePeriod (seconds)', props.terminationGracePeriod.toSeconds({ integral: false }), 1);
 
   const memoryLimit = props.memoryLimit ?? Size.mebibytes(512);
   const limitOk = props.memoryLimit === undefined || wholeBytes(v, 'memoryLimit', props.memoryLimit, 16 * 1024 ** 2);
