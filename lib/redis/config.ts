@@ -37,7 +37,7 @@ export interface RdbSaveRule {
 }
 
 /** The persistence settings of redis.conf, as the presets and props set them. */
-export interface PersistenceSettings {
+export interface RedisPersistenceSettings {
   /** RDB snapshot rules; none writes `save ""` (no automatic snapshots; BGSAVE still works). */
   readonly saveRules: readonly RdbSaveRule[];
   /** File name of the RDB snapshot, inside the data directory. */
@@ -61,7 +61,7 @@ export interface PersistenceSettings {
 }
 
 /** Everything redis.conf says, resolved: the single input of `renderRedisConf`. */
-export interface RedisConfig extends PersistenceSettings {
+export interface RedisConfig extends RedisPersistenceSettings {
   /** TCP port. */
   readonly port: number;
   /** Addresses to listen on (`*` all IPv4, `-::*` all IPv6 if there is any). */
@@ -77,7 +77,7 @@ export interface RedisConfig extends PersistenceSettings {
   readonly users: { readonly aclFile: string } | { readonly defaultUserRules: string };
 }
 
-const DURABLE: PersistenceSettings = {
+const DURABLE: RedisPersistenceSettings = {
   // Redis 7's own defaults: a snapshot an hour after one change, 5 min after 100, 1 min after 10000.
   saveRules: [
     { seconds: 3600, changes: 1 },
@@ -97,7 +97,7 @@ const DURABLE: PersistenceSettings = {
 };
 
 /** The settings of each preset; props override single fields. */
-export const PRESETS: Readonly<Record<RedisPreset, PersistenceSettings>> = {
+export const REDIS_PERSISTENCE_PRESETS: Readonly<Record<RedisPreset, RedisPersistenceSettings>> = {
   cache: { ...DURABLE, saveRules: [], appendOnly: false, maxMemoryPolicy: 'allkeys-lru' },
   durable: DURABLE,
   strict: { ...DURABLE, appendFsync: 'always' },

@@ -7,7 +7,7 @@ import { rollOnChange } from '../core/rollout';
 import { markForScraping } from '../core/scraping';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
 import {
-  AppendFsync, MaxMemoryPolicy, PersistenceSettings, PRESETS, RdbSaveRule, RedisConfig, RedisPreset, defaultUserAcl, renderRedisConf, sizeInBytes,
+  AppendFsync, MaxMemoryPolicy, RedisPersistenceSettings, REDIS_PERSISTENCE_PRESETS, RdbSaveRule, RedisConfig, RedisPreset, defaultUserAcl, renderRedisConf, sizeInBytes,
 } from './config';
 import { validateRedisProps } from './validate';
 import { AUTH_INIT_SCRIPT, BACKUP_SCRIPT, PROBE_SCRIPT } from './scripts';
@@ -22,7 +22,7 @@ export const REDIS_UID = 999;
 export const REDIS_EXPORTER_UID = 59000;
 
 /** Commands the default user cannot run unless `disabledCommands` says otherwise. */
-export const DEFAULT_DISABLED_COMMANDS: readonly string[] = ['FLUSHALL', 'FLUSHDB', 'CONFIG|SET', 'CONFIG|REWRITE', 'CONFIG|RESETSTAT', 'SHUTDOWN', 'DEBUG', 'MODULE'];
+export const REDIS_DEFAULT_DISABLED_COMMANDS: readonly string[] = ['FLUSHALL', 'FLUSHDB', 'CONFIG|SET', 'CONFIG|REWRITE', 'CONFIG|RESETSTAT', 'SHUTDOWN', 'DEBUG', 'MODULE'];
 
 /** Where things are in the pod. */
 export const REDIS_PATHS = {
@@ -107,7 +107,7 @@ export interface RedisProps {
   /**
    * Commands (or `COMMAND|SUBCOMMAND`) the default user may not run. PING, INFO, AUTH, HELLO,
    * BGSAVE, LASTSAVE and CONFIG|GET stay allowed: probes, the exporter and backups use them.
-   * @default DEFAULT_DISABLED_COMMANDS
+   * @default REDIS_DEFAULT_DISABLED_COMMANDS
    */
   readonly disabledCommands?: readonly string[];
   /**
@@ -207,14 +207,14 @@ export class Redis extends Construct implements IRedisEndpoint {
     super(scope, id);
     validateRedisProps(this, props);
 
-    const preset: PersistenceSettings = PRESETS[props.preset ?? 'durable'];
+    const preset: RedisPersistenceSettings = REDIS_PERSISTENCE_PRESETS[props.preset ?? 'durable'];
     const memoryLimit = props.memoryLimit ?? Size.mebibytes(512);
     const image = props.image ?? REDIS_IMAGE;
     const metricsExporter = props.metricsExporter ?? true;
     const metricsPort = props.metricsPort ?? 9121;
     this.port = props.port ?? 6379;
     this.password = props.password;
-    const disabledCommands = props.disabledCommands ?? DEFAULT_DISABLED_COMMANDS;
+    const disabledCommands = props.disabledCommands ?? REDIS_DEFAULT_DISABLED_COMMANDS;
 
     const aclFile = `${REDIS_PATHS.authDir}/users.acl`;
     this.config = {
