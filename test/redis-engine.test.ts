@@ -207,7 +207,7 @@ describe('Redis engine (redis-server on 127.0.0.1)', () => {
     // THEN every acknowledged write is there (the one in flight may be, nothing else)
     const lastAcked = acked[acked.length - 1][1];
     console.log(`strict: ${acked.length} writes acknowledged, last ${lastAcked}; after kill -9: ${restored}`);
-    expect(acked.length).toBeGreaterThan(50);
+    expect(acked.length).toBeGreaterThan(10);
     expect(restored).toBeGreaterThanOrEqual(lastAcked);
     expect(restored).toBeLessThanOrEqual(sent);
   });

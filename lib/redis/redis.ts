@@ -207,7 +207,6 @@ export class Redis extends Construct implements IRedisEndpoint {
     super(scope, id);
     validateRedisProps(this, props);
 
-    const preset: RedisPersistenceSettings = REDIS_PERSISTENCE_PRESETS[props.preset ?? 'durable'];
     const memoryLimit = props.memoryLimit ?? Size.mebibytes(512);
     const image = props.image ?? REDIS_IMAGE;
     const metricsExporter = props.metricsExporter ?? true;
@@ -215,26 +214,12 @@ export class Redis extends Construct implements IRedisEndpoint {
     this.port = props.port ?? 6379;
     this.password = props.password;
     const disabledCommands = props.disabledCommands ?? REDIS_DEFAULT_DISABLED_COMMANDS;
-
     const aclFile = `${REDIS_PATHS.authDir}/users.acl`;
-    this.config = {
+    this.config = resolveConfig(props, {
       port: this.port,
-      bind: ['*', '-::*'],
-      // Without a password Redis would refuse other pods; the password is what protects it.
-      protectedMode: this.password !== undefined,
-      saveRules: props.saveRules ?? preset.saveRules,
-      dbFilename: props.dbFilename ?? preset.dbFilename,
-      appendOnly: props.appendOnly ?? preset.appendOnly,
-      appendFilename: props.appendFilename ?? preset.appendFilename,
-      appendDirname: props.appendDirname ?? preset.appendDirname,
-      appendFsync: props.appendFsync ?? preset.appendFsync,
-      autoAofRewritePercentage: props.autoAofRewritePercentage ?? preset.autoAofRewritePercentage,
-      autoAofRewriteMinSize: props.autoAofRewriteMinSize ?? preset.autoAofRewriteMinSize,
-      aofLoadTruncated: props.aofLoadTruncated ?? preset.aofLoadTruncated,
-      maxMemory: props.maxMemory ?? Size.mebibytes(Math.floor((sizeInBytes(memoryLimit) * 0.6) / 1024 ** 2)),
-      maxMemoryPolicy: props.maxMemoryPolicy ?? preset.maxMemoryPolicy,
+      maxMemory: Size.mebibytes(Math.floor((sizeInBytes(memoryLimit) * 0.6) / 1024 ** 2)),
       users: this.password ? { aclFile } : { defaultUserRules: defaultUserAcl(disabledCommands, { nopass: true }) },
-    };
+    });
     this.redisConf = renderRedisConf(this.config);
     this.persistent = this.config.appendOnly || this.config.saveRules.length > 0;
     this.serverArgs = [`${REDIS_PATHS.configDir}/redis.conf`, '--dir', REDIS_PATHS.dataDir];
@@ -271,7 +256,6 @@ export class Redis extends Construct implements IRedisEndpoint {
       : undefined;
     const authVolume = kplus.Volume.fromEmptyDir(this, 'auth-volume', 'auth', { medium: kplus.EmptyDirMedium.MEMORY, sizeLimit: Size.mebibytes(1) });
     const passwordFile = `${REDIS_PATHS.passwordDir}/password`;
-    const exporterPasswordFile = `${REDIS_PATHS.authDir}/exporter.json`;
     const exporterRedisUrl = `redis://127.0.0.1:${this.port}`;
 
     const redis = workload.addContainer({
@@ -303,7 +287,7 @@ export class Redis extends Construct implements IRedisEndpoint {
         image,
         imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
         command: ['sh', `${REDIS_PATHS.configDir}/auth-init.sh`, passwordFile, `${REDIS_PATHS.configDir}/users.acl`, aclFile,
-          ...(metricsExporter ? [exporterPasswordFile, exporterRedisUrl] : [])],
+          ...(metricsExporter ? [`${REDIS_PATHS.authDir}/exporter.json`, exporterRedisUrl] : [])],
         securityContext: restrictedContainerSecurityContext(REDIS_UID),
         resources: { cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(100) }, memory: { request: Size.mebibytes(16), limit: Size.mebibytes(32) } },
       });
@@ -319,23 +303,7 @@ export class Redis extends Construct implements IRedisEndpoint {
     }
 
     if (metricsExporter) {
-      const exporter = workload.addContainer({
-        name: 'metrics',
-        image: props.exporterImage ?? REDIS_EXPORTER_IMAGE,
-        imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-        args: [
-          `--redis.addr=${exporterRedisUrl}`,
-          `--web.listen-address=:${metricsPort}`,
-          ...(this.password ? [`--redis.password-file=${exporterPasswordFile}`] : []),
-        ],
-        ports: [{ name: 'metrics', number: metricsPort }],
-        securityContext: restrictedContainerSecurityContext(REDIS_EXPORTER_UID),
-        resources: { cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(100) }, memory: { request: Size.mebibytes(32), limit: Size.mebibytes(64) } },
-        readiness: kplus.Probe.fromHttpGet('/health', { port: metricsPort, periodSeconds: Duration.seconds(10) }),
-        liveness: kplus.Probe.fromTcpSocket({ port: metricsPort, initialDelaySeconds: Duration.seconds(10), periodSeconds: Duration.seconds(20) }),
-      });
-      if (passwordVolume) exporter.mount(REDIS_PATHS.authDir, authVolume, { readOnly: true });
-      markForScraping(workload, { port: metricsPort });
+      this.addExporter(props.exporterImage ?? REDIS_EXPORTER_IMAGE, metricsPort, exporterRedisUrl, passwordVolume && authVolume);
     }
 
     // The client Service carries the StatefulSet's name: what clients see is `<env>-redis`.
@@ -358,6 +326,30 @@ export class Redis extends Construct implements IRedisEndpoint {
   }
 
   /**
+   * The redis_exporter sidecar, scraped by Prometheus. With a password it reads the JSON password
+   * file the init step wrote into `authVolume`.
+   */
+  private addExporter(image: string, port: number, redisUrl: string, authVolume: kplus.Volume | undefined): void {
+    const exporter = this.statefulSet.addContainer({
+      name: 'metrics',
+      image,
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      args: [
+        `--redis.addr=${redisUrl}`,
+        `--web.listen-address=:${port}`,
+        ...(authVolume ? [`--redis.password-file=${REDIS_PATHS.authDir}/exporter.json`] : []),
+      ],
+      ports: [{ name: 'metrics', number: port }],
+      securityContext: restrictedContainerSecurityContext(REDIS_EXPORTER_UID),
+      resources: { cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(100) }, memory: { request: Size.mebibytes(32), limit: Size.mebibytes(64) } },
+      readiness: kplus.Probe.fromHttpGet('/health', { port, periodSeconds: Duration.seconds(10) }),
+      liveness: kplus.Probe.fromTcpSocket({ port, initialDelaySeconds: Duration.seconds(10), periodSeconds: Duration.seconds(20) }),
+    });
+    if (authVolume) exporter.mount(REDIS_PATHS.authDir, authVolume, { readOnly: true });
+    markForScraping(this.statefulSet, { port });
+  }
+
+  /**
    * The data volume: a volumeClaimTemplate (cdk8s-plus cannot express one), mounted at /data in
    * the redis container, and kept when the StatefulSet is deleted or scaled down. KubeStatefulSet
    * converts its JSON after patching, so the patch holds typed values (a Quantity, not a string).
@@ -375,6 +367,29 @@ export class Redis extends Construct implements IRedisEndpoint {
     apiObject.addJsonPatch(JsonPatch.add('/spec/persistentVolumeClaimRetentionPolicy', { whenDeleted: 'Retain', whenScaled: 'Retain' }));
     apiObject.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/volumeMounts/-', { name: 'data', mountPath: REDIS_PATHS.dataDir }));
   }
+}
+
+/** redis.conf's settings: the preset's, each overridden by its prop if given. */
+function resolveConfig(props: RedisProps, fixed: Pick<RedisConfig, 'port' | 'maxMemory' | 'users'>): RedisConfig {
+  const preset: RedisPersistenceSettings = REDIS_PERSISTENCE_PRESETS[props.preset ?? 'durable'];
+  return {
+    port: fixed.port,
+    bind: ['*', '-::*'],
+    // Without a password Redis would refuse other pods; with one, the password is what protects it.
+    protectedMode: 'aclFile' in fixed.users,
+    saveRules: props.saveRules ?? preset.saveRules,
+    dbFilename: props.dbFilename ?? preset.dbFilename,
+    appendOnly: props.appendOnly ?? preset.appendOnly,
+    appendFilename: props.appendFilename ?? preset.appendFilename,
+    appendDirname: props.appendDirname ?? preset.appendDirname,
+    appendFsync: props.appendFsync ?? preset.appendFsync,
+    autoAofRewritePercentage: props.autoAofRewritePercentage ?? preset.autoAofRewritePercentage,
+    autoAofRewriteMinSize: props.autoAofRewriteMinSize ?? preset.autoAofRewriteMinSize,
+    aofLoadTruncated: props.aofLoadTruncated ?? preset.aofLoadTruncated,
+    maxMemory: props.maxMemory ?? fixed.maxMemory,
+    maxMemoryPolicy: props.maxMemoryPolicy ?? preset.maxMemoryPolicy,
+    users: fixed.users,
+  };
 }
 
 /** The probe script's command line. */
