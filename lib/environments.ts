@@ -2,6 +2,7 @@ import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { PrometheusStorage } from './prometheus/storage';
 import type { PrometheusProps } from './prometheus/prometheus';
+import type { RedisEnvironmentSettings } from './redis/environment';
 
 /**
  * One deployment target of the stack. Adding an environment is adding one entry to
@@ -25,6 +26,11 @@ export interface EnvironmentConfig {
    * @default - the Prometheus defaults; NodePort 30030 when `exposeNodePorts`
    */
   readonly prometheus?: PrometheusProps;
+  /**
+   * Redis of this environment: preset, volume, resources, the name of the password Secret.
+   * @default - durable, 1Gi volume on the default StorageClass, no password
+   */
+  readonly redis?: RedisEnvironmentSettings;
 }
 
 /** The environments this repository ships, in the order they are synthesized. */
@@ -43,6 +49,7 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
         memory: { request: Size.mebibytes(256), limit: Size.mebibytes(768) },
       },
     },
+    redis: { preset: 'durable', storageSize: Size.gibibytes(1), passwordSecretName: 'redis-auth' },
   },
   {
     name: 'staging',
@@ -53,6 +60,7 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
       storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(20) }),
       kubeStateMetrics: 'kube-state-metrics.kube-system.svc:8080',
     },
+    redis: { preset: 'durable', storageSize: Size.gibibytes(5), passwordSecretName: 'redis-auth' },
   },
   {
     name: 'prod',
@@ -66,6 +74,15 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
         cpu: { request: kplus.Cpu.millis(500), limit: kplus.Cpu.units(2) },
         memory: { request: Size.gibibytes(2), limit: Size.gibibytes(4) },
       },
+    },
+    redis: {
+      preset: 'durable',
+      storageSize: Size.gibibytes(20),
+      passwordSecretName: 'redis-auth',
+      cpuRequest: kplus.Cpu.millis(250),
+      cpuLimit: kplus.Cpu.units(1),
+      memoryRequest: Size.gibibytes(1),
+      memoryLimit: Size.gibibytes(2),
     },
   },
 ];

@@ -9,3 +9,4 @@ export * from './core/endpoints';
 export * from './core/scraping';
 export * from './core/network';
 export * from './prometheus';
+export * from './redis';

@@ -7,6 +7,7 @@ import { denyAllTrafficExceptDns } from './core/network';
 import { clusterScoped } from './core/security';
 import { PropValidator } from './core/validation';
 import { Prometheus } from './prometheus';
+import { Redis, redisPropsFor } from './redis';
 
 /** Props of a PlatformChart. */
 export interface PlatformChartProps {
@@ -25,6 +26,8 @@ export class PlatformChart extends Chart {
   public readonly namespaceName: string;
   /** Prometheus of this environment (construct id `prometheus`). */
   public readonly prometheus: Prometheus;
+  /** Redis (construct id `redis`: objects named `<env>-redis`). */
+  public readonly redis: Redis;
 
   constructor(scope: Construct, id: string, props: PlatformChartProps) {
     const namespaceName = props.environment.namespace ?? `platform-${props.environment.name}`;
@@ -67,5 +70,7 @@ export class PlatformChart extends Chart {
       externalLabels: { environment: props.environment.name },
       ...props.environment.prometheus,
     });
+
+    this.redis = new Redis(this, 'redis', redisPropsFor(this, props.environment.redis));
   }
 }

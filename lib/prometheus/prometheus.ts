@@ -145,6 +145,11 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
   public readonly name: string;
   /** The Prometheus Deployment (one replica). */
   public readonly deployment: kplus.Deployment;
+
+  /** The pods behind `service` (IPrometheusEndpoint): clients are let through NetworkPolicies to these. */
+  public get workload(): kplus.Workload {
+    return this.deployment;
+  }
   /** The service account whose token Prometheus uses for discovery and scrapes. */
   public readonly serviceAccount: kplus.ServiceAccount;
   /** The ConfigMap holding prometheus.yml and the rule files. */
