@@ -7,3 +7,4 @@ export { restrictedContainerSecurityContext, restrictedPodSecurityContext, restr
 export { rollOnChange, contentHash } from './core/rollout';
 export * from './core/endpoints';
 export * from './core/scraping';
+export * from './grafana';
