@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { UID_PATTERN, UID_RULE, GrafanaDatasource } from './datasources';
-import { promqlSyntaxError } from './promql';
+import { promqlSyntaxError, savePromqlParseCache } from './promql';
 
 /** A dashboard file that passed every check, ready to provision. */
 export interface CheckedDashboard {
@@ -75,36 +75,59 @@ export function scanDashboards(dir: string, datasources: readonly GrafanaDatasou
     }
     ids.set(id, file);
 
-    const text = fs.readFileSync(path.join(dir, file), 'utf8');
-    let model: unknown;
-    try {
-      model = JSON.parse(text);
-    } catch (error) {
-      report(`is not valid JSON: ${describeJsonError(text, (error as Error).message)}`);
-      continue;
-    }
-    if (!isObject(model)) {
-      report('must hold a dashboard JSON model (an object), got ' + (Array.isArray(model) ? 'an array' : typeof model));
-      continue;
-    }
-    const fileProblems = checkDashboard(model, datasources);
-    fileProblems.forEach(report);
-
-    const { uid, title } = model;
-    if (typeof uid === 'string' && UID_PATTERN.test(uid)) {
+    const checked = checkFile(fs.readFileSync(path.join(dir, file), 'utf8'), datasources);
+    checked.problems.forEach(report);
+    const { uid, title } = checked;
+    if (uid !== undefined) {
       if (uids.has(uid)) report(`uid must be unique, '${uid}' is also the uid of ${uids.get(uid)}`);
       else uids.set(uid, file);
     }
-    if (typeof title === 'string' && title.trim()) {
+    if (title !== undefined) {
       // Grafana refuses a second dashboard with the same title in one folder.
       const key = `${folder ?? ''}/${title}`;
       if (titles.has(key)) report(`title must be unique within its folder, '${title}' is also the title of ${titles.get(key)}`);
       else titles.set(key, file);
     }
-    if (fileProblems.length > 0) continue;
-    dashboards.push({ file, folder, fileName, id, uid: uid as string, title: title as string, json: JSON.stringify(model, null, 2) });
+    if (checked.json === undefined || uid === undefined || title === undefined) continue;
+    dashboards.push({ file, folder, fileName, id, uid, title, json: checked.json });
   }
+  savePromqlParseCache();
   return { dashboards, problems };
+}
+
+/** What one file holds: its problems, its uid and title if usable, its JSON to provision if it has no problem. */
+interface CheckedFile {
+  readonly problems: readonly string[];
+  readonly uid?: string;
+  readonly title?: string;
+  readonly json?: string;
+}
+
+// main.ts builds a Grafana per environment from the same files: check each content once.
+const checkedFiles = new Map<string, CheckedFile>();
+
+function checkFile(text: string, datasources: readonly GrafanaDatasource[]): CheckedFile {
+  const key = `${JSON.stringify(datasources)}\0${text}`;
+  let checked = checkedFiles.get(key);
+  if (!checked) {
+    checked = parseAndCheck(text, datasources);
+    checkedFiles.set(key, checked);
+  }
+  return checked;
+}
+
+function parseAndCheck(text: string, datasources: readonly GrafanaDatasource[]): CheckedFile {
+  let model: unknown;
+  try {
+    model = JSON.parse(text);
+  } catch (error) {
+    return { problems: [`is not valid JSON: ${describeJsonError(text, (error as Error).message)}`] };
+  }
+  if (!isObject(model)) return { problems: [`must hold a dashboard JSON model (an object), got ${Array.isArray(model) ? 'an array' : typeof model}`] };
+  const problems = checkDashboard(model, datasources);
+  const uid = typeof model.uid === 'string' && UID_PATTERN.test(model.uid) ? model.uid : undefined;
+  const title = typeof model.title === 'string' && model.title.trim() ? model.title : undefined;
+  return { problems, uid, title, json: problems.length === 0 ? JSON.stringify(model, null, 2) : undefined };
 }
 
 /** Relative paths ('/'-separated) of every `*.json` under `dir`, sorted; hidden entries skipped. */

@@ -1,3 +1,7 @@
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+
 // Grafana variable references: ${name}, ${name:format}, ${name.field}, [[name]], [[name:format]], $name.
 const VARIABLE = /\$\{([^}]*)\}|\[\[([^\]]*)\]\]|\$([A-Za-z_][A-Za-z0-9_]*)/y;
 // Stands for a variable where PromQL expects an expression, a metric, a label name or a number.
@@ -74,10 +78,17 @@ interface PromQLParser {
 }
 
 let parser: PromQLParser | undefined;
-// The parser costs ~20 ms to load: only synths that have expressions to check pay for it.
+// Loading the parser and its first (cold) parses cost tens of ms: only synths with expressions
+// the parse cache below does not vouch for pay for it.
 function promqlParser(): PromQLParser {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  parser ??= (require('@prometheus-io/lezer-promql') as { parser: PromQLParser }).parser;
+  if (!parser) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      parser = (require('@prometheus-io/lezer-promql') as { parser: PromQLParser }).parser;
+    } catch (error) {
+      throw new Error(`checking dashboard PromQL needs the package @prometheus-io/lezer-promql (a dependency of cdk8s-platform-stack): ${(error as Error).message}`);
+    }
+  }
   return parser;
 }
 
@@ -107,6 +118,9 @@ export function promqlSyntaxError(expr: string, offset = 0): string | undefined 
 function findSyntaxError(expr: string): Verdict {
   const substituted = substituteGrafanaVariables(expr);
   if (substituted.text.trim() === '') return 'empty';
+  const key = createHash('sha256').update(substituted.text).digest('hex').slice(0, 32);
+  const parsesCache = knownToParse();
+  if (parsesCache.keys.has(key)) return 'ok';
   let errorAt = -1;
   promqlParser().parse(substituted.text).iterate({
     enter: (node) => {
@@ -115,7 +129,65 @@ function findSyntaxError(expr: string): Verdict {
       return undefined;
     },
   });
-  if (errorAt < 0) return 'ok';
+  if (errorAt < 0) {
+    parsesCache.keys.add(key);
+    parsesCache.dirty = true;
+    return 'ok';
+  }
   if (errorAt >= substituted.text.length) return 'ends-early';
   return { at: substituted.origin[errorAt] };
+}
+
+/**
+ * Hashes of (variable-substituted) expressions this parser version parsed, kept across synths in
+ * node_modules/.cache beside the parser: a synth whose dashboards did not change loads no parser.
+ * Only successes are kept, so every error is found and reported afresh.
+ */
+interface ParseCache {
+  readonly file?: string;
+  readonly keys: Set<string>;
+  dirty: boolean;
+}
+
+let parseCache: ParseCache | undefined;
+
+/** Where the parse cache of the installed parser version lives (undefined if it cannot be found). */
+export function promqlParseCacheFile(): string | undefined {
+  try {
+    const entry = require.resolve('@prometheus-io/lezer-promql');
+    const { version } = JSON.parse(fs.readFileSync(path.resolve(path.dirname(entry), '..', 'package.json'), 'utf8')) as { version: string };
+    const marker = `${path.sep}node_modules${path.sep}`;
+    const nodeModules = entry.slice(0, entry.lastIndexOf(marker) + marker.length - 1);
+    return path.join(nodeModules, '.cache', 'cdk8s-platform-stack', `promql-parses-${version}.json`);
+  } catch {
+    return undefined;
+  }
+}
+
+function knownToParse(): ParseCache {
+  if (parseCache) return parseCache;
+  const file = promqlParseCacheFile();
+  let keys: unknown = [];
+  try {
+    if (file) keys = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    // No cache yet, or an unreadable one: parse everything.
+  }
+  parseCache = { file, keys: new Set(Array.isArray(keys) ? keys : []), dirty: false };
+  return parseCache;
+}
+
+/** Saves what this process learned parses; a read-only node_modules just means no cache. */
+export function savePromqlParseCache(): void {
+  if (!parseCache?.dirty || !parseCache.file) return;
+  try {
+    fs.mkdirSync(path.dirname(parseCache.file), { recursive: true });
+    // Write then rename: a concurrent synth never reads a half-written file.
+    const tmp = `${parseCache.file}.${process.pid}`;
+    fs.writeFileSync(tmp, JSON.stringify([...parseCache.keys].sort()));
+    fs.renameSync(tmp, parseCache.file);
+    parseCache.dirty = false;
+  } catch {
+    // Not writable: the next synth parses again.
+  }
 }
