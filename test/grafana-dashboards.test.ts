@@ -3,7 +3,7 @@ import * as path from 'path';
 import * as kplus from 'cdk8s-plus-27';
 import { parser } from '@prometheus-io/lezer-promql';
 import { Grafana, GrafanaProps, KUBECTL_LAST_APPLIED_LIMIT_BYTES, lastAppliedAnnotationBytes, platformDashboardsDir } from '../lib';
-import { substituteGrafanaVariables } from '../lib/grafana/promql';
+import { forgetPromqlVerdicts, promqlParseCacheFile, promqlParseCacheKey, substituteGrafanaVariables } from '../lib/grafana/promql';
 import { configMapFile, K8sObject, synthWith } from './support/synth';
 import { tempDir } from './support/engines';
 
@@ -172,6 +172,29 @@ describe('dashboard checks at synth', () => {
       writeDashboard(padding + 1);
       expect(bytesReported()).toBe(KUBECTL_LAST_APPLIED_LIMIT_BYTES + 1);
     });
+  });
+});
+
+describe('the PromQL parse cache', () => {
+  test('keeps the expressions that parsed, never the ones that did not', () => {
+    // GIVEN no cache (on disk or in memory), and a dashboard with one good and one broken expression
+    const cacheFile = promqlParseCacheFile()!;
+    fs.rmSync(cacheFile, { force: true });
+    forgetPromqlVerdicts();
+    const dir = tempDir('grafana-parse-cache');
+    const good = 'sum(rate(parse_cache_probe_total{pod=~"$pod"}[$__rate_interval]))';
+    const broken = 'sum(rate(parse_cache_probe_total[5m])) bogus';
+    try {
+      fs.writeFileSync(path.join(dir, 'probe.json'), JSON.stringify({ title: 'Probe', uid: 'probe', panels: [{ id: 1, title: 'Probe', targets: [{ refId: 'A', expr: good }, { refId: 'B', expr: broken }] }] }));
+      // WHEN it is checked (and fails)
+      expect(() => synthDashboards(dir)).toThrow("probe.json: panel 'Probe' (id 1), target B: expr is not valid PromQL");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    // THEN the cache vouches for the good expression only
+    const keys = JSON.parse(fs.readFileSync(cacheFile, 'utf8'));
+    expect(keys).toContain(promqlParseCacheKey(substituteGrafanaVariables(good).text));
+    expect(keys).not.toContain(promqlParseCacheKey(substituteGrafanaVariables(broken).text));
   });
 });
 

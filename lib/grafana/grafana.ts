@@ -214,46 +214,20 @@ export class Grafana extends Construct {
     this.dashboards = scan.dashboards;
     this.folders = [...new Set(scan.dashboards.map((d) => d.folder).filter((f): f is string => f !== undefined))].sort();
 
-    const dashboardsScope = new Construct(this, 'dashboards');
-    const sizeProblems: string[] = [];
-    const dashboardConfigMaps = new Map<CheckedDashboard, kplus.ConfigMap>();
-    for (const dashboard of this.dashboards) {
-      const configMap = new kplus.ConfigMap(dashboardsScope, dashboard.id, {
-        metadata: { name: `${baseName}-dashboard-${dashboard.id}`, labels: labels('dashboard') },
-        data: { [dashboard.fileName]: dashboard.json },
-      });
-      dashboardConfigMaps.set(dashboard, configMap);
-      const bytes = lastAppliedAnnotationBytes(ApiObject.of(configMap).toJson());
-      if (bytes > KUBECTL_LAST_APPLIED_LIMIT_BYTES) {
-        sizeProblems.push(
-          `${dashboard.file}: its ConfigMap ${configMap.name} would put ${bytes} bytes in kubectl's last-applied-configuration annotation, over the ` +
-            `${KUBECTL_LAST_APPLIED_LIMIT_BYTES}-byte limit of client-side 'kubectl apply': split the dashboard into smaller ones, ` +
-            "or apply server-side ('kubectl apply --server-side', Argo CD 'ServerSideApply=true')",
-        );
-      }
-    }
-    if (sizeProblems.length > 0) throw dashboardError(this, dashboardsDir!, sizeProblems);
-
-    // A provider per folder: Grafana's foldersFromFilesStructure does not descend into the
-    // symlinked folders of a ConfigMap volume, and per-folder providers give stable folder uids.
-    const groups = [undefined, ...this.folders].map((folder) => ({
-      folder,
-      dashboards: this.dashboards.filter((d) => d.folder === folder),
-      mountPath: folder === undefined ? `${DASHBOARDS_DIR}/general` : `${DASHBOARDS_DIR}/folders/${folder}`,
-      volumeName: folder === undefined ? 'dashboards' : `dashboards-${folder}`,
-    })).filter((g) => g.dashboards.length > 0);
+    const configMapNames = this.addDashboardConfigMaps(baseName, labels('dashboard'), dashboardsDir);
+    const folders = dashboardFolders(this.dashboards, configMapNames);
     const providersYaml = stringify({
       apiVersion: 1,
-      providers: groups.map((g) => ({
-        name: g.folder === undefined ? 'general' : `folder-${g.folder}`,
+      providers: folders.map((f) => ({
+        name: f.folder === undefined ? 'general' : `folder-${f.folder}`,
         orgId: 1,
-        folder: g.folder ?? '',
-        ...(g.folder === undefined ? {} : { folderUid: `folder-${g.folder}` }),
+        folder: f.folder ?? '',
+        ...(f.folder === undefined ? {} : { folderUid: `folder-${f.folder}` }),
         type: 'file',
         disableDeletion: props.disableDeletion ?? false,
         updateIntervalSeconds: updateInterval,
         allowUiUpdates: props.allowUiUpdates ?? false,
-        options: { path: g.mountPath },
+        options: { path: f.volume.mountPath },
       })),
     });
     const providersConfigMap = new kplus.ConfigMap(this, 'dashboard-providers', {
@@ -306,11 +280,7 @@ export class Grafana extends Construct {
       name: 'admin',
       items: { [adminUserKey]: { path: 'admin-user' }, [adminPasswordKey]: { path: 'admin-password' } },
     }), { readOnly: true });
-    addProjectedDashboardVolumes(this.deployment, groups.map((g) => ({
-      name: g.volumeName,
-      mountPath: g.mountPath,
-      sources: g.dashboards.map((d) => ({ configMap: { name: dashboardConfigMaps.get(d)!.name, items: [{ key: d.fileName, path: d.fileName }] } })),
-    })));
+    addProjectedVolumes(this.deployment, folders.map((f) => f.volume));
     restrictPod(this.deployment);
     markForScraping(this.deployment, { port: GRAFANA_CONTAINER_PORT, path: '/metrics' });
 
@@ -334,6 +304,33 @@ export class Grafana extends Construct {
         return [];
       },
     });
+  }
+
+  /**
+   * One ConfigMap per dashboard; fails when one is over what client-side `kubectl apply` accepts.
+   * Returns the ConfigMap names by dashboard file.
+   */
+  private addDashboardConfigMaps(baseName: string, labels: Record<string, string>, dashboardsDir: string | undefined): Map<string, string> {
+    const scope = new Construct(this, 'dashboards');
+    const names = new Map<string, string>();
+    const problems: string[] = [];
+    for (const dashboard of this.dashboards) {
+      const configMap = new kplus.ConfigMap(scope, dashboard.id, {
+        metadata: { name: `${baseName}-dashboard-${dashboard.id}`, labels },
+        data: { [dashboard.fileName]: dashboard.json },
+      });
+      names.set(dashboard.file, configMap.name);
+      const bytes = lastAppliedAnnotationBytes(ApiObject.of(configMap).toJson());
+      if (bytes > KUBECTL_LAST_APPLIED_LIMIT_BYTES) {
+        problems.push(
+          `${dashboard.file}: its ConfigMap ${configMap.name} would put ${bytes} bytes in kubectl's last-applied-configuration annotation, over the ` +
+            `${KUBECTL_LAST_APPLIED_LIMIT_BYTES}-byte limit of client-side 'kubectl apply': split the dashboard into smaller ones, ` +
+            "or apply server-side ('kubectl apply --server-side', Argo CD 'ServerSideApply=true')",
+        );
+      }
+    }
+    if (problems.length > 0) throw dashboardError(this, dashboardsDir!, problems);
+    return names;
   }
 
   /** The datasources provisioned so far, Prometheus first. */
@@ -400,6 +397,30 @@ function grafanaEnvironment(options: { anonymousAccess: boolean; rootUrl?: strin
   return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, kplus.EnvValue.fromValue(v)]));
 }
 
+/** A Grafana folder of dashboards (undefined: General), and the volume its provider reads. */
+interface DashboardFolder {
+  readonly folder?: string;
+  readonly volume: ProjectedVolume;
+}
+
+/**
+ * A provider per folder, each reading one projected volume of that folder's ConfigMaps: Grafana's
+ * foldersFromFilesStructure does not descend into the symlinked folders of a ConfigMap volume, and
+ * per-folder providers give stable folder uids.
+ */
+function dashboardFolders(dashboards: readonly CheckedDashboard[], configMapNames: ReadonlyMap<string, string>): DashboardFolder[] {
+  const named = [...new Set(dashboards.flatMap((d) => (d.folder === undefined ? [] : [d.folder])))].sort();
+  const folders = dashboards.some((d) => d.folder === undefined) ? [undefined, ...named] : named;
+  return folders.map((folder) => ({
+    folder,
+    volume: {
+      name: folder === undefined ? 'dashboards' : `dashboards-${folder}`,
+      mountPath: folder === undefined ? `${DASHBOARDS_DIR}/general` : `${DASHBOARDS_DIR}/folders/${folder}`,
+      sources: dashboards.filter((d) => d.folder === folder).map((d) => ({ configMap: { name: configMapNames.get(d.file)!, items: [{ key: d.fileName, path: d.fileName }] } })),
+    },
+  }));
+}
+
 interface ProjectedVolume {
   readonly name: string;
   readonly mountPath: string;
@@ -407,11 +428,11 @@ interface ProjectedVolume {
 }
 
 /**
- * Mounts one projected volume per dashboard folder, combining that folder's ConfigMaps (one per
- * dashboard). cdk8s-plus has no projected volumes, so they are added to the pod spec as patches;
- * projected files update in place like any ConfigMap volume's.
+ * Mounts projected volumes (here: a folder's dashboard ConfigMaps) read-only in the first container.
+ * cdk8s-plus has no projected volumes, so they are added to the pod spec as patches; projected
+ * files update in place like any ConfigMap volume's.
  */
-function addProjectedDashboardVolumes(deployment: kplus.Deployment, volumes: readonly ProjectedVolume[]): void {
+function addProjectedVolumes(deployment: kplus.Deployment, volumes: readonly ProjectedVolume[]): void {
   const apiObject = ApiObject.of(deployment);
   for (const volume of volumes) {
     apiObject.addJsonPatch(JsonPatch.add('/spec/template/spec/volumes/-', { name: volume.name, projected: { sources: volume.sources } }));

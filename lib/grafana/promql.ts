@@ -118,7 +118,7 @@ export function promqlSyntaxError(expr: string, offset = 0): string | undefined 
 function findSyntaxError(expr: string): Verdict {
   const substituted = substituteGrafanaVariables(expr);
   if (substituted.text.trim() === '') return 'empty';
-  const key = createHash('sha256').update(substituted.text).digest('hex').slice(0, 32);
+  const key = promqlParseCacheKey(substituted.text);
   const parsesCache = knownToParse();
   if (parsesCache.keys.has(key)) return 'ok';
   let errorAt = -1;
@@ -151,6 +151,11 @@ interface ParseCache {
 
 let parseCache: ParseCache | undefined;
 
+/** The parse cache's key of an expression, once Grafana variables are substituted. */
+export function promqlParseCacheKey(substitutedText: string): string {
+  return createHash('sha256').update(substitutedText).digest('hex').slice(0, 32);
+}
+
 /** Where the parse cache of the installed parser version lives (undefined if it cannot be found). */
 export function promqlParseCacheFile(): string | undefined {
   try {
@@ -167,14 +172,23 @@ export function promqlParseCacheFile(): string | undefined {
 function knownToParse(): ParseCache {
   if (parseCache) return parseCache;
   const file = promqlParseCacheFile();
-  let keys: unknown = [];
-  try {
-    if (file) keys = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch {
-    // No cache yet, or an unreadable one: parse everything.
-  }
-  parseCache = { file, keys: new Set(Array.isArray(keys) ? keys : []), dirty: false };
+  parseCache = { file, keys: new Set(file ? readKeys(file) : []), dirty: false };
   return parseCache;
+}
+
+function readKeys(file: string): string[] {
+  try {
+    const keys: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return Array.isArray(keys) ? keys.filter((k): k is string => typeof k === 'string') : [];
+  } catch {
+    return []; // no cache yet, or an unreadable one: parse everything
+  }
+}
+
+/** Forgets every verdict held in memory, as a new process would (for tests of the cache). */
+export function forgetPromqlVerdicts(): void {
+  verdicts.clear();
+  parseCache = undefined;
 }
 
 /** Saves what this process learned parses; a read-only node_modules just means no cache. */
@@ -182,6 +196,8 @@ export function savePromqlParseCache(): void {
   if (!parseCache?.dirty || !parseCache.file) return;
   try {
     fs.mkdirSync(path.dirname(parseCache.file), { recursive: true });
+    // Keep what concurrent synths (other processes) saved meanwhile.
+    for (const key of readKeys(parseCache.file)) parseCache.keys.add(key);
     // Write then rename: a concurrent synth never reads a half-written file.
     const tmp = `${parseCache.file}.${process.pid}`;
     fs.writeFileSync(tmp, JSON.stringify([...parseCache.keys].sort()));
