@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { PrometheusStorage } from './prometheus/storage';
 import type { PrometheusProps } from './prometheus/prometheus';
 import type { RedisEnvironmentSettings } from './redis/environment';
+import type { GrafanaEnvironmentSettings } from './grafana/environment';
 
 /**
  * One deployment target of the stack. Adding an environment is adding one entry to
@@ -31,6 +32,11 @@ export interface EnvironmentConfig {
    * @default - durable, 1Gi volume on the default StorageClass, no password
    */
   readonly redis?: RedisEnvironmentSettings;
+  /**
+   * Grafana settings (admin Secret, anonymous access, storage, resources).
+   * @default - emptyDir storage, anonymous access off, admin Secret `<name>-grafana-admin`
+   */
+  readonly grafana?: GrafanaEnvironmentSettings;
 }
 
 /** The environments this repository ships, in the order they are synthesized. */
@@ -50,6 +56,8 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
       },
     },
     redis: { preset: 'durable', storageSize: Size.gibibytes(1), passwordSecretName: 'redis-auth' },
+    // Anyone reaching the NodePort may look (Viewer); nothing kept across restarts.
+    grafana: { anonymousAccess: true },
   },
   {
     name: 'staging',
@@ -83,6 +91,11 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
       cpuLimit: kplus.Cpu.units(1),
       memoryRequest: Size.gibibytes(1),
       memoryLimit: Size.gibibytes(2),
+    },
+    // Users, preferences and annotations survive restarts; room for many on-call viewers.
+    grafana: {
+      storageSize: Size.gibibytes(5),
+      resources: { cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.millis(1000) }, memory: { request: Size.mebibytes(512), limit: Size.gibibytes(1) } },
     },
   },
 ];

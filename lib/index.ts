@@ -10,3 +10,4 @@ export * from './core/scraping';
 export * from './core/network';
 export * from './prometheus';
 export * from './redis';
+export * from './grafana';

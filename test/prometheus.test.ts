@@ -2,7 +2,7 @@ import { Chart, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { parser as promql } from '@prometheus-io/lezer-promql';
 import * as YAML from 'yaml';
-import { ENVIRONMENTS, PlatformChart, markForScraping } from '../lib';
+import { ENVIRONMENTS, EnvironmentChart, PlatformChart, markForScraping } from '../lib';
 import { defaultRuleGroups, isAlertingRule, monitorGoService, parsePrometheusDuration, parsePrometheusSize, Prometheus, PrometheusProps, PrometheusStorage, relabelRegexProblem, RuleGroup, ScrapeConfig } from '../lib/prometheus';
 import { configMapFile, findObject, K8sObject, synthEnvironment, synthWith } from './support/synth';
 
@@ -398,7 +398,7 @@ describe('markForScraping', () => {
 });
 
 describe('monitorGoService', () => {
-  const goService = (chart: PlatformChart) => new kplus.Deployment(chart, 'api', { containers: [{ name: 'api', image: 'api:1', ports: [{ number: 8080, name: 'http' }] }] });
+  const goService = (chart: EnvironmentChart) => new kplus.Deployment(chart, 'api', { containers: [{ name: 'api', image: 'api:1', ports: [{ number: 8080, name: 'http' }] }] });
 
   test('marks the pods for scraping and declares a private pprof port for kubectl port-forward', () => {
     let command = '';

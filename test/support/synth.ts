@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
 import { Construct } from 'constructs';
-import { ENVIRONMENTS, EnvironmentConfig, PlatformChart } from '../../lib';
+import { EnvironmentChart, ENVIRONMENTS, EnvironmentConfig, PlatformChart } from '../../lib';
 
 /** A Kubernetes object as synthesized. */
 export interface K8sObject {
@@ -23,9 +23,12 @@ export function synthEnvironment(name: string): K8sObject[] {
   return Testing.synth(environmentChart(name)) as K8sObject[];
 }
 
-/** Synthesizes a chart after `build` adds constructs to it. */
-export function synthWith(build: (chart: PlatformChart) => void, environment: EnvironmentConfig = { name: 'test' }): K8sObject[] {
-  const chart = new PlatformChart(Testing.app(), environment.name, { environment });
+/**
+ * Synthesizes an environment without the shipped systems (namespace, default-deny NetworkPolicies)
+ * after `build` adds the constructs under test to it.
+ */
+export function synthWith(build: (chart: EnvironmentChart) => void, environment: EnvironmentConfig = { name: 'test' }): K8sObject[] {
+  const chart = new EnvironmentChart(Testing.app(), environment.name, { environment });
   build(chart);
   return Testing.synth(chart) as K8sObject[];
 }
