@@ -1,11 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Size, Testing } from 'cdk8s';
+import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { parse } from 'yaml';
 import { EnvironmentChart, ENVIRONMENTS, Grafana, GrafanaProps, IPrometheusEndpoint, platformDashboardsDir } from '../lib';
-import { configMapFile, findObject, K8sObject, synthEnvironment, synthWith } from './support/synth';
+import { configMapFile, findObject, K8sObject, synthEnvironment, synthWith, testApp } from './support/synth';
 import { tempDir } from './support/engines';
 
 const FIXTURES = path.join(__dirname, 'grafana', 'fixtures');
@@ -209,7 +209,7 @@ describe('Grafana', () => {
 
   test('exposes what callers wire to', () => {
     // GIVEN / WHEN
-    const chart = new EnvironmentChart(Testing.app(), 'dev', { environment: { name: 'dev' } });
+    const chart = new EnvironmentChart(testApp(), 'dev', { environment: { name: 'dev' } });
     const grafana = new Grafana(chart, 'grafana', grafanaProps(chart, { dashboardsDir: platformDashboardsDir() }));
     // THEN
     expect(grafana.url).toBe('http://dev-grafana.platform-dev.svc:80');

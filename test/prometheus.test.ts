@@ -4,7 +4,7 @@ import { parser as promql } from '@prometheus-io/lezer-promql';
 import * as YAML from 'yaml';
 import { ENVIRONMENTS, EnvironmentChart, PlatformChart, markForScraping } from '../lib';
 import { defaultRuleGroups, isAlertingRule, monitorGoService, parsePrometheusDuration, parsePrometheusSize, Prometheus, PrometheusProps, PrometheusStorage, relabelRegexProblem, RuleGroup, ScrapeConfig } from '../lib/prometheus';
-import { configMapFile, findObject, K8sObject, synthEnvironment, synthWith } from './support/synth';
+import { configMapFile, findObject, K8sObject, synthEnvironment, synthWith, testApp } from './support/synth';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -14,7 +14,7 @@ type Json = any;
  * Chart, since PlatformChart already has its own; named and namespaced as PlatformChart does.
  */
 function synthPrometheus(props: PrometheusProps = {}, extra: (p: Prometheus) => void = () => undefined): K8sObject[] {
-  const chart = new Chart(Testing.app(), 'test', { namespace: 'platform-test', disableResourceNameHashes: true });
+  const chart = new Chart(testApp(), 'test', { namespace: 'platform-test', disableResourceNameHashes: true });
   extra(new Prometheus(chart, 'prometheus', props));
   return Testing.synth(chart) as K8sObject[];
 }
@@ -50,7 +50,7 @@ describe('Prometheus', () => {
   });
 
   test('implements IPrometheusEndpoint: service, port and in-cluster url', () => {
-    const prometheus = new PlatformChart(Testing.app(), 'dev', { environment: { name: 'dev' } }).prometheus;
+    const prometheus = new PlatformChart(testApp(), 'dev', { environment: { name: 'dev' } }).prometheus;
     expect(prometheus.service.name).toBe('dev-prometheus');
     expect(prometheus.port).toBe(9090);
     expect(prometheus.url).toBe('http://dev-prometheus.platform-dev.svc:9090');
