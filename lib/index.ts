@@ -8,5 +8,8 @@ export { rollOnChange, contentHash } from './core/rollout';
 export * from './core/endpoints';
 export * from './core/scraping';
 export * from './core/network';
+export * from './prometheus';
+export * from './redis';
+export * from './grafana';
 export * from './nginx';
 export * from './router';

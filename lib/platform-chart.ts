@@ -7,24 +7,26 @@ import { denyAllTrafficExceptDns } from './core/network';
 import { DynamicRouting, addDynamicRouting } from './nginx/compose';
 import { clusterScoped } from './core/security';
 import { PropValidator } from './core/validation';
+import { Grafana, grafanaPropsForEnvironment } from './grafana';
+import { Prometheus } from './prometheus';
+import { Redis, redisPropsFor } from './redis';
 
-/** Props of a PlatformChart. */
+/** Props of an EnvironmentChart or a PlatformChart. */
 export interface PlatformChartProps {
   /** The environment this chart deploys. */
   readonly environment: EnvironmentConfig;
 }
 
 /**
- * The whole stack for one environment: its namespace (Pod Security "restricted" enforced, all
- * traffic denied but DNS and what the wiring allows) and the systems, labelled with the environment.
+ * The ground every environment stands on, without the systems: its namespace (Pod Security
+ * "restricted" enforced), all traffic denied but DNS and what the wiring allows, the recommended
+ * labels and the environment label on every object. Other teams can put their own workloads on it.
  */
-export class PlatformChart extends Chart {
+export class EnvironmentChart extends Chart {
   /** The environment this chart was built from. */
   public readonly environment: EnvironmentConfig;
   /** Namespace of every namespaced object in this chart. */
   public readonly namespaceName: string;
-  /** NGINX, its router and the example backends, when the environment has them. */
-  public readonly routing?: DynamicRouting;
 
   constructor(scope: Construct, id: string, props: PlatformChartProps) {
     const namespaceName = props.environment.namespace ?? `platform-${props.environment.name}`;
@@ -41,7 +43,7 @@ export class PlatformChart extends Chart {
     this.environment = props.environment;
     this.namespaceName = namespaceName;
 
-    const validator = new PropValidator(this, 'PlatformChart');
+    const validator = new PropValidator(this, this.constructor.name);
     validator.dnsLabel('environment.name', props.environment.name, 20);
     // A derived namespace is valid whenever the name is; only check one given explicitly.
     if (props.environment.namespace !== undefined) validator.dnsLabel('environment.namespace', props.environment.namespace);
@@ -61,7 +63,30 @@ export class PlatformChart extends Chart {
     clusterScoped(namespace);
     // Nothing talks unless the wiring says so: each system allows exactly its own connections.
     denyAllTrafficExceptDns(this);
+  }
+}
 
-    if (props.environment.nginx) this.routing = addDynamicRouting(this, props.environment.nginx, props.environment.exposeNodePorts ?? false);
+/** The whole stack for one environment: an EnvironmentChart with the four systems, wired together. */
+export class PlatformChart extends EnvironmentChart {
+  /** Prometheus of this environment (construct id `prometheus`). */
+  public readonly prometheus: Prometheus;
+  /** Grafana, wired to this chart's Prometheus, with the shipped dashboards (construct id `grafana`). */
+  public readonly grafana: Grafana;
+  /** Redis (construct id `redis`: objects named `<env>-redis`). */
+  public readonly redis: Redis;
+  /** NGINX, its router (wired to this chart's Redis) and the example backends, when the environment has them (construct ids `nginx`, `router`, `example-backends`). */
+  public readonly routing?: DynamicRouting;
+
+  constructor(scope: Construct, id: string, props: PlatformChartProps) {
+    super(scope, id, props);
+    this.prometheus = new Prometheus(this, 'prometheus', {
+      nodePort: props.environment.exposeNodePorts ? 30030 : undefined,
+      externalLabels: { environment: props.environment.name },
+      ...props.environment.prometheus,
+    });
+    this.grafana = new Grafana(this, 'grafana', grafanaPropsForEnvironment(this, props.environment, this.prometheus));
+
+    this.redis = new Redis(this, 'redis', redisPropsFor(this, props.environment.redis));
+    if (props.environment.nginx) this.routing = addDynamicRouting(this, props.environment.nginx, props.environment.exposeNodePorts ?? false, this.redis);
   }
 }

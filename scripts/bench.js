@@ -3,7 +3,6 @@
 // baseline, because these machines are noisy. Then each system's benchmark in scripts/bench/.
 const { spawnSync } = require('child_process');
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -28,7 +27,10 @@ function alternate(commands) {
 }
 
 function synthBench() {
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-synth-'));
+  // Output goes where `npm run synth` writes it, inside the work tree (not /tmp, whose speed
+  // varies with what else lives there).
+  fs.mkdirSync(path.join(ROOT, '.bench'), { recursive: true });
+  const scratch = fs.mkdtempSync(path.join(ROOT, '.bench', 'synth-'));
   const floor = { run: () => wallMs(['-e', "require('cdk8s'); require('cdk8s-plus-27')"]) };
   const app = { run: () => wallMs([path.join('scripts', 'synth.js')], { CDK8S_OUTDIR: path.join(scratch, 'dist') }) };
   // The same chart for N environments, through the same from-source loader.

@@ -51,8 +51,8 @@ describe('dist/: the committed manifests', () => {
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(project, 'node_modules'));
     const environments = path.join(project, 'lib', 'environments.ts');
     const source = fs.readFileSync(environments, 'utf8');
-    expect(source).toContain("name: 'dev'");
-    fs.writeFileSync(environments, source.replace("name: 'dev'", "name: 'Dev_1'"));
+    expect(source).toContain("name: 'dev',");
+    fs.writeFileSync(environments, source.replace("name: 'dev',", "name: 'Dev_1',"));
     const before = treeDigest(path.join(project, 'dist'));
     expect(Object.keys(before).length).toBeGreaterThan(0);
 
@@ -72,7 +72,9 @@ describe('dist/: the committed manifests', () => {
     fs.cpSync(ROOT, project, { recursive: true, filter: (src) => !/[/\\](node_modules|\.git|build|coverage|dist)$/.test(src) });
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(project, 'node_modules'));
     const environments = path.join(project, 'lib', 'environments.ts');
-    fs.writeFileSync(environments, fs.readFileSync(environments, 'utf8').replace("  { name: 'prod'", "  { name: 'qa' },\n  { name: 'prod'"));
+    const source = fs.readFileSync(environments, 'utf8');
+    expect(source).toMatch(/^export const ENVIRONMENTS: readonly EnvironmentConfig\[\] = \[$/m);
+    fs.writeFileSync(environments, source.replace(/^(export const ENVIRONMENTS: readonly EnvironmentConfig\[\] = \[)$/m, "$1\n  { name: 'qa' },"));
     // THEN the next synth has it
     expect(synth(project, path.join(project, 'dist')).status).toBe(0);
     expect(fs.readdirSync(path.join(project, 'dist')).sort()).toEqual(['dev', 'prod', 'qa', 'staging']);

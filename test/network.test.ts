@@ -24,17 +24,17 @@ describe('NetworkPolicies from the wiring', () => {
   test('a connection is an egress policy on the client and an ingress policy on the server, on its port only', () => {
     // GIVEN a client and a server WHEN the client is wired to the server's port
     const objects = synthWith((chart) => {
-      const client = deployment(chart, 'router', 8080);
-      const server = deployment(chart, 'redis', 6379);
+      const client = deployment(chart, 'api', 8080);
+      const server = deployment(chart, 'cache', 6379);
       allowConnection(client, server, [6379]);
     });
     // THEN each side gets one readable, named policy selecting its own pods
-    const egress = findObject(objects, 'NetworkPolicy', 'test-router-egress-to-redis');
-    const ingress = findObject(objects, 'NetworkPolicy', 'test-redis-ingress-from-router');
-    const routerPods = findObject(objects, 'Deployment', 'test-router').spec.selector.matchLabels;
-    const redisPods = findObject(objects, 'Deployment', 'test-redis').spec.selector.matchLabels;
-    expect(egress.spec).toEqual({ podSelector: { matchLabels: routerPods }, policyTypes: ['Egress'], egress: [{ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'platform-test' } }, podSelector: { matchLabels: redisPods } }], ports: [{ port: 6379, protocol: 'TCP' }] }] });
-    expect(ingress.spec).toEqual({ podSelector: { matchLabels: redisPods }, policyTypes: ['Ingress'], ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'platform-test' } }, podSelector: { matchLabels: routerPods } }], ports: [{ port: 6379, protocol: 'TCP' }] }] });
+    const egress = findObject(objects, 'NetworkPolicy', 'test-api-egress-to-cache');
+    const ingress = findObject(objects, 'NetworkPolicy', 'test-cache-ingress-from-api');
+    const apiPods = findObject(objects, 'Deployment', 'test-api').spec.selector.matchLabels;
+    const cachePods = findObject(objects, 'Deployment', 'test-cache').spec.selector.matchLabels;
+    expect(egress.spec).toEqual({ podSelector: { matchLabels: apiPods }, policyTypes: ['Egress'], egress: [{ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'platform-test' } }, podSelector: { matchLabels: cachePods } }], ports: [{ port: 6379, protocol: 'TCP' }] }] });
+    expect(ingress.spec).toEqual({ podSelector: { matchLabels: cachePods }, policyTypes: ['Ingress'], ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'platform-test' } }, podSelector: { matchLabels: apiPods } }], ports: [{ port: 6379, protocol: 'TCP' }] }] });
   });
 
   test('a public workload accepts traffic from anywhere, on its port only', () => {

@@ -49,6 +49,7 @@ describe('the gate catches', () => {
       template: {
         metadata: { labels: { app: 'web' } },
         spec: {
+          automountServiceAccountToken: false,
           securityContext: { runAsNonRoot: true, runAsUser: 101, seccompProfile: { type: 'RuntimeDefault' } },
           volumes: [{ name: 'tmp', emptyDir: {} }],
           containers: [
@@ -92,6 +93,7 @@ describe('the gate catches', () => {
     ['kube-score/pod-probes-identical', (d) => (container(d).livenessProbe = container(d).readinessProbe)],
     ['kube-score/selector-labels', (d) => (d.spec.selector.matchLabels.app = 'other')],
     ['kube-score/deployment-has-poddisruptionbudget', (d) => (d.spec.replicas = 2)],
+    ['platform/service-account-token', (d) => delete d.spec.template.spec.automountServiceAccountToken],
   ])('%s', (check, mutate) => {
     expect(checksOf(mutate)).toContain(check);
   });

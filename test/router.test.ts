@@ -21,9 +21,10 @@ function synthRouter(props: Partial<RouterProps> = {}): K8sObject[] {
 }
 
 function withRedis(chart: Chart) {
-  const service = new kplus.Service(chart, 'redis', { ports: [{ port: 6379 }] });
+  const workload = new kplus.Deployment(chart, 'redis-pods', { replicas: 1, containers: [{ image: 'redis:7.4', portNumber: 6379 }] });
+  const service = new kplus.Service(chart, 'redis', { selector: workload, ports: [{ port: 6379 }] });
   const secret = kplus.Secret.fromSecretName(chart, 'redis-auth', 'redis-auth');
-  return { service, port: 6379, host: 'test-redis.platform-test.svc', password: { secret, key: 'password' } };
+  return { service, port: 6379, host: 'test-redis.platform-test.svc', password: { secret, key: 'password' }, workload };
 }
 
 /** The source is checked against the file below; the snapshot keeps the rest reviewable. */
@@ -90,17 +91,16 @@ describe('Router', () => {
     expect(JSON.stringify(pod.containers[0].env ?? [])).not.toContain('password');
   });
 
-  test('NetworkPolicies: egress to the Redis pods only; ingress from NGINX when NGINX is wired to it', () => {
+  test('NetworkPolicies: to the Redis pods only, and from NGINX when NGINX is wired to it', () => {
     const objects = synthWith((chart) => {
-      const redisPods = new kplus.Deployment(chart, 'redis-pods', { containers: [{ image: 'redis:7.4', portNumber: 6379 }] });
-      const service = new kplus.Service(chart, 'redis', { selector: redisPods, ports: [{ port: 6379 }] });
-      const router = new Router(chart, 'router', { targets: ['app-a'], defaultTarget: 'app-a', redis: { service, port: 6379, host: 'test-redis.platform-test.svc' } });
+      const router = new Router(chart, 'router', { targets: ['app-a'], defaultTarget: 'app-a', redis: withRedis(chart) });
       new Nginx(chart, 'nginx', { router, backends: [Backend.fromHost('app-a', 'app-a.shop.svc', 80)] });
     });
-    const egress = findObject(objects, 'NetworkPolicy', 'test-router-egress-to-redis').spec.egress;
-    expect(egress).toEqual([{ to: [{ podSelector: { matchLabels: findObject(objects, 'Service', 'test-redis').spec.selector } }], ports: [{ port: 6379, protocol: 'TCP' }] }]);
-    const ingress = findObject(objects, 'NetworkPolicy', 'test-router-ingress-from-nginx').spec.ingress;
-    expect(ingress).toEqual([{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'platform-test' } }, podSelector: { matchLabels: findObject(objects, 'Deployment', 'test-nginx').spec.selector.matchLabels } }], ports: [{ port: 8080, protocol: 'TCP' }] }]);
+    const podsOf = (name: string) => findObject(objects, 'Deployment', name).spec.selector.matchLabels;
+    const here = { matchLabels: { 'kubernetes.io/metadata.name': 'platform-test' } };
+    expect(findObject(objects, 'NetworkPolicy', 'test-router-egress-to-redis-pods').spec.egress).toEqual([{ to: [{ namespaceSelector: here, podSelector: { matchLabels: podsOf('test-redis-pods') } }], ports: [{ port: 6379, protocol: 'TCP' }] }]);
+    expect(findObject(objects, 'NetworkPolicy', 'test-redis-pods-ingress-from-router').spec.ingress).toEqual([{ from: [{ namespaceSelector: here, podSelector: { matchLabels: podsOf('test-router') } }], ports: [{ port: 6379, protocol: 'TCP' }] }]);
+    expect(findObject(objects, 'NetworkPolicy', 'test-router-ingress-from-nginx').spec.ingress).toEqual([{ from: [{ namespaceSelector: here, podSelector: { matchLabels: podsOf('test-nginx') } }], ports: [{ port: 8080, protocol: 'TCP' }] }]);
   });
 
   test('a restricted pod with distinct probes, resources, scrape annotations, and a PDB with replicas', () => {
@@ -113,7 +113,7 @@ describe('Router', () => {
     expect(container.readinessProbe.httpGet.path).toBe('/readyz');
     expect(container.livenessProbe.httpGet.path).toBe('/healthz');
     expect(template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080', 'prometheus.io/path': '/metrics' });
-    expect(findObject(objects, 'PodDisruptionBudget', 'test-router-disruption-budget').spec.maxUnavailable).toBe(1);
+    expect(findObject(objects, 'PodDisruptionBudget', 'test-router-pdb').spec.maxUnavailable).toBe(1);
     expect(synthRouter().filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
   });
 

@@ -1,8 +1,9 @@
-import { Testing } from 'cdk8s';
+import { Chart } from 'cdk8s';
+import { testApp } from './support/synth';
 import { PlatformChart, PropValidator, ValidationError } from '../lib';
 
 describe('PropValidator', () => {
-  const scope = Testing.chart();
+  const scope = new Chart(testApp(), 'test');
 
   test('passes when every prop is valid', () => {
     const v = new PropValidator(scope, 'Thing');
@@ -45,17 +46,17 @@ describe('PropValidator', () => {
 
 describe('PlatformChart', () => {
   test('fails when the environment name is not a DNS label', () => {
-    expect(() => new PlatformChart(Testing.app(), 'Prod_1', { environment: { name: 'Prod_1' } })).toThrow(
+    expect(() => new PlatformChart(testApp(), 'Prod_1', { environment: { name: 'Prod_1' } })).toThrow(
       "PlatformChart 'Prod_1': environment.name must be a DNS label of at most 20 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got 'Prod_1'",
     );
   });
 
   test('fails when the namespace is not a DNS label', () => {
-    expect(() => new PlatformChart(Testing.app(), 'qa', { environment: { name: 'qa', namespace: 'team.qa' } })).toThrow("environment.namespace must be a DNS label of at most 63 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got 'team.qa'");
+    expect(() => new PlatformChart(testApp(), 'qa', { environment: { name: 'qa', namespace: 'team.qa' } })).toThrow("environment.namespace must be a DNS label of at most 63 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got 'team.qa'");
   });
 
   test('puts every namespaced object in the environment namespace, platform-<name> by default', () => {
-    expect(new PlatformChart(Testing.app(), 'qa', { environment: { name: 'qa' } }).namespaceName).toBe('platform-qa');
-    expect(new PlatformChart(Testing.app(), 'qa', { environment: { name: 'qa', namespace: 'team-qa' } }).namespaceName).toBe('team-qa');
+    expect(new PlatformChart(testApp(), 'qa', { environment: { name: 'qa' } }).namespaceName).toBe('platform-qa');
+    expect(new PlatformChart(testApp(), 'qa', { environment: { name: 'qa', namespace: 'team-qa' } }).namespaceName).toBe('team-qa');
   });
 });

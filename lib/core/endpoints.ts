@@ -11,6 +11,8 @@ export interface IPrometheusEndpoint {
   readonly port: number;
   /** In-cluster URL of the HTTP API, e.g. `http://dev-prometheus.platform-dev.svc:9090`. */
   readonly url: string;
+  /** The pods behind `service`: clients are let through NetworkPolicies to these (see `allowConnection`). */
+  readonly workload: kplus.Workload;
 }
 
 /** A Secret key holding a password, mounted into pods as a file (never an env var). */
@@ -31,4 +33,6 @@ export interface IRedisEndpoint {
   readonly host: string;
   /** The password clients authenticate with, if Redis requires one. */
   readonly password?: SecretKeyRef;
+  /** The pods behind `service`: clients are let through NetworkPolicies to these (see `allowConnection`). */
+  readonly workload: kplus.Workload;
 }

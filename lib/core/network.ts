@@ -9,6 +9,9 @@ import { Construct } from 'constructs';
  * `<workload>-ingress-from-<peer>`, `<workload>-egress-to-<peer>`.
  */
 
+/** Pod label of the workloads that scrape metrics (Prometheus): scraped pods accept them on their metrics port. */
+export const METRICS_SCRAPER_LABEL = 'platform-stack.io/metrics-scraper';
+
 /** A TCP port list as NetworkPolicy ports. */
 function tcp(ports: readonly number[]): kplus.NetworkPolicyPort[] {
   return ports.map((port) => kplus.NetworkPolicyPort.tcp(port));
@@ -59,7 +62,21 @@ export function allowConnection(from: kplus.Workload, to: kplus.Workload, ports:
 
 /** Lets anyone (in or outside the cluster: NodePort, LoadBalancer and ingress traffic) reach `workload` on `ports`. */
 export function allowIngressFromAnywhere(workload: kplus.Workload, ports: readonly number[]): void {
-  allowIngress(workload, 'anywhere', kplus.NetworkPolicyIpBlock.anyIpv4(workload, 'anywhere'), ports);
+  allowIngress(workload, 'anywhere', kplus.NetworkPolicyIpBlock.anyIpv4(workload, 'anywhere-ingress'), ports);
+}
+
+/** Lets pods labelled as metrics scrapers, in any namespace, reach `workload` on its metrics port. */
+export function allowMetricsScrapers(workload: kplus.Workload, port: number): void {
+  const scrapers = kplus.Pods.select(workload, 'metrics-scrapers', {
+    labels: { [METRICS_SCRAPER_LABEL]: 'true' },
+    namespaces: kplus.Namespaces.all(workload, 'all-namespaces'),
+  });
+  allowIngress(workload, 'metrics-scrapers', scrapers, [port]);
+}
+
+/** Lets `workload` open connections anywhere (Prometheus: scrape targets in any namespace, nodes, the API server). */
+export function allowEgressToAnywhere(workload: kplus.Workload, ports: readonly number[] = []): void {
+  allowEgress(workload, 'anywhere', kplus.NetworkPolicyIpBlock.anyIpv4(workload, 'anywhere-egress'), ports);
 }
 
 /** A short name for a peer in policy names: the id of the system construct that owns it (`prometheus`, `redis`). */

@@ -1,4 +1,6 @@
 import * as kplus from 'cdk8s-plus-27';
+import { allowMetricsScrapers } from './network';
+import { PropValidator } from './validation';
 
 /** Where Prometheus finds a workload's metrics. */
 export interface ScrapeTarget {
@@ -13,10 +15,27 @@ export interface ScrapeTarget {
 
 /**
  * Marks a workload's pods for the `kubernetes-pods` scrape job, by the `prometheus.io/*`
- * annotations it keys on. Works for any cdk8s-plus workload, including other teams'.
+ * annotations it keys on, and lets Prometheus through the namespace's default-deny NetworkPolicy
+ * on that port. Works for any cdk8s-plus workload, including other teams'.
+ *
+ * A pod has one set of annotations, so it is scraped on one port: marking it again with another
+ * port or path fails rather than silently replacing the first (put two exporters of one pod
+ * behind one port, or scrape the second through a ServiceMonitor or a scrape job).
  */
 export function markForScraping(workload: kplus.Workload, target: ScrapeTarget): void {
+  const path = target.path ?? '/metrics';
+  const v = new PropValidator(workload, 'markForScraping');
+  v.port('port', target.port);
+  v.check(typeof path === 'string' && /^\/\S*$/.test(path), 'path', path, 'an absolute HTTP path starting with /');
+  const existing = workload.podMetadata.toJson().annotations ?? {};
+  if (existing['prometheus.io/scrape'] === 'true') {
+    const before = `${existing['prometheus.io/port']}${existing['prometheus.io/path']}`;
+    v.check(before === `${target.port}${path}`, 'port and path', `${target.port}${path}`, `the ones the workload is already marked with (${existing['prometheus.io/port']}${existing['prometheus.io/path']}): a pod is scraped on one port`);
+  }
+  v.throwIfInvalid();
   workload.podMetadata.addAnnotation('prometheus.io/scrape', 'true');
   workload.podMetadata.addAnnotation('prometheus.io/port', String(target.port));
-  workload.podMetadata.addAnnotation('prometheus.io/path', target.path ?? '/metrics');
+  workload.podMetadata.addAnnotation('prometheus.io/path', path);
+  // Only once per workload: a second mark with the same target changes nothing.
+  if (existing['prometheus.io/scrape'] !== 'true') allowMetricsScrapers(workload, target.port);
 }

@@ -80,6 +80,14 @@ export class PropValidator {
     return this.check(ok, prop, value, `a DNS label of at most ${maxLength} characters (lower-case letters, digits and '-', starting and ending with a letter or digit)`);
   }
 
+  /** A container image pinned to a version: a tag other than `latest`, or a digest. */
+  pinnedImage(prop: string, value: string): boolean {
+    const name = typeof value === 'string' ? value.slice(value.lastIndexOf('/') + 1) : '';
+    const tag = name.includes(':') ? name.slice(name.indexOf(':') + 1) : '';
+    const ok = /@sha256:[0-9a-f]{64}$/.test(value) || (/^[\w][\w.-]{0,127}$/.test(tag) && tag !== 'latest');
+    return this.check(ok, prop, value, "an image pinned to a version (a tag other than 'latest', or @sha256:<digest>)");
+  }
+
   nonEmpty(prop: string, value: string | readonly unknown[]): boolean {
     return this.check(value.length > 0, prop, value, 'not empty');
   }

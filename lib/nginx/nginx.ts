@@ -328,7 +328,7 @@ export class Nginx extends Construct {
       type: serviceType,
       ports: [{ port: this.port, targetPort: HTTP_PORT, name: 'http', nodePort: props.nodePort }],
     });
-    if (replicas > 1) onePodAtATime(this, 'disruption-budget', this.deployment, labels);
+    if (replicas > 1) onePodAtATime(this, 'pdb', this.deployment, labels);
     this.allowTraffic(props.router, backends);
   }
 

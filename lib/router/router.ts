@@ -1,11 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ApiObject, Chart, Duration, Size } from 'cdk8s';
+import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { IRedisEndpoint } from '../core/endpoints';
 import { recommendedLabels } from '../core/labels';
-import { allowEgress } from '../core/network';
+import { allowConnection } from '../core/network';
 import { rollOnChange } from '../core/rollout';
 import { markForScraping } from '../core/scraping';
 import { restrictPod, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/security';
@@ -126,16 +126,6 @@ const REDIS_SECRET_DIR = '/var/run/secrets/redis';
 const sourceCache = new Map<string, string>();
 
 /**
- * The pods behind the Redis Service, for the router's egress policy: selected by the Service's own
- * selector labels; any address on the port when the Service has none (e.g. an ExternalName).
- */
-function redisPods(scope: Construct, redis: IRedisEndpoint): kplus.INetworkPolicyPeer {
-  const selector = ApiObject.of(redis.service).toJson()?.spec?.selector as Record<string, string> | undefined;
-  if (selector && Object.keys(selector).length > 0) return kplus.Pods.select(scope, 'redis-pods', { labels: selector });
-  return kplus.NetworkPolicyIpBlock.anyIpv4(scope, 'redis-anywhere');
-}
-
-/**
  * The router source shipped in the ConfigMap, found beside this module: `service/router.ts` from
  * source (lib/router/), `service/router.mts` from the compiled package (build/lib/router/, where
  * the build copies it: the package ships no .ts but declarations).
@@ -252,9 +242,9 @@ export class Router extends Construct implements IRouterEndpoint {
       selector: this.deployment,
       ports: [{ port: this.port, targetPort: this.port, name: 'http' }],
     });
-    if (replicas > 1) onePodAtATime(this, 'disruption-budget', this.deployment, labels);
+    if (replicas > 1) onePodAtATime(this, 'pdb', this.deployment, labels);
     this.workload = this.deployment;
-    if (props.redis) allowEgress(this.deployment, 'redis', redisPods(this, props.redis), [props.redis.port]);
+    if (props.redis) allowConnection(this.deployment, props.redis.workload, [props.redis.port]);
     this.host = `${this.service.name}.${namespace}.svc`;
     this.url = `http://${this.host}:${this.port}`;
   }

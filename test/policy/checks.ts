@@ -115,6 +115,8 @@ export function checkObjects(objects: readonly K8sObject[]): Violation[] {
         if (behindService && !c.readinessProbe) add(object, 'kube-score/pod-probes', `container ${c.name} behind a Service has no readiness probe`);
         if (c.readinessProbe && c.livenessProbe && JSON.stringify(c.readinessProbe) === JSON.stringify(c.livenessProbe)) add(object, 'kube-score/pod-probes-identical', `container ${c.name} readiness and liveness probes are identical`);
       }
+      // Least privilege: a pod gets an API token only when it calls the API (exceptions.ts lists who).
+      if (pod.spec.automountServiceAccountToken !== false) add(object, 'platform/service-account-token', 'mounts a service account token');
       if (!networkPolicies.some((np) => np.metadata.namespace === namespace && selects(np.spec.podSelector, pod.labels))) add(object, 'kube-score/pod-networkpolicy', 'no NetworkPolicy selects its pods');
       if (object.spec?.selector && WORKLOAD_KINDS.has(object.kind) && !selects(object.spec.selector, pod.labels)) add(object, 'kube-score/selector-labels', 'selector does not match the template labels');
       if (['Deployment', 'StatefulSet'].includes(object.kind) && (object.spec.replicas ?? 1) >= 2 && !pdbs.some((p) => p.metadata.namespace === namespace && selects(p.spec.selector, pod.labels))) {

@@ -1,6 +1,8 @@
-import { Testing } from 'cdk8s';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
-import { ENVIRONMENTS, EnvironmentConfig, PlatformChart } from '../../lib';
+import { EnvironmentChart, ENVIRONMENTS, EnvironmentConfig, PlatformChart } from '../../lib';
 
 /** A Kubernetes object as synthesized. */
 export interface K8sObject {
@@ -11,11 +13,19 @@ export interface K8sObject {
   [key: string]: any;
 }
 
+/**
+ * An app for tests: like cdk8s `Testing.app()`, without the temporary folder that one creates
+ * (and never removes) on every call. Tests synthesize charts in memory; nothing is written here.
+ */
+export function testApp(): App {
+  return new App({ outdir: path.join(os.tmpdir(), 'cdk8s-platform-stack-tests-never-written') });
+}
+
 /** The chart of one shipped environment, built in memory (nothing is written to dist/). */
 export function environmentChart(name: string): PlatformChart {
   const environment = ENVIRONMENTS.find((e) => e.name === name);
   if (!environment) throw new Error(`no environment named ${name}`);
-  return new PlatformChart(Testing.app(), environment.name, { environment });
+  return new PlatformChart(testApp(), environment.name, { environment });
 }
 
 /** Every object of one shipped environment. */
@@ -23,9 +33,12 @@ export function synthEnvironment(name: string): K8sObject[] {
   return Testing.synth(environmentChart(name)) as K8sObject[];
 }
 
-/** Synthesizes a chart after `build` adds constructs to it. */
-export function synthWith(build: (chart: PlatformChart) => void, environment: EnvironmentConfig = { name: 'test' }): K8sObject[] {
-  const chart = new PlatformChart(Testing.app(), environment.name, { environment });
+/**
+ * Synthesizes an environment without the shipped systems (namespace, default-deny NetworkPolicies)
+ * after `build` adds the constructs under test to it.
+ */
+export function synthWith(build: (chart: EnvironmentChart) => void, environment: EnvironmentConfig = { name: 'test' }): K8sObject[] {
+  const chart = new EnvironmentChart(testApp(), environment.name, { environment });
   build(chart);
   return Testing.synth(chart) as K8sObject[];
 }

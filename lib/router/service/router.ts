@@ -519,7 +519,8 @@ export class RedisClient {
     socket.on('end', () => this.fail(socket, new Error('connection ended by redis')));
     socket.on('close', () => this.fail(socket, new Error('connection closed')));
     if (this.config.passwordFile) {
-      const password = fs.readFileSync(this.config.passwordFile, 'utf8').trim();
+      // As the Redis construct reads the Secret: trailing newlines are not part of the password.
+      const password = fs.readFileSync(this.config.passwordFile, 'utf8').replace(/[\r\n]+$/, '');
       // AUTH goes first on the wire; a refusal fails the connection and everything behind it.
       this.pending.push({ resolve: () => undefined, reject: () => undefined });
       socket.write(encodeCommand(['AUTH', password]));

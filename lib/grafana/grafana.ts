@@ -1,0 +1,446 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { ApiObject, Chart, Duration, JsonPatch, Names, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { stringify } from 'yaml';
+import { IPrometheusEndpoint } from '../core/endpoints';
+import { recommendedLabels } from '../core/labels';
+import { rollOnChange } from '../core/rollout';
+import { allowConnection, allowIngressFromAnywhere } from '../core/network';
+import { markForScraping } from '../core/scraping';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
+import { PropValidator, ValidationError } from '../core/validation';
+import { CheckedDashboard, scanDashboards } from './dashboards';
+import { checkDatasource, datasourcesYaml, GrafanaDatasource, PROMETHEUS_DATASOURCE_UID } from './datasources';
+
+/** The official image, pinned. */
+export const GRAFANA_IMAGE = 'grafana/grafana:11.6.5';
+/** The seed's NodePort for Grafana, used where an environment exposes NodePorts. */
+export const GRAFANA_NODE_PORT = 30040;
+/** Grafana's HTTP port in the container. */
+export const GRAFANA_CONTAINER_PORT = 3000;
+/** The user the official image runs as. */
+export const GRAFANA_USER_ID = 472;
+/**
+ * The bytes `kubectl apply` (client-side) may store in an object's annotations; its
+ * last-applied-configuration annotation holds the whole object as JSON.
+ */
+export const KUBECTL_LAST_APPLIED_LIMIT_BYTES = 262144;
+
+// The official image's GF_PATHS_DATA and GF_PATHS_PROVISIONING.
+const DATA_DIR = '/var/lib/grafana';
+const PROVISIONING_DIR = '/etc/grafana/provisioning';
+const DASHBOARDS_DIR = '/etc/grafana/dashboards';
+const ADMIN_SECRET_DIR = '/etc/grafana/secrets/admin';
+const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** Props of Grafana. */
+export interface GrafanaProps {
+  /** The Prometheus Grafana queries: provisioned as the default datasource, with the fixed uid `prometheus`. */
+  readonly prometheus: IPrometheusEndpoint;
+  /** Existing Secret holding the admin user name and password; mounted as files, never copied into dist/. */
+  readonly adminSecret: kplus.ISecret;
+  /**
+   * Key of the admin user name in `adminSecret`.
+   * @default 'admin-user'
+   */
+  readonly adminUserKey?: string;
+  /**
+   * Key of the admin password in `adminSecret`.
+   * @default 'admin-password'
+   */
+  readonly adminPasswordKey?: string;
+  /**
+   * More datasources to provision (Loki, Tempo...), known to the dashboard checks; none may be the
+   * default. `addDatasource()` adds more later.
+   * @default []
+   */
+  readonly additionalDatasources?: readonly GrafanaDatasource[];
+  /**
+   * Folder of dashboard JSON models (as exported from the Grafana UI) to provision: every `*.json`,
+   * each subfolder becoming a Grafana folder. Checked at synth. `platformDashboardsDir()` is the
+   * folder this package ships.
+   * @default - no dashboards
+   */
+  readonly dashboardsDir?: string;
+  /**
+   * Scrape interval of the Prometheus (the datasource's `timeInterval`): `$__rate_interval` spans at
+   * least four of them, so rates never come out empty.
+   * @default '30s'
+   */
+  readonly prometheusScrapeInterval?: string;
+  /**
+   * Container image.
+   * @default GRAFANA_IMAGE
+   */
+  readonly image?: string;
+  /**
+   * Expose the Service on this NodePort (30000-32767), e.g. GRAFANA_NODE_PORT.
+   * @default - a ClusterIP Service
+   */
+  readonly nodePort?: number;
+  /**
+   * Port of the Service.
+   * @default 80
+   */
+  readonly servicePort?: number;
+  /**
+   * Let visitors in without logging in, as Viewers of the main organisation.
+   * @default false
+   */
+  readonly anonymousAccess?: boolean;
+  /**
+   * Keep Grafana's database (users, preferences, dashboards made in the UI) on a
+   * PersistentVolumeClaim of this size; the Deployment then uses the Recreate strategy.
+   * @default - an emptyDir: everything not provisioned is lost when the pod goes
+   */
+  readonly storageSize?: Size;
+  /**
+   * StorageClass of the PersistentVolumeClaim (only with `storageSize`).
+   * @default - the cluster's default StorageClass
+   */
+  readonly storageClassName?: string;
+  /**
+   * CPU and memory of the Grafana container.
+   * @default - requests 100m CPU and 256Mi memory, limits 500m CPU and 512Mi memory
+   */
+  readonly resources?: kplus.ContainerResources;
+  /**
+   * How often Grafana rescans the dashboard files for changes.
+   * @default 30
+   */
+  readonly dashboardUpdateIntervalSeconds?: number;
+  /**
+   * Let users save changes to provisioned dashboards from the UI (lost when the file changes).
+   * @default false
+   */
+  readonly allowUiUpdates?: boolean;
+  /**
+   * Keep a dashboard in Grafana when its file disappears.
+   * @default false - a dashboard removed from dashboardsDir is removed from Grafana
+   */
+  readonly disableDeletion?: boolean;
+  /**
+   * The URL users reach Grafana at (`GF_SERVER_ROOT_URL`), for links and redirects.
+   * @default - Grafana's default, http://localhost:3000/
+   */
+  readonly rootUrl?: string;
+}
+
+/**
+ * The folder of dashboards this package ships (`dashboards/` beside package.json), found from this
+ * module both in the sources (lib/grafana/) and in the packed package (build/lib/grafana/).
+ */
+export function platformDashboardsDir(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return path.join(dir, 'dashboards');
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${__dirname}: cannot find the shipped dashboards/ folder`);
+  }
+}
+
+/**
+ * Grafana with a provisioned Prometheus datasource and the dashboards of a folder, one ConfigMap
+ * per dashboard. Dashboards are checked at synth (Grafana skips a bad file silently): JSON, title,
+ * uid, datasource references, `${DS_...}` placeholders, PromQL syntax, and the size
+ * client-side `kubectl apply` accepts.
+ */
+export class Grafana extends Construct {
+  /** The Deployment (one replica: the SQLite database cannot be shared). */
+  public readonly deployment: kplus.Deployment;
+  /** The Service in front of Grafana. */
+  public readonly service: kplus.Service;
+  /** The Service port. */
+  public readonly port: number;
+  /** In-cluster URL, e.g. `http://dev-grafana.platform-dev.svc:80`. */
+  public readonly url: string;
+  /** The NodePort the Service is exposed on, if any. */
+  public readonly nodePort?: number;
+  /** The image the container runs. */
+  public readonly image: string;
+  /** The dashboards provisioned, in file order. */
+  public readonly dashboards: readonly CheckedDashboard[];
+  /** Grafana folder names (from dashboardsDir's subfolders), sorted. */
+  public readonly folders: readonly string[];
+
+  private readonly datasourceList: GrafanaDatasource[] = [];
+  private readonly datasourcesConfigMap: kplus.ConfigMap;
+
+  constructor(scope: Construct, id: string, props: GrafanaProps) {
+    super(scope, id);
+    this.image = props.image ?? GRAFANA_IMAGE;
+    this.port = props.servicePort ?? 80;
+    this.nodePort = props.nodePort;
+    const adminUserKey = props.adminUserKey ?? 'admin-user';
+    const adminPasswordKey = props.adminPasswordKey ?? 'admin-password';
+    const scrapeInterval = props.prometheusScrapeInterval ?? '30s';
+    const updateInterval = props.dashboardUpdateIntervalSeconds ?? 30;
+    const dashboardsDir = props.dashboardsDir === undefined ? undefined : path.resolve(props.dashboardsDir);
+
+    const validator = new PropValidator(this, 'Grafana');
+    validator.check(Boolean(props.prometheus?.url), 'prometheus', props.prometheus?.url, 'an IPrometheusEndpoint with a url (the Prometheus construct)');
+    validator.check(Boolean(props.adminSecret), 'adminSecret', props.adminSecret, 'an existing Secret (kplus.Secret.fromSecretName)');
+    validator.check(/^[-._a-zA-Z0-9]+$/.test(adminUserKey), 'adminUserKey', adminUserKey, 'a Secret key (letters, digits, -, _ and .)');
+    validator.check(/^[-._a-zA-Z0-9]+$/.test(adminPasswordKey), 'adminPasswordKey', adminPasswordKey, 'a Secret key (letters, digits, -, _ and .)');
+    validator.check(/^[^\s:@]+(:[^\s:@]+)?(@sha256:[0-9a-f]{64})?$/.test(this.image) && !/:latest$/.test(this.image) && /[:@]/.test(this.image), 'image', this.image, 'a pinned image reference such as grafana/grafana:11.6.5 (never latest)');
+    validator.check(/^[1-9][0-9]*(ms|s|m|h)$/.test(scrapeInterval), 'prometheusScrapeInterval', scrapeInterval, 'a Prometheus duration such as 15s, 30s or 1m');
+    validator.port('servicePort', this.port);
+    if (props.nodePort !== undefined) validator.nodePort('nodePort', props.nodePort);
+    validator.integer('dashboardUpdateIntervalSeconds', updateInterval, 10, 3600);
+    if (props.storageClassName !== undefined) validator.check(props.storageSize !== undefined, 'storageClassName', props.storageClassName, 'set only together with storageSize');
+    if (props.rootUrl !== undefined) validator.check(/^https?:\/\/\S+$/.test(props.rootUrl), 'rootUrl', props.rootUrl, 'an http:// or https:// URL');
+    if (dashboardsDir !== undefined) {
+      validator.check(fs.existsSync(dashboardsDir) && fs.statSync(dashboardsDir).isDirectory(), 'dashboardsDir', dashboardsDir, 'an existing folder of dashboard JSON models');
+    }
+    validator.throwIfInvalid();
+
+    this.datasourceList.push({
+      name: 'Prometheus',
+      uid: PROMETHEUS_DATASOURCE_UID,
+      type: 'prometheus',
+      url: props.prometheus.url,
+      isDefault: true,
+      // POST keeps long PromQL out of URL length limits.
+      jsonData: { httpMethod: 'POST', timeInterval: scrapeInterval },
+    });
+    for (const datasource of props.additionalDatasources ?? []) this.addDatasource(datasource);
+
+    const baseName = Names.toDnsLabel(this, { includeHash: false });
+    const namespace = Chart.of(this).namespace;
+    const labels = (component: string) => recommendedLabels({ name: 'grafana', instance: baseName, component, version: imageTag(this.image) });
+
+    // Dashboards: checked and read now, so every problem surfaces at synth with its file and panel.
+    const scan = dashboardsDir === undefined ? { dashboards: [], problems: [] } : scanDashboards(dashboardsDir, this.datasourceList);
+    if (scan.problems.length > 0) throw dashboardError(this, dashboardsDir!, scan.problems);
+    this.dashboards = scan.dashboards;
+    this.folders = [...new Set(scan.dashboards.map((d) => d.folder).filter((f): f is string => f !== undefined))].sort();
+
+    const configMapNames = this.addDashboardConfigMaps(baseName, labels('dashboard'), dashboardsDir);
+    const folders = dashboardFolders(this.dashboards, configMapNames);
+    const providersYaml = stringify({
+      apiVersion: 1,
+      providers: folders.map((f) => ({
+        name: f.folder === undefined ? 'general' : `folder-${f.folder}`,
+        orgId: 1,
+        folder: f.folder ?? '',
+        ...(f.folder === undefined ? {} : { folderUid: `folder-${f.folder}` }),
+        type: 'file',
+        disableDeletion: props.disableDeletion ?? false,
+        updateIntervalSeconds: updateInterval,
+        allowUiUpdates: props.allowUiUpdates ?? false,
+        options: { path: f.volume.mountPath },
+      })),
+    });
+    const providersConfigMap = new kplus.ConfigMap(this, 'dashboard-providers', {
+      metadata: { labels: labels('provisioning') },
+      data: { 'dashboards.yaml': providersYaml },
+    });
+    this.datasourcesConfigMap = new kplus.ConfigMap(this, 'datasources', { metadata: { labels: labels('provisioning') } });
+
+    const storage = props.storageSize === undefined
+      ? kplus.Volume.fromEmptyDir(this, 'data-volume', 'data')
+      : kplus.Volume.fromPersistentVolumeClaim(this, 'data-volume', new kplus.PersistentVolumeClaim(this, 'data', {
+        metadata: { labels: labels('storage') },
+        storage: props.storageSize,
+        accessModes: [kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE],
+        storageClassName: props.storageClassName,
+      }), { name: 'data' });
+
+    this.deployment = new kplus.Deployment(this, 'deployment', {
+      metadata: { name: baseName, labels: labels('server') },
+      podMetadata: { labels: labels('server') },
+      replicas: 1,
+      // A PersistentVolumeClaim is ReadWriteOnce and SQLite is single-writer: stop the old pod first.
+      strategy: props.storageSize === undefined ? kplus.DeploymentStrategy.rollingUpdate({ maxSurge: kplus.PercentOrAbsolute.absolute(1), maxUnavailable: kplus.PercentOrAbsolute.absolute(0) }) : kplus.DeploymentStrategy.recreate(),
+      securityContext: restrictedPodSecurityContext(GRAFANA_USER_ID),
+      automountServiceAccountToken: false,
+    });
+    const container = this.deployment.addContainer({
+      name: 'grafana',
+      image: this.image,
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      ports: [{ name: 'http', number: GRAFANA_CONTAINER_PORT }],
+      securityContext: restrictedContainerSecurityContext(GRAFANA_USER_ID),
+      resources: props.resources ?? {
+        cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(500) },
+        memory: { request: Size.mebibytes(256), limit: Size.mebibytes(512) },
+      },
+      envVariables: grafanaEnvironment({ anonymousAccess: props.anonymousAccess ?? false, rootUrl: props.rootUrl }),
+      // /api/health checks the database too; liveness only asks whether the server still accepts
+      // connections, so a slow database makes the pod unready instead of restarting it.
+      readiness: kplus.Probe.fromHttpGet('/api/health', { port: GRAFANA_CONTAINER_PORT, periodSeconds: Duration.seconds(10), timeoutSeconds: Duration.seconds(5), failureThreshold: 3 }),
+      liveness: kplus.Probe.fromTcpSocket({ port: GRAFANA_CONTAINER_PORT, periodSeconds: Duration.seconds(20), timeoutSeconds: Duration.seconds(5), failureThreshold: 6 }),
+      // Database migrations run before the server listens: up to 5 minutes on an upgrade.
+      startup: kplus.Probe.fromTcpSocket({ port: GRAFANA_CONTAINER_PORT, periodSeconds: Duration.seconds(10), failureThreshold: 30 }),
+    });
+    container.mount(DATA_DIR, storage);
+    container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'tmp-volume', 'tmp'));
+    container.mount(`${PROVISIONING_DIR}/datasources`, kplus.Volume.fromConfigMap(this, 'datasources-volume', this.datasourcesConfigMap, { name: 'datasources' }), { readOnly: true });
+    container.mount(`${PROVISIONING_DIR}/dashboards`, kplus.Volume.fromConfigMap(this, 'providers-volume', providersConfigMap, { name: 'dashboard-providers' }), { readOnly: true });
+    container.mount(ADMIN_SECRET_DIR, kplus.Volume.fromSecret(this, 'admin-volume', props.adminSecret, {
+      name: 'admin',
+      items: { [adminUserKey]: { path: 'admin-user' }, [adminPasswordKey]: { path: 'admin-password' } },
+    }), { readOnly: true });
+    addProjectedVolumes(this.deployment, folders.map((f) => f.volume));
+    restrictPod(this.deployment);
+    markForScraping(this.deployment, { port: GRAFANA_CONTAINER_PORT, path: '/metrics' });
+    // NetworkPolicies: users reach Grafana (through the NodePort or an ingress); Grafana reaches
+    // only Prometheus (plugin installs and update checks are off).
+    allowIngressFromAnywhere(this.deployment, [GRAFANA_CONTAINER_PORT]);
+    allowConnection(this.deployment, props.prometheus.workload, [props.prometheus.port]);
+
+    this.service = new kplus.Service(this, 'service', {
+      metadata: { name: baseName, labels: labels('server') },
+      type: props.nodePort === undefined ? kplus.ServiceType.CLUSTER_IP : kplus.ServiceType.NODE_PORT,
+      selector: this.deployment,
+      ports: [{ name: 'http', port: this.port, targetPort: GRAFANA_CONTAINER_PORT, nodePort: props.nodePort }],
+    });
+    this.url = `http://${baseName}.${namespace}.svc:${this.port}`;
+
+    // Datasources may still be added: render them, and the rollout checksum, just before synthesis.
+    let finalized = false;
+    this.node.addValidation({
+      validate: () => {
+        if (finalized) return [];
+        finalized = true;
+        const datasources = datasourcesYaml(this.datasourceList);
+        this.datasourcesConfigMap.addData('datasources.yaml', datasources);
+        rollOnChange(this.deployment, 'provisioning', datasources, providersYaml, ...this.dashboards.map((d) => d.json));
+        return [];
+      },
+    });
+  }
+
+  /**
+   * One ConfigMap per dashboard; fails when one is over what client-side `kubectl apply` accepts.
+   * Returns the ConfigMap names by dashboard file.
+   */
+  private addDashboardConfigMaps(baseName: string, labels: Record<string, string>, dashboardsDir: string | undefined): Map<string, string> {
+    const scope = new Construct(this, 'dashboards');
+    const names = new Map<string, string>();
+    const problems: string[] = [];
+    for (const dashboard of this.dashboards) {
+      const configMap = new kplus.ConfigMap(scope, dashboard.id, {
+        metadata: { name: `${baseName}-dashboard-${dashboard.id}`, labels },
+        data: { [dashboard.fileName]: dashboard.json },
+      });
+      names.set(dashboard.file, configMap.name);
+      const bytes = lastAppliedAnnotationBytes(ApiObject.of(configMap).toJson());
+      if (bytes > KUBECTL_LAST_APPLIED_LIMIT_BYTES) {
+        problems.push(
+          `${dashboard.file}: its ConfigMap ${configMap.name} would put ${bytes} bytes in kubectl's last-applied-configuration annotation, over the ` +
+            `${KUBECTL_LAST_APPLIED_LIMIT_BYTES}-byte limit of client-side 'kubectl apply': split the dashboard into smaller ones, ` +
+            "or apply server-side ('kubectl apply --server-side', Argo CD 'ServerSideApply=true')",
+        );
+      }
+    }
+    if (problems.length > 0) throw dashboardError(this, dashboardsDir!, problems);
+    return names;
+  }
+
+  /** The datasources provisioned so far, Prometheus first. */
+  public get datasources(): readonly GrafanaDatasource[] {
+    return [...this.datasourceList];
+  }
+
+  /**
+   * Provisions one more datasource (Loki, Tempo, another Prometheus...). Only one may be the default:
+   * Prometheus already is. Dashboards are checked against the datasources known at construction
+   * (Prometheus and `additionalDatasources`).
+   */
+  public addDatasource(datasource: GrafanaDatasource): void {
+    const validator = new PropValidator(this, 'Grafana');
+    checkDatasource(validator, this.datasourceList, datasource);
+    validator.throwIfInvalid();
+    this.datasourceList.push(datasource);
+  }
+}
+
+/** One ValidationError listing every dashboard problem. */
+function dashboardError(grafana: Construct, dir: string, problems: readonly string[]): ValidationError {
+  const count = problems.length === 1 ? '1 dashboard problem' : `${problems.length} dashboard problems`;
+  return new ValidationError(`Grafana '${grafana.node.path}': ${count} in dashboardsDir ${dir} (Grafana would skip or break these at run time):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+}
+
+/**
+ * Bytes client-side `kubectl apply` writes into the annotations of `object` (a manifest): its other
+ * annotations, plus the last-applied-configuration annotation holding the object as compact JSON
+ * the way kubectl encodes it (with an `annotations` map, `<`, `>`, `&` as 6-byte escapes, a final
+ * newline).
+ * Checked against kubectl 1.32's `create --save-config` output: equal to the byte.
+ */
+export function lastAppliedAnnotationBytes(object: { readonly metadata?: { readonly annotations?: Record<string, string>; readonly [key: string]: unknown }; readonly [key: string]: unknown }): number {
+  const annotations = object.metadata?.annotations ?? {};
+  const json = JSON.stringify({ ...object, metadata: { ...object.metadata, annotations } });
+  const goEscapes = json.match(/[<>&]/g)?.length ?? 0;
+  const lineSeparators = json.match(/[\u2028\u2029]/g)?.length ?? 0;
+  const others = Object.entries(annotations).reduce((sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(value), 0);
+  return others + LAST_APPLIED_ANNOTATION.length + Buffer.byteLength(json, 'utf8') + 5 * goEscapes + 3 * lineSeparators + 1;
+}
+
+function imageTag(image: string): string | undefined {
+  const tag = /:([\w][\w.-]{0,127})$/.exec(image.split('@')[0]);
+  return tag?.[1];
+}
+
+function grafanaEnvironment(options: { anonymousAccess: boolean; rootUrl?: string }): Record<string, kplus.EnvValue> {
+  const env: Record<string, string> = {
+    // The image's entrypoint reads each *__FILE into the variable without the suffix.
+    GF_SECURITY_ADMIN_USER__FILE: `${ADMIN_SECRET_DIR}/admin-user`,
+    GF_SECURITY_ADMIN_PASSWORD__FILE: `${ADMIN_SECRET_DIR}/admin-password`,
+    GF_AUTH_ANONYMOUS_ENABLED: String(options.anonymousAccess),
+    ...(options.anonymousAccess ? { GF_AUTH_ANONYMOUS_ORG_ROLE: 'Viewer' } : {}),
+    GF_USERS_ALLOW_SIGN_UP: 'false',
+    // No calls home and no plugin downloads at start: the pod needs no egress besides Prometheus.
+    GF_ANALYTICS_REPORTING_ENABLED: 'false',
+    GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
+    GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES: 'false',
+    GF_PLUGINS_PREINSTALL_DISABLED: 'true',
+    GF_NEWS_NEWS_FEED_ENABLED: 'false',
+    ...(options.rootUrl ? { GF_SERVER_ROOT_URL: options.rootUrl } : {}),
+  };
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, kplus.EnvValue.fromValue(v)]));
+}
+
+/** A Grafana folder of dashboards (undefined: General), and the volume its provider reads. */
+interface DashboardFolder {
+  readonly folder?: string;
+  readonly volume: ProjectedVolume;
+}
+
+/**
+ * A provider per folder, each reading one projected volume of that folder's ConfigMaps: Grafana's
+ * foldersFromFilesStructure does not descend into the symlinked folders of a ConfigMap volume, and
+ * per-folder providers give stable folder uids.
+ */
+function dashboardFolders(dashboards: readonly CheckedDashboard[], configMapNames: ReadonlyMap<string, string>): DashboardFolder[] {
+  const named = [...new Set(dashboards.flatMap((d) => (d.folder === undefined ? [] : [d.folder])))].sort();
+  const folders = dashboards.some((d) => d.folder === undefined) ? [undefined, ...named] : named;
+  return folders.map((folder) => ({
+    folder,
+    volume: {
+      name: folder === undefined ? 'dashboards' : `dashboards-${folder}`,
+      mountPath: folder === undefined ? `${DASHBOARDS_DIR}/general` : `${DASHBOARDS_DIR}/folders/${folder}`,
+      sources: dashboards.filter((d) => d.folder === folder).map((d) => ({ configMap: { name: configMapNames.get(d.file)!, items: [{ key: d.fileName, path: d.fileName }] } })),
+    },
+  }));
+}
+
+interface ProjectedVolume {
+  readonly name: string;
+  readonly mountPath: string;
+  readonly sources: readonly kplus.k8s.VolumeProjection[];
+}
+
+/**
+ * Mounts projected volumes (here: a folder's dashboard ConfigMaps) read-only in the first container.
+ * cdk8s-plus has no projected volumes, so they are added to the pod spec as patches; projected
+ * files update in place like any ConfigMap volume's.
+ */
+function addProjectedVolumes(deployment: kplus.Deployment, volumes: readonly ProjectedVolume[]): void {
+  const apiObject = ApiObject.of(deployment);
+  for (const volume of volumes) {
+    apiObject.addJsonPatch(JsonPatch.add('/spec/template/spec/volumes/-', { name: volume.name, projected: { sources: volume.sources } }));
+    apiObject.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/volumeMounts/-', { name: volume.name, mountPath: volume.mountPath, readOnly: true }));
+  }
+}

@@ -1,0 +1,209 @@
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+
+// Grafana variable references: ${name}, ${name:format}, ${name.field}, [[name]], [[name:format]], $name.
+const VARIABLE = /\$\{([^}]*)\}|\[\[([^\]]*)\]\]|\$([A-Za-z_][A-Za-z0-9_]*)/y;
+// Stands for a variable where PromQL expects an expression, a metric, a label name or a number.
+const NAME_PLACEHOLDER = 'grafana_var';
+// Built-in variables whose value is a number (milliseconds, seconds, a timestamp).
+const NUMERIC_BUILTINS = /^__(interval_ms|range_s|range_ms|rate_interval_ms|from|to)$/;
+
+/** An expression with Grafana variables replaced by valid PromQL, and where each character came from. */
+export interface SubstitutedExpression {
+  /** The expression PromQL can parse. */
+  readonly text: string;
+  /** For each character of `text`, its index in the original expression. */
+  readonly origin: readonly number[];
+}
+
+/**
+ * Replaces Grafana variables with placeholders valid where they stand, so a real PromQL parser can
+ * check the rest: inside a string literal a variable is kept as is (any text is valid there); inside
+ * `[...]` or after `offset` it becomes a duration (`5m`, or `5` when a unit follows, as in
+ * `[${__range_s}s]`); elsewhere a numeric built-in becomes `1` and anything else an identifier, which
+ * PromQL accepts as an expression, a metric name or a label name.
+ */
+export function substituteGrafanaVariables(expr: string): SubstitutedExpression {
+  let text = '';
+  const origin: number[] = [];
+  const emit = (s: string, from: number) => {
+    text += s;
+    for (let k = 0; k < s.length; k++) origin.push(from);
+  };
+  let quote: string | undefined;
+  let bracketDepth = 0;
+  let i = 0;
+  while (i < expr.length) {
+    const c = expr[i];
+    if (quote) {
+      // Inside a string literal: copy verbatim, honouring escapes (backticks have none).
+      if (c === '\\' && quote !== '`' && i + 1 < expr.length) {
+        text += c + expr[i + 1];
+        origin.push(i, i + 1);
+        i += 2;
+        continue;
+      }
+      if (c === quote) quote = undefined;
+      emit(c, i);
+      i++;
+      continue;
+    }
+    VARIABLE.lastIndex = i;
+    const match = VARIABLE.exec(expr);
+    if (match) {
+      const name = (match[1] ?? match[2] ?? match[3]).split(/[:.]/)[0];
+      const next = expr[i + match[0].length] ?? '';
+      const durationContext = bracketDepth > 0 || /\boffset\s*$/i.test(text);
+      let placeholder: string;
+      if (durationContext) placeholder = /[a-z]/i.test(next) ? '5' : '5m';
+      else if (NUMERIC_BUILTINS.test(name)) placeholder = '1';
+      else placeholder = NAME_PLACEHOLDER;
+      emit(placeholder, i);
+      i += match[0].length;
+      continue;
+    }
+    if (c === '"' || c === "'" || c === '`') quote = c;
+    else if (c === '[') bracketDepth++;
+    else if (c === ']') bracketDepth = Math.max(0, bracketDepth - 1);
+    emit(c, i);
+    i++;
+  }
+  return { text, origin };
+}
+
+/** The part of @prometheus-io/lezer-promql's parser used here. */
+interface PromQLParser {
+  parse(input: string): { iterate(spec: { enter: (node: { type: { isError: boolean }; from: number }) => false | undefined }): void };
+}
+
+let parser: PromQLParser | undefined;
+// Loading the parser and its first (cold) parses cost tens of ms: only synths with expressions
+// the parse cache below does not vouch for pay for it.
+function promqlParser(): PromQLParser {
+  if (!parser) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      parser = (require('@prometheus-io/lezer-promql') as { parser: PromQLParser }).parser;
+    } catch (error) {
+      throw new Error(`checking dashboard PromQL needs the package @prometheus-io/lezer-promql (a dependency of cdk8s-platform-stack): ${(error as Error).message}`);
+    }
+  }
+  return parser;
+}
+
+/** Where an expression stops being PromQL: an index into it, or its end. */
+type Verdict = { readonly at: number } | 'empty' | 'ends-early' | 'ok';
+
+// The same dashboards are checked once per environment: parse each distinct expression once.
+const verdicts = new Map<string, Verdict>();
+
+/**
+ * Checks that a PromQL expression (which may hold Grafana variables) parses. Returns undefined when
+ * it does, else what is wrong and where, as a character position in the text `expr` was cut from
+ * (`offset` is where it starts there).
+ */
+export function promqlSyntaxError(expr: string, offset = 0): string | undefined {
+  let verdict = verdicts.get(expr);
+  if (verdict === undefined) {
+    verdict = findSyntaxError(expr);
+    verdicts.set(expr, verdict);
+  }
+  if (verdict === 'ok') return undefined;
+  if (verdict === 'empty') return 'is empty';
+  if (verdict === 'ends-early') return 'is not valid PromQL: it ends too early (an unclosed bracket, or a missing operand?)';
+  return `is not valid PromQL: syntax error at character ${offset + verdict.at + 1}, near '${expr.slice(verdict.at, verdict.at + 20)}'`;
+}
+
+function findSyntaxError(expr: string): Verdict {
+  const substituted = substituteGrafanaVariables(expr);
+  if (substituted.text.trim() === '') return 'empty';
+  const key = promqlParseCacheKey(substituted.text);
+  const parsesCache = knownToParse();
+  if (parsesCache.keys.has(key)) return 'ok';
+  let errorAt = -1;
+  promqlParser().parse(substituted.text).iterate({
+    enter: (node) => {
+      if (errorAt >= 0) return false;
+      if (node.type.isError) errorAt = node.from;
+      return undefined;
+    },
+  });
+  if (errorAt < 0) {
+    parsesCache.keys.add(key);
+    parsesCache.dirty = true;
+    return 'ok';
+  }
+  if (errorAt >= substituted.text.length) return 'ends-early';
+  return { at: substituted.origin[errorAt] };
+}
+
+/**
+ * Hashes of (variable-substituted) expressions this parser version parsed, kept across synths in
+ * node_modules/.cache beside the parser: a synth whose dashboards did not change loads no parser.
+ * Only successes are kept, so every error is found and reported afresh.
+ */
+interface ParseCache {
+  readonly file?: string;
+  readonly keys: Set<string>;
+  dirty: boolean;
+}
+
+let parseCache: ParseCache | undefined;
+
+/** The parse cache's key of an expression, once Grafana variables are substituted. */
+export function promqlParseCacheKey(substitutedText: string): string {
+  return createHash('sha256').update(substitutedText).digest('hex').slice(0, 32);
+}
+
+/** Where the parse cache of the installed parser version lives (undefined if it cannot be found). */
+export function promqlParseCacheFile(): string | undefined {
+  try {
+    const entry = require.resolve('@prometheus-io/lezer-promql');
+    const { version } = JSON.parse(fs.readFileSync(path.resolve(path.dirname(entry), '..', 'package.json'), 'utf8')) as { version: string };
+    const marker = `${path.sep}node_modules${path.sep}`;
+    const nodeModules = entry.slice(0, entry.lastIndexOf(marker) + marker.length - 1);
+    return path.join(nodeModules, '.cache', 'cdk8s-platform-stack', `promql-parses-${version}.json`);
+  } catch {
+    return undefined;
+  }
+}
+
+function knownToParse(): ParseCache {
+  if (parseCache) return parseCache;
+  const file = promqlParseCacheFile();
+  parseCache = { file, keys: new Set(file ? readKeys(file) : []), dirty: false };
+  return parseCache;
+}
+
+function readKeys(file: string): string[] {
+  try {
+    const keys: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return Array.isArray(keys) ? keys.filter((k): k is string => typeof k === 'string') : [];
+  } catch {
+    return []; // no cache yet, or an unreadable one: parse everything
+  }
+}
+
+/** Forgets every verdict held in memory, as a new process would (for tests of the cache). */
+export function forgetPromqlVerdicts(): void {
+  verdicts.clear();
+  parseCache = undefined;
+}
+
+/** Saves what this process learned parses; a read-only node_modules just means no cache. */
+export function savePromqlParseCache(): void {
+  if (!parseCache?.dirty || !parseCache.file) return;
+  try {
+    fs.mkdirSync(path.dirname(parseCache.file), { recursive: true });
+    // Keep what concurrent synths (other processes) saved meanwhile.
+    for (const key of readKeys(parseCache.file)) parseCache.keys.add(key);
+    // Write then rename: a concurrent synth never reads a half-written file.
+    const tmp = `${parseCache.file}.${process.pid}`;
+    fs.writeFileSync(tmp, JSON.stringify([...parseCache.keys].sort()));
+    fs.renameSync(tmp, parseCache.file);
+    parseCache.dirty = false;
+  } catch {
+    // Not writable: the next synth parses again.
+  }
+}

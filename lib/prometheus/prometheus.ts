@@ -1,0 +1,467 @@
+import { Chart, Duration, Lazy, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import * as YAML from 'yaml';
+import type { PrometheusRuleSpecGroups } from '../../imports/prometheusrule-monitoring.coreos.com';
+import { IPrometheusEndpoint } from '../core/endpoints';
+import { recommendedLabels } from '../core/labels';
+import { allowEgressToAnywhere, allowIngressFromAnywhere, METRICS_SCRAPER_LABEL } from '../core/network';
+import { rollOnChange } from '../core/rollout';
+import { clusterScoped, restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
+import { PropValidator } from '../core/validation';
+import { PrometheusGlobalConfig, PrometheusConfig, ScrapeConfig } from './config';
+import { defaultRuleGroups, isAlertingRule, RuleGroup } from './rules';
+import {
+  kubeStateMetricsJob,
+  kubernetesApiserversJob,
+  kubernetesCadvisorJob,
+  kubernetesNodesJob,
+  kubernetesPodsJob,
+  kubernetesServiceEndpointsJob,
+  prometheusSelfJob,
+} from './scrape-jobs';
+import { PrometheusStorage } from './storage';
+import { parsePrometheusDuration, parsePrometheusSize, SIZE_SYNTAX } from './syntax';
+import { checkDuration, checkRuleGroup, checkScrapeJob } from './validate';
+
+/** The official image, a 2.x release: the config stays readable by Debian's promtool 2.42 in CI. */
+export const PROMETHEUS_IMAGE = 'quay.io/prometheus/prometheus:v2.55.1';
+/** `nobody`: the user the official image runs as. */
+const PROMETHEUS_UID = 65534;
+/** The port Prometheus listens on inside its pod. */
+const CONTAINER_PORT = 9090;
+const CONFIG_DIR = '/etc/prometheus';
+const CONFIG_FILE = 'prometheus.yml';
+const DATA_DIR = '/prometheus';
+/** Rule files sit beside prometheus.yml (one ConfigMap, one mount); the glob is relative to it. */
+const RULE_FILE_SUFFIX = '.rules.yml';
+
+/** Props of a Prometheus. */
+export interface PrometheusProps {
+  /**
+   * Container image, pinned to a version.
+   * @default PROMETHEUS_IMAGE (quay.io/prometheus/prometheus:v2.55.1)
+   */
+  readonly image?: string;
+  /**
+   * How often every target is scraped (Prometheus duration).
+   * @default '30s'
+   */
+  readonly scrapeInterval?: string;
+  /**
+   * How long a scrape may take; at most the scrape interval.
+   * @default - 10s, or the scrape interval if shorter
+   */
+  readonly scrapeTimeout?: string;
+  /**
+   * How often rules are evaluated (Prometheus duration).
+   * @default - the scrape interval
+   */
+  readonly evaluationInterval?: string;
+  /**
+   * Labels added to every series and alert that leaves this Prometheus.
+   * @default - none
+   */
+  readonly externalLabels?: Readonly<Record<string, string>>;
+  /**
+   * How long samples are kept (`--storage.tsdb.retention.time`).
+   * @default '15d'
+   */
+  readonly retention?: string;
+  /**
+   * Most the TSDB may occupy before the oldest blocks are deleted (`--storage.tsdb.retention.size`),
+   * such as `40GB` (powers of 1024).
+   * @default - 85% of the storage size when it has one (the TSDB must never fill its volume), else no limit
+   */
+  readonly retentionSize?: string;
+  /**
+   * Where the TSDB lives.
+   * @default PrometheusStorage.emptyDir()
+   */
+  readonly storage?: PrometheusStorage;
+  /**
+   * CPU and memory of the Prometheus container.
+   * @default - requests 250m CPU / 512Mi memory, limits 1 CPU / 1Gi memory
+   */
+  readonly resources?: kplus.ContainerResources;
+  /**
+   * Port of the Service.
+   * @default 9090
+   */
+  readonly port?: number;
+  /**
+   * Expose the Service on this NodePort (30000-32767); the seed used 30030.
+   * @default - a ClusterIP Service
+   */
+  readonly nodePort?: number;
+  /**
+   * `host:port` of kube-state-metrics, scraped by the `kube-state-metrics` job.
+   * @default - no kube-state-metrics job (the cluster has none)
+   */
+  readonly kubeStateMetrics?: string;
+  /**
+   * Scrape jobs in addition to the default ones; `addScrapeJob` adds more later.
+   * @default - none
+   */
+  readonly scrapeJobs?: readonly ScrapeConfig[];
+  /**
+   * Ship the default rule groups: platform (targets down, config reload, rule failures, pod CPU
+   * near its limit), router and redis.
+   * @default true
+   */
+  readonly defaultRules?: boolean;
+  /**
+   * Rule groups in addition to the default ones; `addRuleGroup` adds more later.
+   * @default - none
+   */
+  readonly ruleGroups?: readonly RuleGroup[];
+  /**
+   * Also emit a PrometheusRule with every rule group and a ServiceMonitor for this Prometheus, for a
+   * cluster that runs prometheus-operator (its CRDs must be installed).
+   * @default false
+   */
+  readonly prometheusOperator?: boolean;
+  /**
+   * Labels on the PrometheusRule and ServiceMonitor, for the operator's rule and monitor selectors
+   * (kube-prometheus-stack selects `release: <its release name>`).
+   * @default - none
+   */
+  readonly prometheusOperatorLabels?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Prometheus for one cluster: a least-privilege service account, a scrape config built from a typed
+ * model (API servers, kubelets, cAdvisor, annotated pods and services, kube-state-metrics, itself),
+ * rule files, a Deployment that rolls on config change, and a Service.
+ */
+export class Prometheus extends Construct implements IPrometheusEndpoint {
+  /** The Service in front of Prometheus. */
+  public readonly service: kplus.Service;
+  /** The Service port of the HTTP API. */
+  public readonly port: number;
+  /** In-cluster URL of the HTTP API. */
+  public readonly url: string;
+  /** Name shared by every object of this Prometheus; cluster-scoped ones are unique by its chart prefix. */
+  public readonly name: string;
+  /** The Prometheus Deployment (one replica). */
+  public readonly deployment: kplus.Deployment;
+
+  /** The pods behind `service` (IPrometheusEndpoint): clients are let through NetworkPolicies to these. */
+  public get workload(): kplus.Workload {
+    return this.deployment;
+  }
+  /** The service account whose token Prometheus uses for discovery and scrapes. */
+  public readonly serviceAccount: kplus.ServiceAccount;
+  /** The ConfigMap holding prometheus.yml and the rule files. */
+  public readonly configMap: kplus.ConfigMap;
+  /** Container image in use. */
+  public readonly image: string;
+  /** Global scrape interval. */
+  public readonly scrapeInterval: string;
+  /** Global scrape timeout. */
+  public readonly scrapeTimeout: string;
+  /** Global rule evaluation interval. */
+  public readonly evaluationInterval: string;
+  /** Retention time of the TSDB. */
+  public readonly retention: string;
+  /** Retention size of the TSDB, if limited. */
+  public readonly retentionSize?: string;
+  /** Where the TSDB lives. */
+  public readonly storage: PrometheusStorage;
+  /** The NodePort the Service is exposed on, if any. */
+  public readonly nodePort?: number;
+
+  private readonly externalLabels: Readonly<Record<string, string>>;
+  private readonly jobs: ScrapeConfig[] = [];
+  private readonly groups: RuleGroup[] = [];
+
+  constructor(scope: Construct, id: string, props: PrometheusProps = {}) {
+    super(scope, id);
+    this.image = props.image ?? PROMETHEUS_IMAGE;
+    this.scrapeInterval = props.scrapeInterval ?? '30s';
+    const intervalMs = parsePrometheusDuration(this.scrapeInterval);
+    this.scrapeTimeout = props.scrapeTimeout ?? (intervalMs !== undefined && intervalMs < 10_000 ? this.scrapeInterval : '10s');
+    this.evaluationInterval = props.evaluationInterval ?? this.scrapeInterval;
+    this.retention = props.retention ?? '15d';
+    this.storage = props.storage ?? PrometheusStorage.emptyDir();
+    const storageBytes = this.storage.size ? this.storage.size.toKibibytes() * 1024 : undefined;
+    this.retentionSize = props.retentionSize ?? (storageBytes ? `${Math.floor((storageBytes * 0.85) / 1024 ** 2)}MB` : undefined);
+    this.port = props.port ?? 9090;
+    this.nodePort = props.nodePort;
+    this.externalLabels = props.externalLabels ?? {};
+
+    const v = new PropValidator(this, 'Prometheus');
+    v.check(/^[^\s:@]+(:[\w][\w.-]{0,127})?(@sha256:[0-9a-f]{64})?$/.test(this.image) && /[:@]/.test(this.image.split('/').pop() ?? '') && !this.image.endsWith(':latest'), 'image', this.image, 'an image pinned to a version tag or digest (never latest)');
+    const globalIntervalMs = checkDuration(v, 'scrapeInterval', this.scrapeInterval);
+    const globalTimeoutMs = checkDuration(v, 'scrapeTimeout', this.scrapeTimeout);
+    if (globalIntervalMs !== undefined && globalTimeoutMs !== undefined && globalTimeoutMs > globalIntervalMs) {
+      v.fail('scrapeTimeout', this.scrapeTimeout, `at most scrapeInterval (${this.scrapeInterval})`);
+    }
+    // Defaulted from scrapeInterval, it would only repeat that error.
+    if (props.evaluationInterval !== undefined) checkDuration(v, 'evaluationInterval', this.evaluationInterval);
+    checkDuration(v, 'retention', this.retention);
+    if (this.retentionSize !== undefined) {
+      const bytes = parsePrometheusSize(this.retentionSize);
+      if (v.check(bytes !== undefined && bytes > 0, 'retentionSize', this.retentionSize, SIZE_SYNTAX) && storageBytes !== undefined) {
+        v.check(bytes! <= storageBytes, 'retentionSize', this.retentionSize, `at most the storage size (${storageBytes / 1024 ** 3}GiB)`);
+      }
+    }
+    if (this.storage.storageClassName !== undefined) {
+      const name = this.storage.storageClassName;
+      v.check(name.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name), 'storage.storageClassName', name, 'a DNS subdomain (lower-case letters, digits, - and .), as StorageClass names are');
+    }
+    if (this.storage.size !== undefined) v.check(this.storage.size.toKibibytes() > 0, 'storage.size', `${this.storage.size.toKibibytes()}Ki`, 'greater than 0');
+    v.port('port', this.port);
+    if (this.nodePort !== undefined) v.nodePort('nodePort', this.nodePort);
+    for (const name of Object.keys(this.externalLabels)) v.check(/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name), 'externalLabels', name, 'label names matching [a-zA-Z_][a-zA-Z0-9_]*');
+
+    const kubeStateMetrics = props.kubeStateMetrics !== undefined ? kubeStateMetricsJob(props.kubeStateMetrics) : undefined;
+    if (kubeStateMetrics) checkScrapeJob(v, 'kubeStateMetrics', kubeStateMetrics, globalIntervalMs, globalTimeoutMs);
+    const jobs = [
+      kubernetesApiserversJob(),
+      kubernetesNodesJob(),
+      kubernetesCadvisorJob(),
+      kubernetesPodsJob(),
+      kubernetesServiceEndpointsJob(),
+      ...(kubeStateMetrics ? [kubeStateMetrics] : []),
+      prometheusSelfJob(CONTAINER_PORT),
+    ];
+    (props.scrapeJobs ?? []).forEach((job, i) => checkScrapeJob(v, `scrapeJobs[${i}]`, job, globalIntervalMs, globalTimeoutMs));
+    jobs.push(...(props.scrapeJobs ?? []));
+    v.unique('scrapeJobs[].job_name (including the default jobs)', jobs.map((job) => job.job_name));
+
+    const groups = [...(props.defaultRules ?? true ? defaultRuleGroups() : []), ...(props.ruleGroups ?? [])];
+    (props.ruleGroups ?? []).forEach((group, i) => checkRuleGroup(v, `ruleGroups[${i}]`, group));
+    v.unique('ruleGroups[].name (including the default groups)', groups.map((group) => group.name));
+    v.throwIfInvalid();
+    this.jobs.push(...jobs);
+    this.groups.push(...groups);
+
+    const chart = Chart.of(this);
+    const version = this.image.split(':').pop()?.split('@')[0];
+
+    // The Service is this construct's main object ('Default' leaves its id out of the name), so it
+    // is called `<chart>-<id>` (dev-prometheus); every other object takes the same name.
+    this.service = new kplus.Service(this, 'Default', {
+      type: this.nodePort !== undefined ? kplus.ServiceType.NODE_PORT : kplus.ServiceType.CLUSTER_IP,
+      ports: [{ name: 'http', port: this.port, targetPort: CONTAINER_PORT, nodePort: this.nodePort }],
+    });
+    this.name = this.service.name;
+    this.url = `http://${this.name}.${chart.namespace ?? 'default'}.svc:${this.port}`;
+    const labels = recommendedLabels({ name: 'prometheus', instance: this.name, component: 'monitoring', version });
+    const metadata = { name: this.name, labels };
+    for (const [key, value] of Object.entries(labels)) this.service.metadata.addLabel(key, value);
+
+    this.serviceAccount = new kplus.ServiceAccount(this, 'service-account', { metadata, automountToken: true });
+    this.createClusterRole(metadata);
+
+    this.configMap = new kplus.ConfigMap(this, 'config', { metadata });
+    const configVolume = kplus.Volume.fromConfigMap(this, 'config-volume', this.configMap, { name: 'config' });
+    const dataVolume = this.storage.persistent
+      ? kplus.Volume.fromPersistentVolumeClaim(this, 'data-volume', new kplus.PersistentVolumeClaim(this, 'data', {
+        metadata,
+        storage: this.storage.size,
+        storageClassName: this.storage.storageClassName,
+        accessModes: [kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE],
+      }), { name: 'data' })
+      : kplus.Volume.fromEmptyDir(this, 'data-volume', 'data', { sizeLimit: this.storage.size });
+
+    this.deployment = new kplus.Deployment(this, 'deployment', {
+      metadata,
+      replicas: 1,
+      // One TSDB, one writer: the old pod must release the volume (and the TSDB lock) first.
+      strategy: kplus.DeploymentStrategy.recreate(),
+      serviceAccount: this.serviceAccount,
+      // The only pod of the stack with a token: Kubernetes discovery and kubelet scrapes need it.
+      automountServiceAccountToken: true,
+      securityContext: restrictedPodSecurityContext(PROMETHEUS_UID),
+      // Time to write the head block out on shutdown rather than replay the WAL at start.
+      terminationGracePeriod: Duration.minutes(2),
+      containers: [{
+        name: 'prometheus',
+        image: this.image,
+        imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+        args: this.args(),
+        ports: [{ name: 'http', number: CONTAINER_PORT }],
+        resources: props.resources ?? {
+          cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.units(1) },
+          memory: { request: Size.mebibytes(512), limit: Size.gibibytes(1) },
+        },
+        // Ready once the TSDB is loaded and rules can run; until then the Service sends nothing.
+        readiness: kplus.Probe.fromHttpGet('/-/ready', { port: CONTAINER_PORT, periodSeconds: Duration.seconds(5), timeoutSeconds: Duration.seconds(4), failureThreshold: 3 }),
+        // Healthy answers as soon as the process serves HTTP (also during WAL replay): restart only a
+        // process hung for 2.5 minutes, never one that is busy loading a large TSDB.
+        liveness: kplus.Probe.fromHttpGet('/-/healthy', { port: CONTAINER_PORT, periodSeconds: Duration.seconds(15), timeoutSeconds: Duration.seconds(10), failureThreshold: 10 }),
+        securityContext: restrictedContainerSecurityContext(PROMETHEUS_UID),
+        volumeMounts: [
+          { path: CONFIG_DIR, volume: configVolume, readOnly: true },
+          { path: DATA_DIR, volume: dataVolume },
+        ],
+      }],
+    });
+    for (const [key, value] of Object.entries(labels)) this.deployment.podMetadata.addLabel(key, value);
+    restrictPod(this.deployment);
+    this.service.select(this.deployment);
+    // NetworkPolicies: scrape anything anywhere (pods of any namespace, kubelets through the API
+    // server); scraped workloads let it in by METRICS_SCRAPER_LABEL (see markForScraping).
+    this.deployment.podMetadata.addLabel(METRICS_SCRAPER_LABEL, 'true');
+    allowEgressToAnywhere(this.deployment);
+    if (this.nodePort !== undefined) allowIngressFromAnywhere(this.deployment, [CONTAINER_PORT]);
+
+    if (props.prometheusOperator) this.createOperatorResources(props.prometheusOperatorLabels ?? {});
+
+    // Rendered just before synthesis, so jobs and groups added after construction are included.
+    let rendered = false;
+    this.node.addValidation({
+      validate: () => {
+        if (!rendered) this.render();
+        rendered = true;
+        return [];
+      },
+    });
+  }
+
+  /** Adds a scrape job; it fails at once on a bad or duplicate job. */
+  public addScrapeJob(job: ScrapeConfig): void {
+    const v = new PropValidator(this, 'Prometheus');
+    const prop = `addScrapeJob(${JSON.stringify(job.job_name)})`;
+    checkScrapeJob(v, prop, job, parsePrometheusDuration(this.scrapeInterval), parsePrometheusDuration(this.scrapeTimeout));
+    v.check(!this.jobs.some((existing) => existing.job_name === job.job_name), `${prop}.job_name`, job.job_name, `unique (jobs: ${this.jobs.map((j) => j.job_name).join(', ')})`);
+    v.throwIfInvalid();
+    this.jobs.push(job);
+  }
+
+  /** Adds a rule group, rendered to its own rule file; it fails at once on a bad or duplicate group. */
+  public addRuleGroup(group: RuleGroup): void {
+    const v = new PropValidator(this, 'Prometheus');
+    const prop = `addRuleGroup(${JSON.stringify(group.name)})`;
+    checkRuleGroup(v, prop, group);
+    v.check(!this.groups.some((existing) => existing.name === group.name), `${prop}.name`, group.name, `unique (groups: ${this.groups.map((g) => g.name).join(', ')})`);
+    v.throwIfInvalid();
+    this.groups.push(group);
+  }
+
+  /** Names of the scrape jobs, in config order. */
+  public get scrapeJobNames(): string[] {
+    return this.jobs.map((job) => job.job_name);
+  }
+
+  /** The rule groups, in file order. */
+  public get ruleGroups(): readonly RuleGroup[] {
+    return [...this.groups];
+  }
+
+  /** prometheus.yml as a typed object. */
+  public get config(): PrometheusConfig {
+    const global: PrometheusGlobalConfig = {
+      scrape_interval: this.scrapeInterval,
+      scrape_timeout: this.scrapeTimeout,
+      evaluation_interval: this.evaluationInterval,
+      ...(Object.keys(this.externalLabels).length > 0 ? { external_labels: this.externalLabels } : {}),
+    };
+    return { global, rule_files: [`*${RULE_FILE_SUFFIX}`], scrape_configs: [...this.jobs] };
+  }
+
+  /** The text of prometheus.yml. */
+  public renderConfig(): string {
+    return toYaml(this.config);
+  }
+
+  /** The rule files, by file name (`<group>.rules.yml`, beside prometheus.yml). */
+  public renderRuleFiles(): Record<string, string> {
+    return Object.fromEntries(this.groups.map((group) => [`${group.name}${RULE_FILE_SUFFIX}`, toYaml({ groups: [group] })]));
+  }
+
+  private args(): string[] {
+    return [
+      `--config.file=${CONFIG_DIR}/${CONFIG_FILE}`,
+      `--storage.tsdb.path=${DATA_DIR}`,
+      `--storage.tsdb.retention.time=${this.retention}`,
+      ...(this.retentionSize ? [`--storage.tsdb.retention.size=${this.retentionSize}`] : []),
+      `--web.listen-address=:${CONTAINER_PORT}`,
+    ];
+  }
+
+  private createClusterRole(metadata: { name: string; labels: Record<string, string> }): void {
+    const read = ['get', 'list', 'watch'];
+    const role = new kplus.k8s.KubeClusterRole(this, 'cluster-role', {
+      metadata,
+      rules: [
+        { apiGroups: [''], resources: ['nodes', 'nodes/proxy', 'nodes/metrics', 'services', 'endpoints', 'pods'], verbs: read },
+        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: read },
+        { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: read },
+        { nonResourceUrLs: ['/metrics'], verbs: ['get'] },
+      ],
+    });
+    clusterScoped(role);
+    const binding = new kplus.k8s.KubeClusterRoleBinding(this, 'cluster-role-binding', {
+      metadata,
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.name },
+      subjects: [{ kind: 'ServiceAccount', name: this.serviceAccount.name, namespace: Chart.of(this).namespace ?? 'default' }],
+    });
+    clusterScoped(binding);
+  }
+
+  private createOperatorResources(labels: Readonly<Record<string, string>>): void {
+    // Loaded only when asked for: the generated CRD bindings are large, and synth speed matters.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const operatorRules = require('../../imports/prometheusrule-monitoring.coreos.com') as typeof import('../../imports/prometheusrule-monitoring.coreos.com');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const operatorMonitors = require('../../imports/servicemonitor-monitoring.coreos.com') as typeof import('../../imports/servicemonitor-monitoring.coreos.com');
+    const metadata = { name: this.name, labels: { ...recommendedLabels({ name: 'prometheus', instance: this.name, component: 'monitoring' }), ...labels } };
+    new operatorMonitors.ServiceMonitor(this, 'service-monitor', {
+      metadata,
+      spec: {
+        selector: { matchLabels: { 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/name': 'prometheus' } },
+        endpoints: [{ port: 'http', path: '/metrics' }],
+      },
+    });
+    // Lazy: groups added after construction are included.
+    const groups = Lazy.any({
+      produce: (): PrometheusRuleSpecGroups[] => this.groups.map((group) => ({
+        name: group.name,
+        interval: group.interval,
+        rules: group.rules.map((rule) => ({
+          ...(isAlertingRule(rule)
+            ? { alert: rule.alert, for: rule.for, keepFiringFor: rule.keep_firing_for, annotations: rule.annotations }
+            : { record: rule.record }),
+          expr: operatorRules.PrometheusRuleSpecGroupsRulesExpr.fromString(rule.expr),
+          labels: rule.labels,
+        })),
+      })),
+    }) as unknown as PrometheusRuleSpecGroups[];
+    new operatorRules.PrometheusRule(this, 'prometheus-rule', { metadata, spec: { groups } });
+  }
+
+  /** Writes the config and rule files into the ConfigMap and rolls the pods when they change. */
+  private render(): void {
+    const config = this.renderConfig();
+    const ruleFiles = this.renderRuleFiles();
+    this.configMap.addData(CONFIG_FILE, config);
+    for (const [file, content] of Object.entries(ruleFiles)) this.configMap.addData(file, content);
+    rollOnChange(this.deployment, 'config', config, ...Object.entries(ruleFiles).flat());
+  }
+}
+
+/**
+ * Rendered files by content: every environment ships the same rule groups, and YAML serialization
+ * is the slowest step of a synth, so each distinct file is serialized once per process.
+ */
+const rendered = new Map<string, string>();
+
+/** YAML as Prometheus reads it: block style, long PromQL kept on one line, a do-not-edit header. */
+function toYaml(value: unknown): string {
+  const key = JSON.stringify(value);
+  let text = rendered.get(key);
+  if (text === undefined) {
+    // YAML 1.1, as Prometheus' parser (go-yaml v2) reads it: strings such as `on` or `yes` get
+    // quoted instead of turning into booleans. No anchors for repeated objects (the shared TLS
+    // settings): every job reads complete on its own.
+    const doc = new YAML.Document(value, { version: '1.1', aliasDuplicateObjects: false });
+    doc.commentBefore = ' Generated by cdk8s-platform-stack (lib/prometheus): edit the construct, not this file.';
+    text = doc.toString({ lineWidth: 0 });
+    if (rendered.size >= 256) rendered.clear();
+    rendered.set(key, text);
+  }
+  return text;
+}

@@ -1,0 +1,149 @@
+// The cluster's default scrape jobs, after the seed post and the prometheus Helm chart, fixed:
+// endpointslice discovery (the endpoints API is deprecated), skip pods that are not running, IPv6
+// safe address rewrites, and bearer credentials read from a file at each scrape (token rotation).
+import { RelabelConfig, ScrapeConfig, ScrapeTlsConfig, ScrapeAuthorization } from './config';
+
+/** Where Kubernetes mounts the service account of a pod that asks for its token. */
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+const CLUSTER_TLS: ScrapeTlsConfig = { ca_file: `${SERVICE_ACCOUNT_DIR}/ca.crt` };
+const SERVICE_ACCOUNT_TOKEN: ScrapeAuthorization = { credentials_file: `${SERVICE_ACCOUNT_DIR}/token` };
+
+/** The API server, as seen from inside the cluster. */
+const API_SERVER = 'kubernetes.default.svc:443';
+
+/** The Kubernetes API servers: the `kubernetes` Service in `default`, on its https port. */
+export function kubernetesApiserversJob(): ScrapeConfig {
+  return {
+    job_name: 'kubernetes-apiservers',
+    scheme: 'https',
+    authorization: SERVICE_ACCOUNT_TOKEN,
+    tls_config: CLUSTER_TLS,
+    kubernetes_sd_configs: [{ role: 'endpointslice', namespaces: { names: ['default'] } }],
+    relabel_configs: [
+      {
+        source_labels: ['__meta_kubernetes_namespace', '__meta_kubernetes_service_name', '__meta_kubernetes_endpointslice_port_name'],
+        action: 'keep',
+        regex: 'default;kubernetes;https',
+      },
+    ],
+  };
+}
+
+/** A node-role job that scrapes each kubelet through the API server proxy (`nodes/proxy`). */
+function kubeletProxyJob(jobName: string, kubeletPath: string): ScrapeConfig {
+  return {
+    job_name: jobName,
+    scheme: 'https',
+    authorization: SERVICE_ACCOUNT_TOKEN,
+    tls_config: CLUSTER_TLS,
+    kubernetes_sd_configs: [{ role: 'node' }],
+    relabel_configs: [
+      { action: 'labelmap', regex: '__meta_kubernetes_node_label_(.+)' },
+      { target_label: '__address__', replacement: API_SERVER },
+      {
+        source_labels: ['__meta_kubernetes_node_name'],
+        regex: '(.+)',
+        target_label: '__metrics_path__',
+        replacement: `/api/v1/nodes/\${1}/proxy${kubeletPath}`,
+      },
+    ],
+  };
+}
+
+/** The kubelets' own metrics. */
+export function kubernetesNodesJob(): ScrapeConfig {
+  return kubeletProxyJob('kubernetes-nodes', '/metrics');
+}
+
+/** cAdvisor in each kubelet: per-container CPU, memory and network (`container_*`). */
+export function kubernetesCadvisorJob(): ScrapeConfig {
+  return kubeletProxyJob('kubernetes-cadvisor', '/metrics/cadvisor');
+}
+
+/** The `prometheus.io/scrape|scheme|path|port` annotations, read from pods or services. */
+function annotationRelabels(object: 'pod' | 'service'): RelabelConfig[] {
+  const annotation = (name: string) => `__meta_kubernetes_${object}_annotation_prometheus_io_${name}`;
+  return [
+    { source_labels: [annotation('scrape')], action: 'keep', regex: 'true' },
+    { source_labels: [annotation('scheme')], action: 'replace', target_label: '__scheme__', regex: '(https?)' },
+    { source_labels: [annotation('path')], action: 'replace', target_label: '__metrics_path__', regex: '(.+)' },
+  ];
+}
+
+/**
+ * Pods annotated `prometheus.io/scrape: "true"` (see `markForScraping`), on the annotated port and
+ * path. Only running pods: a pending or finished pod has nothing to scrape and would read as down.
+ */
+export function kubernetesPodsJob(): ScrapeConfig {
+  return {
+    job_name: 'kubernetes-pods',
+    kubernetes_sd_configs: [{ role: 'pod' }],
+    relabel_configs: [
+      ...annotationRelabels('pod'),
+      { source_labels: ['__meta_kubernetes_pod_phase'], action: 'keep', regex: 'Running' },
+      // The annotated port on the pod IP; IPv6 addresses need brackets. Every container port of a
+      // pod becomes one target, which this rewrite folds into one.
+      {
+        source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_port', '__meta_kubernetes_pod_ip'],
+        action: 'replace',
+        regex: '(\\d+);(([A-Fa-f0-9]{1,4}::?){1,7}[A-Fa-f0-9]{1,4})',
+        replacement: '[$2]:$1',
+        target_label: '__address__',
+      },
+      {
+        source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_port', '__meta_kubernetes_pod_ip'],
+        action: 'replace',
+        regex: '(\\d+);((([0-9]+?)(\\.|$)){4})',
+        replacement: '$2:$1',
+        target_label: '__address__',
+      },
+      { action: 'labelmap', regex: '__meta_kubernetes_pod_label_(.+)' },
+      { source_labels: ['__meta_kubernetes_namespace'], action: 'replace', target_label: 'namespace' },
+      { source_labels: ['__meta_kubernetes_pod_name'], action: 'replace', target_label: 'pod' },
+      { source_labels: ['__meta_kubernetes_pod_node_name'], action: 'replace', target_label: 'node' },
+    ],
+  };
+}
+
+/** Endpoints of Services annotated `prometheus.io/scrape: "true"`, by EndpointSlice discovery. */
+export function kubernetesServiceEndpointsJob(): ScrapeConfig {
+  return {
+    job_name: 'kubernetes-service-endpoints',
+    kubernetes_sd_configs: [{ role: 'endpointslice' }],
+    relabel_configs: [
+      ...annotationRelabels('service'),
+      {
+        source_labels: ['__address__', '__meta_kubernetes_service_annotation_prometheus_io_port'],
+        action: 'replace',
+        regex: '(.+?)(?::\\d+)?;(\\d+)',
+        replacement: '$1:$2',
+        target_label: '__address__',
+      },
+      { action: 'labelmap', regex: '__meta_kubernetes_service_label_(.+)' },
+      { source_labels: ['__meta_kubernetes_namespace'], action: 'replace', target_label: 'namespace' },
+      { source_labels: ['__meta_kubernetes_service_name'], action: 'replace', target_label: 'service' },
+      { source_labels: ['__meta_kubernetes_endpointslice_address_target_name'], action: 'replace', target_label: 'pod' },
+    ],
+  };
+}
+
+/**
+ * kube-state-metrics at a fixed address. `honor_labels` keeps the `namespace` and `pod` labels of
+ * the objects it reports on, rather than renaming them `exported_*`.
+ */
+export function kubeStateMetricsJob(target: string): ScrapeConfig {
+  return {
+    job_name: 'kube-state-metrics',
+    honor_labels: true,
+    static_configs: [{ targets: [target] }],
+  };
+}
+
+/** Prometheus scraping itself, inside its own pod. */
+export function prometheusSelfJob(port: number): ScrapeConfig {
+  return {
+    job_name: 'prometheus',
+    static_configs: [{ targets: [`localhost:${port}`] }],
+  };
+}

@@ -1,0 +1,120 @@
+// The platform gate's table of bad inputs: each one fails the synth with one clear error that names
+// the construct path, the prop (or file), the value and what is allowed.
+import * as fs from 'fs';
+import * as path from 'path';
+import { Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import {
+  EnvironmentChart, EnvironmentConfig, Grafana, GrafanaProps, markForScraping, monitorGoService, PlatformChart, Prometheus, PrometheusProps,
+  PrometheusStorage, Redis, RedisProps,
+} from '../lib';
+import { tempDir } from './support/engines';
+import { synthWith, testApp } from './support/synth';
+
+/** What a clear error must name. `value` is as the message shows it (strings quoted). */
+interface Expected {
+  readonly construct: string;
+  readonly prop: string;
+  readonly value: string;
+  readonly allowed: string;
+}
+
+function errorOf(build: () => void): string {
+  try {
+    build();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('expected the synth to fail, it did not');
+}
+
+const prometheus = (props: PrometheusProps) => () => synthWith((chart) => new Prometheus(chart, 'prometheus', props));
+const redis = (props: RedisProps) => () => synthWith((chart) => new Redis(chart, 'redis', props));
+
+function prometheusStandIn(scope: Construct) {
+  const workload = new kplus.Deployment(scope, 'prometheus-pods', { containers: [{ image: 'quay.io/prometheus/prometheus:v2.55.1', portNumber: 9090 }] });
+  const service = new kplus.Service(scope, 'prometheus', { selector: workload, ports: [{ port: 9090 }] });
+  return { service, port: 9090, url: 'http://test-prometheus.platform-test.svc:9090', workload };
+}
+const grafana = (props: Partial<GrafanaProps>) => () =>
+  synthWith((chart) => new Grafana(chart, 'grafana', { prometheus: prometheusStandIn(chart), adminSecret: kplus.Secret.fromSecretName(chart, 'admin', 'grafana-admin'), ...props }));
+
+/** A dashboards folder holding one file, for the dashboard checks. */
+function dashboards(file: string, content: string): () => void {
+  return () => {
+    const dir = tempDir('bad-dashboard');
+    try {
+      fs.writeFileSync(path.join(dir, file), content);
+      grafana({ dashboardsDir: dir })();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
+const dashboard = (model: object) => JSON.stringify({ title: 'Team', uid: 'team', panels: [], ...model });
+const environment = (config: EnvironmentConfig) => () => new PlatformChart(testApp(), config.name, { environment: config });
+const goService = (scope: EnvironmentChart) => new kplus.Deployment(scope, 'api', { containers: [{ image: 'api:1', portNumber: 8080 }] });
+
+const P = "Prometheus 'test/prometheus'";
+const R = "Redis 'test/redis'";
+const G = "Grafana 'test/grafana'";
+
+const CASES: [string, () => void, Expected][] = [
+  // Environment config
+  ['environment name not a DNS label', environment({ name: 'Prod_1' }), { construct: "'Prod_1'", prop: 'environment.name', value: "'Prod_1'", allowed: 'a DNS label of at most 20 characters' }],
+  ['environment name too long', environment({ name: 'a-very-long-environment-name' }), { construct: "'a-very-long-environment-name'", prop: 'environment.name', value: "'a-very-long-environment-name'", allowed: 'at most 20 characters' }],
+  ['namespace not a DNS label', environment({ name: 'qa', namespace: 'team.qa' }), { construct: "'qa'", prop: 'environment.namespace', value: "'team.qa'", allowed: 'a DNS label' }],
+  // Prometheus
+  ['Prometheus scrape interval not a duration', prometheus({ scrapeInterval: '5 seconds' }), { construct: P, prop: 'scrapeInterval', value: "'5 seconds'", allowed: 'duration' }],
+  ['Prometheus evaluation interval zero', prometheus({ evaluationInterval: '0s' }), { construct: P, prop: 'evaluationInterval', value: "'0s'", allowed: 'duration' }],
+  ['Prometheus scrape timeout longer than the interval', prometheus({ scrapeInterval: '15s', scrapeTimeout: '30s' }), { construct: P, prop: 'scrapeTimeout', value: "'30s'", allowed: 'scrapeInterval' }],
+  ['Prometheus retention not a duration', prometheus({ retention: '2 weeks' }), { construct: P, prop: 'retention', value: "'2 weeks'", allowed: 'duration' }],
+  ['Prometheus retention size not a size', prometheus({ retentionSize: '10 gigs' }), { construct: P, prop: 'retentionSize', value: "'10 gigs'", allowed: 'a whole number of bytes with a unit' }],
+  ['Prometheus NodePort outside 30000-32767', prometheus({ nodePort: 8080 }), { construct: P, prop: 'nodePort', value: '8080', allowed: 'an integer from 30000 to 32767' }],
+  ['Prometheus port 0', prometheus({ port: 0 }), { construct: P, prop: 'port', value: '0', allowed: 'an integer from 1 to 65535' }],
+  ['Prometheus image tagged latest', prometheus({ image: 'quay.io/prometheus/prometheus:latest' }), { construct: P, prop: 'image', value: "'quay.io/prometheus/prometheus:latest'", allowed: 'pinned' }],
+  ['Prometheus duplicate scrape job names', prometheus({ scrapeJobs: [{ job_name: 'prometheus', static_configs: [{ targets: ['a:1'] }] }] }), { construct: P, prop: 'job_name', value: "'prometheus'", allowed: 'unique' }],
+  ['Prometheus relabel regex that does not compile', prometheus({ scrapeJobs: [{ job_name: 'team', static_configs: [{ targets: ['a:1'] }], relabel_configs: [{ source_labels: ['__address__'], regex: '(unclosed', action: 'keep' }] }] }), { construct: P, prop: 'regex', value: "'(unclosed'", allowed: 'regular expression' }],
+  ['Prometheus rule with an invalid "for"', prometheus({ ruleGroups: [{ name: 'team', rules: [{ alert: 'TeamDown', expr: 'up == 0', for: 'soon' }] }] }), { construct: P, prop: 'for', value: "'soon'", allowed: 'duration' }],
+  ['Prometheus PVC of a bad size', prometheus({ storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(0) }) }), { construct: P, prop: 'storage.size', value: "'0Ki'", allowed: 'greater than 0' }],
+  // Redis
+  ['Redis unknown fsync mode', redis({ appendFsync: 'sometimes' as never }), { construct: R, prop: 'appendFsync', value: "'sometimes'", allowed: 'one of always|everysec|no' }],
+  ['Redis unknown preset', redis({ preset: 'fast' as never }), { construct: R, prop: 'preset', value: "'fast'", allowed: 'one of cache|durable|strict' }],
+  ['Redis save rule of 0 seconds', redis({ saveRules: [{ seconds: 0, changes: 1000 }] }), { construct: R, prop: 'saveRules', value: '0', allowed: 'integer' }],
+  ['Redis save rule of negative changes', redis({ saveRules: [{ seconds: 300, changes: -1 }] }), { construct: R, prop: 'saveRules', value: '-1', allowed: 'integer' }],
+  ['Redis port out of range', redis({ port: 70000 }), { construct: R, prop: 'port', value: '70000', allowed: 'an integer from 1 to 65535' }],
+  ['Redis AOF rewrite percentage negative', redis({ autoAofRewritePercentage: -5 }), { construct: R, prop: 'autoAofRewritePercentage', value: '-5', allowed: 'integer' }],
+  ['Redis AOF file name with a path', redis({ appendFilename: '../appendonly.aof' }), { construct: R, prop: 'appendFilename', value: "'../appendonly.aof'", allowed: 'a file name of letters, digits' }],
+  ['Redis disables a command the probes need', redis({ disabledCommands: ['PING'] }), { construct: R, prop: 'disabledCommands[0]', value: "'PING'", allowed: 'none of PING, INFO' }],
+  ['Redis memory request over its limit', redis({ memoryRequest: Size.gibibytes(4), memoryLimit: Size.gibibytes(1) }), { construct: R, prop: 'memoryRequest', value: "'4Gi'", allowed: 'at most memoryLimit (1Gi)' }],
+  ['Redis image without a tag', redis({ image: 'redis' }), { construct: R, prop: 'image', value: "'redis'", allowed: 'pinned' }],
+  // Grafana
+  ['Grafana NodePort outside 30000-32767', grafana({ nodePort: 3000 }), { construct: G, prop: 'nodePort', value: '3000', allowed: 'an integer from 30000 to 32767' }],
+  ['Grafana image tagged latest', grafana({ image: 'grafana/grafana:latest' }), { construct: G, prop: 'image', value: "'grafana/grafana:latest'", allowed: 'pinned' }],
+  ['Grafana dashboards folder missing', grafana({ dashboardsDir: '/nonexistent/dashboards' }), { construct: G, prop: 'dashboardsDir', value: "'/nonexistent/dashboards'", allowed: 'an existing folder' }],
+  ['Grafana second default datasource', grafana({ additionalDatasources: [{ name: 'Thanos', type: 'prometheus', uid: 'thanos', url: 'http://thanos:9090', isDefault: true }] }), { construct: G, prop: 'isDefault', value: 'true', allowed: 'must be false' }],
+  ['dashboard that is not valid JSON', dashboards('broken.json', '{ "title": "Broken", '), { construct: G, prop: 'broken.json', value: 'position 21 (line 1 column 22)', allowed: 'is not valid JSON' }],
+  ['dashboard without a uid', dashboards('nouid.json', JSON.stringify({ title: 'No uid', panels: [] })), { construct: G, prop: 'nouid.json', value: 'uid', allowed: 'must be set' }],
+  ['dashboard uid over 40 characters', dashboards('long.json', dashboard({ uid: 'u'.repeat(41) })), { construct: G, prop: 'long.json', value: 'u'.repeat(41), allowed: '40' }],
+  ['dashboard with invalid PromQL', dashboards('promql.json', dashboard({ panels: [{ id: 1, title: 'Rate', type: 'timeseries', targets: [{ refId: 'A', expr: 'rate(http_requests_total[5m]' }] }] })), { construct: G, prop: "promql.json: panel 'Rate' (id 1), target A", value: 'rate(http_requests_total[5m]', allowed: 'valid PromQL' }],
+  ['dashboard with an unresolved ${DS_...} placeholder', dashboards('import.json', dashboard({ panels: [{ id: 1, title: 'Up', type: 'stat', datasource: '${DS_PROM}', targets: [{ refId: 'A', expr: 'up' }] }] })), { construct: G, prop: 'import.json', value: '${DS_PROM}', allowed: 'must be declared in __inputs' }],
+  // Scraping helpers
+  ['markForScraping on port 0', () => synthWith((chart) => markForScraping(goService(chart), { port: 0 })), { construct: "markForScraping 'test/api'", prop: 'port', value: '0', allowed: 'an integer from 1 to 65535' }],
+  ['markForScraping on a relative path', () => synthWith((chart) => markForScraping(goService(chart), { port: 8080, path: 'metrics' })), { construct: "markForScraping 'test/api'", prop: 'path', value: "'metrics'", allowed: 'an absolute HTTP path' }],
+  ['pprof on the metrics port', () => synthWith((chart) => monitorGoService(goService(chart), { metricsPort: 6060, pprofPort: 6060 })), { construct: "monitorGoService 'test/api'", prop: 'pprofPort', value: '6060', allowed: 'a port other than metricsPort' }],
+];
+
+describe('bad inputs fail the synth with a clear error', () => {
+  test(`at least 30 cases (${CASES.length})`, () => expect(CASES.length).toBeGreaterThanOrEqual(30));
+
+  test.each(CASES)('%s', (_name, build, expected) => {
+    const message = errorOf(build);
+    expect(message).toContain(expected.construct);
+    expect(message).toContain(expected.prop);
+    expect(message).toContain(expected.value);
+    expect(message).toContain(expected.allowed);
+    for (const part of Object.values(expected)) expect(part).not.toBe('');
+    expect(message).toMatch(/must|is not|are not|cannot|needs/);
+  });
+});

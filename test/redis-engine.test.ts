@@ -1,0 +1,331 @@
+// The synthesized redis.conf and scripts, run by a real redis-server on 127.0.0.1. The config file
+// is used exactly as synthesized; only port, bind, dir (and the ACL file's path) differ, given on
+// the command line (see test/redis/server.ts).
+import * as fs from 'fs';
+import * as path from 'path';
+import { Size } from 'cdk8s';
+import { RedisProps } from '../lib';
+import { configMapFile, synthEnvironment } from './support/synth';
+import { requireEngine, run, tempDir } from './support/engines';
+import { RedisError, RespClient } from './redis/resp';
+import { RunningRedis, connect, killAllStarted, startRedis, synthRedisFiles, writeFiles } from './redis/server';
+
+jest.setTimeout(30_000);
+
+let work: string;
+beforeEach(() => {
+  work = tempDir('redis-engine');
+});
+afterEach(async () => {
+  await killAllStarted();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+/** The ConfigMap of a Redis with `props`, written as the pod mounts it; and an empty data folder. */
+function prepare(props: RedisProps, name = 'redis'): { conf: string; etc: string; data: string } {
+  const etc = writeFiles(path.join(work, name, 'etc'), synthRedisFiles(props));
+  const data = path.join(work, name, 'data');
+  fs.mkdirSync(data, { recursive: true });
+  return { conf: path.join(etc, 'redis.conf'), etc, data };
+}
+
+/** The dev environment's Redis ConfigMap (with a password Secret), written as the pod mounts it. */
+function prepareDev(): { etc: string; data: string } {
+  const objects = synthEnvironment('dev');
+  const names = ['redis.conf', 'users.acl', 'auth-init.sh', 'probe.sh', 'backup.sh'];
+  const etc = writeFiles(path.join(work, 'etc'), Object.fromEntries(names.map((name) => [name, configMapFile(objects, 'dev-redis-config', name)])));
+  const data = path.join(work, 'data');
+  fs.mkdirSync(data);
+  return { etc, data };
+}
+
+async function configGet(client: RespClient, names: readonly string[]): Promise<Record<string, string>> {
+  const reply = (await client.call('CONFIG', 'GET', ...names)) as string[];
+  const result: Record<string, string> = {};
+  for (let i = 0; i < reply.length; i += 2) result[reply[i]] = reply[i + 1];
+  return result;
+}
+
+/**
+ * INCRs one counter, each write awaited, for `ms`; then sends one more and kills the server with
+ * SIGKILL while it is in flight. Returns what was acknowledged, and when.
+ */
+async function incrementUntilKilled(server: RunningRedis, ms: number): Promise<{ acked: [number, number][]; sent: number; killedAt: number }> {
+  const client = await connect(server);
+  const acked: [number, number][] = [];
+  let sent = 0;
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    sent++;
+    acked.push([Date.now(), (await client.call('INCR', 'counter')) as number]);
+  }
+  sent++;
+  const inFlight = client.call('INCR', 'counter').catch(() => undefined);
+  const killedAt = Date.now();
+  await server.kill9();
+  await inFlight;
+  client.close();
+  return { acked, sent, killedAt };
+}
+
+describe('Redis engine (redis-server on 127.0.0.1)', () => {
+  test('a missing redis-server fails the run with what to install, never skips', () => {
+    // GIVEN a binary that is not installed WHEN an engine test asks for it THEN it throws
+    expect(() => requireEngine('redis-server-not-installed', 'redis-server')).toThrow(
+      'redis-server-not-installed not found: install the Debian package redis-server',
+    );
+    // AND the real one is there
+    expect(requireEngine('redis-server', 'redis-server')).toMatch(/redis-server$/);
+  });
+
+  test('CONFIG GET shows what each preset declares', async () => {
+    // GIVEN the three presets, synthesized with their defaults
+    const expected: Record<string, Record<string, string>> = {
+      cache: { save: '', appendonly: 'no', 'maxmemory-policy': 'allkeys-lru' },
+      durable: { save: '3600 1 300 100 60 10000', appendonly: 'yes', appendfsync: 'everysec', 'maxmemory-policy': 'noeviction' },
+      strict: { save: '3600 1 300 100 60 10000', appendonly: 'yes', appendfsync: 'always', 'maxmemory-policy': 'noeviction' },
+    };
+    for (const preset of ['cache', 'durable', 'strict'] as const) {
+      // WHEN redis-server runs each config
+      const { conf, data } = prepare({ preset }, preset);
+      const server = await startRedis(conf, data);
+      const client = await connect(server);
+      // THEN the live server has the preset's settings, 60% of the 512Mi memory limit as maxmemory
+      const live = await configGet(client, [...Object.keys(expected[preset]), 'maxmemory', 'aof-load-truncated', 'dir']);
+      expect(live).toEqual({ ...expected[preset], maxmemory: String(307 * 1024 ** 2), 'aof-load-truncated': 'yes', dir: fs.realpathSync(data) });
+      client.close();
+      await server.kill9();
+    }
+  });
+
+  test('CONFIG GET shows every overridden prop', async () => {
+    // GIVEN durable with every persistence field overridden (the seed's `save 300 1000` among them)
+    const { conf, data } = prepare({
+      preset: 'durable',
+      saveRules: [{ seconds: 300, changes: 1000 }],
+      dbFilename: 'snapshot.rdb',
+      appendFilename: 'log.aof',
+      appendDirname: 'aof',
+      appendFsync: 'no',
+      autoAofRewritePercentage: 50,
+      autoAofRewriteMinSize: Size.mebibytes(32),
+      aofLoadTruncated: false,
+      maxMemory: Size.mebibytes(100),
+      maxMemoryPolicy: 'volatile-lru',
+    });
+    // WHEN redis-server runs it
+    const server = await startRedis(conf, data);
+    const client = await connect(server);
+    // THEN each value is what the props said
+    expect(await configGet(client, [
+      'save', 'dbfilename', 'appendonly', 'appendfilename', 'appenddirname', 'appendfsync', 'auto-aof-rewrite-percentage',
+      'auto-aof-rewrite-min-size', 'aof-load-truncated', 'maxmemory', 'maxmemory-policy', 'protected-mode',
+    ])).toEqual({
+      save: '300 1000',
+      dbfilename: 'snapshot.rdb',
+      appendonly: 'yes',
+      appendfilename: 'log.aof',
+      appenddirname: 'aof',
+      appendfsync: 'no',
+      'auto-aof-rewrite-percentage': '50',
+      'auto-aof-rewrite-min-size': String(32 * 1024 ** 2),
+      'aof-load-truncated': 'no',
+      maxmemory: String(100 * 1024 ** 2),
+      'maxmemory-policy': 'volatile-lru',
+      'protected-mode': 'no',
+    });
+    // AND the AOF is where appenddirname says
+    await client.call('SET', 'k', 'v');
+    expect(fs.readdirSync(path.join(data, 'aof')).sort()).toEqual(['log.aof.1.base.rdb', 'log.aof.1.incr.aof', 'log.aof.manifest']);
+    client.close();
+  });
+
+  test("the dev chart's auth: only the Secret's password logs in, dangerous commands are refused, probes and backup authenticate", async () => {
+    // GIVEN the dev environment's ConfigMap and a Secret file (with the trailing newline `echo` adds)
+    const { etc, data } = prepareDev();
+    const password = 's3cret "quoted" \\ and spaced';
+    const passwordFile = path.join(work, 'password');
+    fs.writeFileSync(passwordFile, `${password}\n`);
+
+    // WHEN the init step runs (as the pod's init container does), then redis-server
+    const aclFile = path.join(work, 'users.acl');
+    const exporterFile = path.join(work, 'exporter.json');
+    run('sh', [path.join(etc, 'auth-init.sh'), passwordFile, path.join(etc, 'users.acl'), aclFile, exporterFile, 'redis://127.0.0.1:6379']);
+    const server = await startRedis(path.join(etc, 'redis.conf'), data, { aclFile, password });
+
+    // THEN the ACL file holds a hash, not the password; the exporter file holds it as JSON
+    expect(fs.readFileSync(aclFile, 'utf8')).not.toContain('s3cret');
+    expect(fs.readFileSync(aclFile, 'utf8')).toMatch(/^user default on .* #[0-9a-f]{64}\n$/);
+    expect(JSON.parse(fs.readFileSync(exporterFile, 'utf8'))).toEqual({ 'redis://127.0.0.1:6379': password });
+    // AND without the password nothing works; a wrong one is refused; the right one logs in
+    const anonymous = await connect(server);
+    expect(await anonymous.call('GET', 'k')).toEqual(new RedisError('NOAUTH Authentication required.'));
+    expect(await anonymous.call('AUTH', 'wrong')).toBeInstanceOf(RedisError);
+    anonymous.close();
+    const client = await connect(server, password);
+    expect(await client.call('SET', 'k', 'v')).toBe('OK');
+    // AND the disabled commands are refused, CONFIG GET still answers
+    for (const command of [['FLUSHALL'], ['FLUSHDB'], ['CONFIG', 'SET', 'appendonly', 'no'], ['SHUTDOWN']]) {
+      const reply = (await client.call(...command)) as RedisError;
+      expect(reply.message).toMatch(/^NOPERM/);
+    }
+    expect(await configGet(client, ['appendonly', 'appendfsync', 'protected-mode'])).toEqual({ appendonly: 'yes', appendfsync: 'everysec', 'protected-mode': 'yes' });
+    client.close();
+    // AND the probes pass with the password file, and fail without it
+    const probe = (...args: string[]) => () => run('sh', [path.join(etc, 'probe.sh'), ...args]);
+    expect(probe('ready', String(server.port), passwordFile)).not.toThrow();
+    expect(probe('alive', String(server.port), passwordFile)).not.toThrow();
+    expect(probe('ready', String(server.port))).toThrow(/NOAUTH/);
+    // AND the backup script takes a snapshot and prints its path
+    expect(run('sh', [path.join(etc, 'backup.sh'), String(server.port), passwordFile]).trim()).toBe(path.join(fs.realpathSync(data), 'dump.rdb'));
+  });
+
+  test('auth-init.sh refuses an empty password, or one with control characters', () => {
+    // GIVEN the dev chart's init script
+    const { etc } = prepareDev();
+    const init = (password: string) => () => {
+      fs.writeFileSync(path.join(work, 'password'), password);
+      run('sh', [path.join(etc, 'auth-init.sh'), path.join(work, 'password'), path.join(etc, 'users.acl'), path.join(work, 'acl')]);
+    };
+    // WHEN the Secret holds no password, or a multi-line one THEN the init step fails, saying why
+    expect(init('\n')).toThrow(/the password file .* is empty/);
+    expect(init('two\nlines')).toThrow(/contains control characters/);
+    expect(init('tab\there')).toThrow(/contains control characters/);
+    expect(fs.existsSync(path.join(work, 'acl'))).toBe(false);
+  });
+
+  test('strict: every acknowledged write survives kill -9', async () => {
+    // GIVEN strict (appendfsync always)
+    const { conf, data } = prepare({ preset: 'strict' });
+    let server = await startRedis(conf, data);
+    // WHEN writes are acknowledged one by one, and the server is killed with one in flight
+    const { acked, sent } = await incrementUntilKilled(server, 500);
+    server = await startRedis(conf, data);
+    const client = await connect(server);
+    const restored = Number(await client.call('GET', 'counter'));
+    client.close();
+    // THEN every acknowledged write is there (the one in flight may be, nothing else)
+    const lastAcked = acked[acked.length - 1][1];
+    console.log(`strict: ${acked.length} writes acknowledged, last ${lastAcked}; after kill -9: ${restored}`);
+    expect(acked.length).toBeGreaterThan(10);
+    expect(restored).toBeGreaterThanOrEqual(lastAcked);
+    expect(restored).toBeLessThanOrEqual(sent);
+  });
+
+  test('durable: no write acknowledged more than a second before kill -9 is lost', async () => {
+    // GIVEN durable (appendfsync everysec)
+    const { conf, data } = prepare({ preset: 'durable' });
+    let server = await startRedis(conf, data);
+    // WHEN writes go on for 1.5 s and the server is killed with one in flight
+    const { acked, sent, killedAt } = await incrementUntilKilled(server, 1_500);
+    server = await startRedis(conf, data);
+    const client = await connect(server);
+    const restored = Number(await client.call('GET', 'counter'));
+    client.close();
+    // THEN everything acknowledged before (kill - 1 s) survived. (A process kill leaves written
+    // data in the page cache, so here nothing is lost at all; the second is what a machine crash can cost.)
+    const oneSecondBefore = acked.filter(([at]) => at <= killedAt - 1_000).pop()?.[1] ?? 0;
+    const lastAcked = acked[acked.length - 1][1];
+    console.log(`durable: last acknowledged ${lastAcked}, one second before the kill ${oneSecondBefore}; after kill -9: ${restored} (lost ${Math.max(0, lastAcked - restored)})`);
+    expect(oneSecondBefore).toBeGreaterThan(0);
+    expect(restored).toBeGreaterThanOrEqual(oneSecondBefore);
+    expect(restored).toBeLessThanOrEqual(sent);
+  });
+
+  test('a torn AOF tail is recovered with aof-load-truncated yes, losing only the torn command', async () => {
+    // GIVEN durable, two acknowledged writes, then kill -9
+    const { conf, data } = prepare({ preset: 'durable' });
+    let server = await startRedis(conf, data);
+    const client = await connect(server);
+    await client.call('SET', 'kept', 'yes');
+    await client.call('SET', 'torn', 'a value whose command is cut');
+    client.close();
+    await server.kill9();
+    // WHEN the end of the last command is cut off, as a crash in the middle of a write leaves it
+    const aofDir = path.join(data, 'appendonlydir');
+    const manifest = fs.readFileSync(path.join(aofDir, 'appendonly.aof.manifest'), 'utf8');
+    const incrFile = path.join(aofDir, /file (\S+) seq \d+ type i/.exec(manifest)![1]);
+    const bytes = fs.readFileSync(incrFile);
+    expect(bytes.toString()).toMatch(/\r\ntorn\r\n\$28\r\na value whose command is cut\r\n$/);
+    fs.truncateSync(incrFile, bytes.length - 10);
+
+    // THEN with aof-load-truncated no, Redis refuses to start (the setting matters)
+    await expect(startRedis(conf, data, { extraArgs: ['--aof-load-truncated', 'no'] })).rejects.toThrow(/aof-load-truncated/);
+    // AND with the chart's yes it starts, with everything but the torn command
+    server = await startRedis(conf, data);
+    expect(server.output()).toMatch(/Truncating the AOF .* loaded anyway because aof-load-truncated is enabled/s);
+    const after = await connect(server);
+    expect(await after.call('GET', 'kept')).toBe('yes');
+    expect(await after.call('GET', 'torn')).toBeNull();
+    after.close();
+  });
+
+  test('RDB only: a restart restores the last snapshot, taken by backup.sh', async () => {
+    // GIVEN durable without AOF
+    const { conf, etc, data } = prepare({ preset: 'durable', appendOnly: false });
+    let server = await startRedis(conf, data);
+    const client = await connect(server);
+    for (let i = 0; i < 100; i++) await client.call('SET', `key:${i}`, i);
+    // WHEN a backup snapshot is taken, one more write follows, and the server is killed
+    const dump = run('sh', [path.join(etc, 'backup.sh'), String(server.port)]).trim();
+    await client.call('SET', 'after-snapshot', 'x');
+    client.close();
+    await server.kill9();
+    expect(fs.existsSync(path.join(data, 'appendonlydir'))).toBe(false);
+    expect(dump).toBe(path.join(fs.realpathSync(data), 'dump.rdb'));
+    // THEN the restart has the snapshot's 100 keys, and not the later write
+    server = await startRedis(conf, data);
+    const after = await connect(server);
+    expect(await after.call('DBSIZE')).toBe(100);
+    expect(await after.call('GET', 'key:42')).toBe('42');
+    expect(await after.call('GET', 'after-snapshot')).toBeNull();
+    after.close();
+  });
+
+  test('a backup restores into a durable Redis as its AOF base (the README procedure)', async () => {
+    // GIVEN a durable Redis with data, and a backup taken with backup.sh
+    const source = prepare({ preset: 'durable' }, 'source');
+    const server = await startRedis(source.conf, source.data);
+    const client = await connect(server);
+    for (let i = 0; i < 10; i++) await client.call('RPUSH', 'list', i);
+    const backup = path.join(work, 'backup.rdb');
+    fs.copyFileSync(run('sh', [path.join(source.etc, 'backup.sh'), String(server.port)]).trim(), backup);
+    client.close();
+
+    // WHEN a fresh volume gets the backup as the base of a new AOF manifest, and Redis starts on it
+    const target = prepare({ preset: 'durable' }, 'target');
+    fs.mkdirSync(path.join(target.data, 'appendonlydir'));
+    fs.copyFileSync(backup, path.join(target.data, 'appendonlydir', 'appendonly.aof.1.base.rdb'));
+    fs.writeFileSync(path.join(target.data, 'appendonlydir', 'appendonly.aof.manifest'), 'file appendonly.aof.1.base.rdb seq 1 type b\n');
+    let restored = await startRedis(target.conf, target.data);
+
+    // THEN the data is back, and writes after the restore are durable again
+    let after = await connect(restored);
+    expect(await after.call('LRANGE', 'list', 0, -1)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    await after.call('RPUSH', 'list', 10);
+    after.close();
+    await restored.kill9();
+    restored = await startRedis(target.conf, target.data);
+    after = await connect(restored);
+    expect(await after.call('LLEN', 'list')).toBe(11);
+    after.close();
+  });
+
+  test('cache: a restart starts empty, even after a clean shutdown', async () => {
+    // GIVEN the cache preset with data
+    const { conf, data } = prepare({ preset: 'cache' });
+    let server = await startRedis(conf, data);
+    const client = await connect(server);
+    await client.call('SET', 'k', 'v');
+    expect(await client.call('DBSIZE')).toBe(1);
+    client.close();
+    // WHEN it shuts down cleanly and starts again
+    await server.stop();
+    server = await startRedis(conf, data);
+    // THEN nothing was written to disk and the dataset is empty
+    const after = await connect(server);
+    expect(await after.call('DBSIZE')).toBe(0);
+    after.close();
+    expect(fs.readdirSync(data)).toEqual([]);
+  });
+});

@@ -1,0 +1,113 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Chart, Testing } from 'cdk8s';
+import { Redis, RedisProps } from '../../lib';
+import { freePort, requireEngine, startProcess } from '../support/engines';
+import { K8sObject, findObject } from '../support/synth';
+import { RedisError, RespClient } from './resp';
+
+/**
+ * A Redis alone in a chart named `test` (namespace `platform-test`, names without hashes, as in a
+ * PlatformChart, which builds its own Redis from the environment).
+ */
+export function synthRedis(props: RedisProps = {}, build?: (chart: Chart) => Redis): { redis: Redis; objects: K8sObject[] } {
+  const chart = new Chart(Testing.app(), 'test', { namespace: 'platform-test', disableResourceNameHashes: true });
+  const redis = build ? build(chart) : new Redis(chart, 'redis', props);
+  return { redis, objects: Testing.synth(chart) as K8sObject[] };
+}
+
+/** The files of the Redis ConfigMap, exactly as synthesized (mounted at /etc/redis in the pod). */
+export function synthRedisFiles(props: RedisProps = {}): Record<string, string> {
+  return findObject(synthRedis(props).objects, 'ConfigMap', 'test-redis-config').data;
+}
+
+/** Writes the ConfigMap files into `dir`, as the pod mounts them; returns the folder. */
+export function writeFiles(dir: string, files: Record<string, string>): string {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content);
+  return dir;
+}
+
+/**
+ * What differs on 127.0.0.1, and nothing else: redis-server reads the synthesized redis.conf
+ * unchanged, then these arguments, which Redis applies after the file (last one wins). The pod
+ * passes `--dir /data` the same way. aclFile: where auth-init.sh wrote the users (the pod's
+ * /run/redis-auth/users.acl).
+ */
+export function localOverrides(port: number, dataDir: string, aclFile?: string): string[] {
+  return ['--port', String(port), '--bind', '127.0.0.1', '--dir', dataDir, ...(aclFile ? ['--aclfile', aclFile] : [])];
+}
+
+/** A redis-server started by a test. */
+export interface RunningRedis {
+  readonly port: number;
+  readonly pid: number;
+  /** stdout and stderr so far. */
+  output(): string;
+  /** SIGKILL: no shutdown save, no final fsync. Waits for the exit. */
+  kill9(): Promise<void>;
+  /** SIGTERM: Redis's own shutdown (final snapshot if save rules exist, AOF fsync). */
+  stop(): Promise<void>;
+}
+
+const started: RunningRedis[] = [];
+
+/** Kills every server a test started and left running (call in afterEach). */
+export async function killAllStarted(): Promise<void> {
+  await Promise.all(started.splice(0).map((server) => server.kill9()));
+}
+
+/**
+ * Starts redis-server with the synthesized config file and the local overrides, and waits until it
+ * answers PING with PONG (its dataset is loaded). Rejects with the server's output if it exits.
+ */
+export async function startRedis(confFile: string, dataDir: string, options: { aclFile?: string; password?: string; extraArgs?: string[] } = {}): Promise<RunningRedis> {
+  const binary = requireEngine('redis-server', 'redis-server');
+  const port = await freePort();
+  const proc = startProcess(binary, [confFile, ...localOverrides(port, dataDir, options.aclFile), ...(options.extraArgs ?? [])]);
+  const server: RunningRedis = {
+    port,
+    pid: proc.child.pid ?? -1,
+    output: proc.output,
+    kill9: () => proc.stop('SIGKILL'),
+    stop: () => proc.stop('SIGTERM'),
+  };
+  started.push(server);
+  const exited = new Promise<never>((_, reject) => proc.child.once('exit', (code, signal) => reject(new Error(`redis-server exited (${code ?? signal}):\n${proc.output()}`))));
+  const loaded = waitUntilLoaded(port, () => proc.child.exitCode !== null || proc.child.signalCode !== null, options.password);
+  // Whichever loses the race is not an error: a later exit is the test killing it.
+  exited.catch(() => undefined);
+  loaded.catch(() => undefined);
+  await Promise.race([exited, loaded]);
+  return server;
+}
+
+/** Polls until PING answers PONG; gives up when the process is gone or after 20 s (a loaded CI machine). */
+async function waitUntilLoaded(port: number, gone: () => boolean, password?: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!gone() && Date.now() < deadline) {
+    const client = await RespClient.connect(port).catch(() => undefined);
+    if (client) {
+      try {
+        if (password !== undefined) await client.call('AUTH', password);
+        const reply = await client.call('PING');
+        if (reply === 'PONG') return;
+        if (!(reply instanceof RedisError && reply.message.startsWith('LOADING'))) throw new Error(`PING answered ${JSON.stringify(reply)}`);
+      } finally {
+        client.close();
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`redis-server on port ${port} did not answer PONG`);
+}
+
+/** A connected client, authenticated if a password is given. */
+export async function connect(server: RunningRedis, password?: string): Promise<RespClient> {
+  const client = await RespClient.connect(server.port);
+  if (password !== undefined) {
+    const reply = await client.call('AUTH', password);
+    if (reply !== 'OK') throw new Error(`AUTH answered ${JSON.stringify(reply)}`);
+  }
+  return client;
+}
