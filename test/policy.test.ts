@@ -112,7 +112,7 @@ describe('the gate catches', () => {
     const d = good();
     container(d).env = [{ name: 'REDIS_PASSWORD', value: 'hunter2' }, { name: 'GF_SECURITY_ADMIN_PASSWORD__FILE', value: '/etc/secrets/password' }];
     const secret: K8sObject = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, data: { password: 'aHVudGVyMg==' } };
-    const config: K8sObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { 'redis.conf': 'port 6379\nrequirepass hunter2\n', 'grafana.ini': '[security]\nadmin_password = $__file{/etc/secrets/password}\n' } };
+    const config: K8sObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { 'redis.conf': 'port 6379\nrequirepass hunter2\n', 'grafana.ini': '[security]\nadmin_password = $__file{/etc/secrets/password}\n', 'nginx.conf': 'server_tokens off;\nproxy_pass http://backend;\n' } };
     expect(findSecretMaterial([d, secret, config])).toEqual(['Deployment/web: container web env REDIS_PASSWORD holds a literal value', 'Secret/s: a Secret with values', 'ConfigMap/c: redis.conf sets requirepass']);
   });
 });

@@ -4,8 +4,10 @@ import { K8sObject } from '../support/synth';
 import { podOf } from './checks';
 
 const SECRET_NAME = /pass(word)?|passwd|secret|token|api[-_]?key|credential|private[-_]?key/i;
-// `key = value` / `key: value` / `requirepass value` in a config file, where key names a secret.
-const CONFIG_ASSIGNMENT = /^\s*["']?([A-Za-z0-9_.-]*(?:pass(?:word)?|passwd|secret|token|api[-_]?key)[A-Za-z0-9_.-]*)["']?\s*(?:[:=]\s*|\s+)(.+?)\s*$/gim;
+// `key = value` / `key: value` / `directive value` in a config file...
+const CONFIG_ASSIGNMENT = /^\s*["']?([A-Za-z0-9_.-]+)["']?\s*(?:[:=]\s*|\s+)(.+?)\s*$/gm;
+// ...where the key names a secret: a whole word of it (not server_tokens, not proxy_pass).
+const SECRET_KEY = /(^|[_.-])(password|passwd|secret|token|api[-_]?key|credentials?)($|[_.-])|^(requirepass|masterauth|masteruser)$/i;
 // Values that point at a secret rather than hold one: files, env references, placeholders.
 const REFERENCE = /^(["']?)(\/|\$|\{|<|file:|env:|\$__file|\$__env)|^["']?["']?$|^(null|~|false|true)$/i;
 const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
@@ -30,6 +32,7 @@ export function findSecretMaterial(objects: readonly K8sObject[]): string[] {
         if (PRIVATE_KEY.test(text)) found.push(`${where}: ${key} holds a private key`);
         for (const match of text.matchAll(CONFIG_ASSIGNMENT)) {
           const [, name, value] = match;
+          if (!SECRET_KEY.test(name)) continue;
           // A JSON/YAML structure that continues on the next lines, or a reference, is not a value.
           if (/^[{[]$/.test(value) || REFERENCE.test(value)) continue;
           if (/_file$|_path$|File$|Path$/.test(name)) continue;
