@@ -9,6 +9,8 @@ import {
   EnvironmentChart, EnvironmentConfig, Grafana, GrafanaProps, markForScraping, monitorGoService, PlatformChart, Prometheus, PrometheusProps,
   PrometheusStorage, Redis, RedisProps,
 } from '../lib';
+import { Backend, Nginx, NginxProps } from '../lib/nginx';
+import { Router, RouterProps } from '../lib/router';
 import { tempDir } from './support/engines';
 import { synthWith, testApp } from './support/synth';
 
@@ -53,12 +55,19 @@ function dashboards(file: string, content: string): () => void {
   };
 }
 const dashboard = (model: object) => JSON.stringify({ title: 'Team', uid: 'team', panels: [], ...model });
+const routerRef = { host: 'test-router.platform-test.svc', port: 8080, targets: ['app-a', 'app-b'] };
+const nginx = (props: Partial<NginxProps>) => () =>
+  synthWith((chart) => new Nginx(chart, 'nginx', { router: routerRef, backends: [Backend.fromHost('app-a', 'app-a.shop.svc', 80), Backend.fromHost('app-b', 'app-b.shop.svc', 80)], ...props }));
+const router = (props: Partial<RouterProps>) => () =>
+  synthWith((chart) => new Router(chart, 'router', { targets: ['app-a', 'app-b'], rules: [{ strategy: 'pathPrefix', params: { prefix: '/b/', target: 'app-b' } }], ...props }));
 const environment = (config: EnvironmentConfig) => () => new PlatformChart(testApp(), config.name, { environment: config });
 const goService = (scope: EnvironmentChart) => new kplus.Deployment(scope, 'api', { containers: [{ image: 'api:1', portNumber: 8080 }] });
 
 const P = "Prometheus 'test/prometheus'";
 const R = "Redis 'test/redis'";
 const G = "Grafana 'test/grafana'";
+const N = "Nginx 'test/nginx'";
+const RT = "Router 'test/router'";
 
 const CASES: [string, () => void, Expected][] = [
   // Environment config
@@ -99,6 +108,16 @@ const CASES: [string, () => void, Expected][] = [
   ['dashboard uid over 40 characters', dashboards('long.json', dashboard({ uid: 'u'.repeat(41) })), { construct: G, prop: 'long.json', value: 'u'.repeat(41), allowed: '40' }],
   ['dashboard with invalid PromQL', dashboards('promql.json', dashboard({ panels: [{ id: 1, title: 'Rate', type: 'timeseries', targets: [{ refId: 'A', expr: 'rate(http_requests_total[5m]' }] }] })), { construct: G, prop: "promql.json: panel 'Rate' (id 1), target A", value: 'rate(http_requests_total[5m]', allowed: 'valid PromQL' }],
   ['dashboard with an unresolved ${DS_...} placeholder', dashboards('import.json', dashboard({ panels: [{ id: 1, title: 'Up', type: 'stat', datasource: '${DS_PROM}', targets: [{ refId: 'A', expr: 'up' }] }] })), { construct: G, prop: 'import.json', value: '${DS_PROM}', allowed: 'must be declared in __inputs' }],
+  // NGINX and the router
+  ['NGINX with an empty backend allowlist', nginx({ backends: [], router: { host: 'r.svc', port: 80 } }), { construct: N, prop: 'backends', value: '[]', allowed: 'not empty' }],
+  ['NGINX router timeout of 0 ms', nginx({ routerTimeoutMs: 0 }), { construct: N, prop: 'routerTimeoutMs', value: '0', allowed: 'an integer from 10 to 60000' }],
+  ['NGINX decision cache TTL of an hour', nginx({ decisionCacheTtlSeconds: 3600 }), { construct: N, prop: 'decisionCacheTtlSeconds', value: '3600', allowed: 'an integer from 0 to 300' }],
+  ['NGINX NodePort outside 30000-32767', nginx({ nodePort: 80, serviceType: kplus.ServiceType.NODE_PORT }), { construct: N, prop: 'nodePort', value: '80', allowed: 'an integer from 30000 to 32767' }],
+  ['NGINX backend with an invalid name', nginx({ backends: [Backend.fromHost('App_A', 'a.svc', 80)], router: { host: 'r.svc', port: 80 } }), { construct: N, prop: 'backends[0].name', value: "'App_A'", allowed: 'a DNS label' }],
+  ['router strategy that does not exist', router({ rules: [{ strategy: 'teleport' as 'pathPrefix', params: { prefix: '/', target: 'app-a' } }] }), { construct: RT, prop: 'rules[0].strategy', value: "'teleport'", allowed: 'one of pathPrefix|header|cookie|weighted|redisLookup|refuse' }],
+  ['router rule targeting a backend outside the targets', router({ rules: [{ strategy: 'pathPrefix', params: { prefix: '/c/', target: 'app-c' } }] }), { construct: RT, prop: 'rules[0].params.target', value: "'app-c'", allowed: 'one of the targets (app-a|app-b)' }],
+  ['router Redis lookup without a Redis', router({ rules: [{ strategy: 'redisLookup', params: { keyPrefix: 't:', key: { header: 'X-Tenant' } } }] }), { construct: RT, prop: 'rules[0].strategy', value: "'redisLookup'", allowed: 'only when the router has a redis endpoint' }],
+  ['router with 0 replicas', router({ replicas: 0 }), { construct: RT, prop: 'replicas', value: '0', allowed: 'an integer from 1 to 100' }],
   // Scraping helpers
   ['markForScraping on port 0', () => synthWith((chart) => markForScraping(goService(chart), { port: 0 })), { construct: "markForScraping 'test/api'", prop: 'port', value: '0', allowed: 'an integer from 1 to 65535' }],
   ['markForScraping on a relative path', () => synthWith((chart) => markForScraping(goService(chart), { port: 8080, path: 'metrics' })), { construct: "markForScraping 'test/api'", prop: 'path', value: "'metrics'", allowed: 'an absolute HTTP path' }],

@@ -232,7 +232,7 @@ describe('Grafana', () => {
     // THEN
     expect(build).toThrow([
       "Grafana 'test/grafana' has 6 invalid props:",
-      "  - image must be a pinned image reference such as grafana/grafana:11.6.5 (never latest), got 'grafana/grafana:latest'",
+      "  - image must be an image pinned to a version (a tag other than 'latest', or @sha256:<digest>), got 'grafana/grafana:latest'",
       "  - prometheusScrapeInterval must be a Prometheus duration such as 15s, 30s or 1m, got 'often'",
       '  - nodePort must be an integer from 30000 to 32767, got 8080',
       '  - dashboardUpdateIntervalSeconds must be an integer from 10 to 3600, got 1',

@@ -148,7 +148,7 @@ describe('Nginx', () => {
         '  - decisionCacheTtlSeconds must be an integer from 0 to 300, got 3600\n' +
         '  - nodePort must be an integer from 30000 to 32767, got 80\n' +
         "  - serviceType must be NodePort when nodePort is set, got 'ClusterIP'\n" +
-        "  - image must be an image pinned to a tag or digest (not latest), got 'nginx:latest'",
+        "  - image must be an image pinned to a version (a tag other than 'latest', or @sha256:<digest>), got 'nginx:latest'",
     );
   });
 });

@@ -150,7 +150,7 @@ describe('Router', () => {
 
   test('fails when the own image is not pinned', () => {
     expect(() => synthRouter({ ownImage: { image: 'registry.example/router:latest' } })).toThrow(
-      "Router 'test/router': ownImage.image must be an image pinned to a tag or digest (not latest), got 'registry.example/router:latest'",
+      "Router 'test/router': ownImage.image must be an image pinned to a version (a tag other than 'latest', or @sha256:<digest>), got 'registry.example/router:latest'",
     );
   });
 });

@@ -182,7 +182,7 @@ export class Grafana extends Construct {
     validator.check(Boolean(props.adminSecret), 'adminSecret', props.adminSecret, 'an existing Secret (kplus.Secret.fromSecretName)');
     validator.check(/^[-._a-zA-Z0-9]+$/.test(adminUserKey), 'adminUserKey', adminUserKey, 'a Secret key (letters, digits, -, _ and .)');
     validator.check(/^[-._a-zA-Z0-9]+$/.test(adminPasswordKey), 'adminPasswordKey', adminPasswordKey, 'a Secret key (letters, digits, -, _ and .)');
-    validator.check(/^[^\s:@]+(:[^\s:@]+)?(@sha256:[0-9a-f]{64})?$/.test(this.image) && !/:latest$/.test(this.image) && /[:@]/.test(this.image), 'image', this.image, 'a pinned image reference such as grafana/grafana:11.6.5 (never latest)');
+    validator.pinnedImage('image', this.image);
     validator.check(/^[1-9][0-9]*(ms|s|m|h)$/.test(scrapeInterval), 'prometheusScrapeInterval', scrapeInterval, 'a Prometheus duration such as 15s, 30s or 1m');
     validator.port('servicePort', this.port);
     if (props.nodePort !== undefined) validator.nodePort('nodePort', props.nodePort);

@@ -247,7 +247,7 @@ export class Nginx extends Construct {
       v.check(serviceType === kplus.ServiceType.NODE_PORT, 'serviceType', serviceType, `${kplus.ServiceType.NODE_PORT} when nodePort is set`);
     }
     for (const [prop, image] of [['image', props.image], ['exporterImage', props.exporterImage]] as const) {
-      if (image !== undefined) v.check(/^[^\s:]+(:[\w.-]+|@sha256:[a-f0-9]{64})$/.test(image) && !image.endsWith(':latest'), prop, image, 'an image pinned to a tag or digest (not latest)');
+      if (image !== undefined) v.pinnedImage(prop, image);
     }
     v.throwIfInvalid();
 

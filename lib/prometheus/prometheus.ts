@@ -191,7 +191,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     this.externalLabels = props.externalLabels ?? {};
 
     const v = new PropValidator(this, 'Prometheus');
-    v.check(/^[^\s:@]+(:[\w][\w.-]{0,127})?(@sha256:[0-9a-f]{64})?$/.test(this.image) && /[:@]/.test(this.image.split('/').pop() ?? '') && !this.image.endsWith(':latest'), 'image', this.image, 'an image pinned to a version tag or digest (never latest)');
+    v.pinnedImage('image', this.image);
     const globalIntervalMs = checkDuration(v, 'scrapeInterval', this.scrapeInterval);
     const globalTimeoutMs = checkDuration(v, 'scrapeTimeout', this.scrapeTimeout);
     if (globalIntervalMs !== undefined && globalTimeoutMs !== undefined && globalTimeoutMs > globalIntervalMs) {

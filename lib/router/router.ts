@@ -173,7 +173,7 @@ export class Router extends Construct implements IRouterEndpoint {
     validator.integer('replicas', replicas, 1, 100);
     validator.integer('redisTimeoutMs', redisTimeoutMs, 1, 10_000);
     if (props.ownImage) {
-      validator.check(/^[^\s:]+(:[\w.-]+|@sha256:[a-f0-9]{64})$/.test(props.ownImage.image) && !props.ownImage.image.endsWith(':latest'), 'ownImage.image', props.ownImage.image, 'an image pinned to a tag or digest (not latest)');
+      validator.pinnedImage('ownImage.image', props.ownImage.image);
       if (props.ownImage.user !== undefined) validator.integer('ownImage.user', props.ownImage.user, 1);
     }
 
