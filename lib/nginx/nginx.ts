@@ -7,7 +7,7 @@ import { rollOnChange } from '../core/rollout';
 import { markForScraping } from '../core/scraping';
 import { restrictPod, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/security';
 import { PropValidator } from '../core/validation';
-import { onePodAtATime } from '../router/disruption';
+import { disruptionBudget } from '../core/disruption';
 import { IRouterEndpoint } from '../router/router';
 import { RequestInput } from '../router/service/router';
 import { RoutingConfModel, renderRoutingConf } from './routing-conf';
@@ -328,7 +328,7 @@ export class Nginx extends Construct {
       type: serviceType,
       ports: [{ port: this.port, targetPort: HTTP_PORT, name: 'http', nodePort: props.nodePort }],
     });
-    if (replicas > 1) onePodAtATime(this, 'pdb', this.deployment, labels);
+    if (replicas > 1) disruptionBudget(this, 'pdb', this.deployment, { labels });
     this.allowTraffic(props.router, backends);
   }
 

@@ -2,6 +2,7 @@ import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { IRedisEndpoint, SecretKeyRef } from '../core/endpoints';
+import { disruptionBudget } from '../core/disruption';
 import { recommendedLabels } from '../core/labels';
 import { rollOnChange } from '../core/rollout';
 import { markForScraping } from '../core/scraping';
@@ -319,12 +320,7 @@ export class Redis extends Construct implements IRedisEndpoint {
     });
     this.host = `${this.service.name}.${Chart.of(this).namespace ?? 'default'}.svc`;
 
-    const pdb = new kplus.k8s.KubePodDisruptionBudget(this, 'pdb', {
-      spec: {
-        maxUnavailable: kplus.k8s.IntOrString.fromNumber(props.maxUnavailable ?? 1),
-        selector: { matchLabels: workload.matchLabels },
-      },
-    });
+    const pdb = disruptionBudget(this, 'pdb', workload, { maxUnavailable: props.maxUnavailable });
     for (const metadata of [this.configMap.metadata, this.headlessService.metadata, workload.metadata, this.service.metadata, pdb.metadata]) {
       Object.entries(labels).forEach(([key, value]) => metadata.addLabel(key, value));
     }

@@ -10,7 +10,7 @@ import { rollOnChange } from '../core/rollout';
 import { markForScraping } from '../core/scraping';
 import { restrictPod, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/security';
 import { PropValidator } from '../core/validation';
-import { onePodAtATime } from './disruption';
+import { disruptionBudget } from '../core/disruption';
 import { MatchParams, PathPrefixParams, RedisLookupParams, RefuseParams, RequestInput, RouterConfig, WeightedParams, parseRouterConfig, ruleInputs } from './service/router';
 
 /** A routing rule: a registered strategy and its typed parameters. Rules are tried in order. */
@@ -242,7 +242,7 @@ export class Router extends Construct implements IRouterEndpoint {
       selector: this.deployment,
       ports: [{ port: this.port, targetPort: this.port, name: 'http' }],
     });
-    if (replicas > 1) onePodAtATime(this, 'pdb', this.deployment, labels);
+    if (replicas > 1) disruptionBudget(this, 'pdb', this.deployment, { labels });
     this.workload = this.deployment;
     if (props.redis) allowConnection(this.deployment, props.redis.workload, [props.redis.port]);
     this.host = `${this.service.name}.${namespace}.svc`;
