@@ -112,11 +112,15 @@ describe('Nginx', () => {
     });
     const policy = (name: string) => findObject(objects, 'NetworkPolicy', name).spec;
     // THEN
-    expect(policy('test-nginx-ingress-from-anywhere').ingress).toEqual([{ from: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 8080, protocol: 'TCP' }] }]);
+    const everyAddress = (port: number) => [
+      { from: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port, protocol: 'TCP' }] },
+      { from: [{ namespaceSelector: {}, podSelector: {} }], ports: [{ port, protocol: 'TCP' }] },
+    ];
+    expect(policy('test-nginx-ingress-from-anywhere').ingress).toEqual(everyAddress(8080));
     expect(policy('test-nginx-egress-to-shop').egress[0].ports).toEqual([{ port: 9090, protocol: 'TCP' }]);
     expect(policy('test-nginx-egress-to-shop').egress[0].to[0].podSelector.matchLabels).toEqual(findObject(objects, 'Deployment', 'test-shop').spec.selector.matchLabels);
     expect(policy('test-shop-ingress-from-nginx').ingress[0].ports).toEqual([{ port: 9090, protocol: 'TCP' }]);
-    expect(policy('test-nginx-egress-to-backend-app-b').egress).toEqual([{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 8080, protocol: 'TCP' }] }]);
+    expect(policy('test-nginx-egress-to-backend-app-b').egress).toEqual(everyAddress(8080).map(({ from, ports }) => ({ to: from, ports })));
     expect(policy('test-nginx-egress-to-router').egress[0].ports).toEqual([{ port: 8080, protocol: 'TCP' }]);
   });
 

@@ -39,18 +39,18 @@ export function denyAllTrafficExceptDns(scope: Construct): void {
 }
 
 /** Lets `workload` accept connections from `peer` on `ports` (all ports when empty). */
-export function allowIngress(workload: kplus.Workload, peerName: string, peer: kplus.INetworkPolicyPeer, ports: readonly number[]): kplus.NetworkPolicy {
+export function allowIngress(workload: kplus.Workload, peerName: string, peers: kplus.INetworkPolicyPeer | readonly kplus.INetworkPolicyPeer[], ports: readonly number[]): kplus.NetworkPolicy {
   return new kplus.NetworkPolicy(workload, `ingress-from-${peerName}`, {
     selector: workload,
-    ingress: { rules: [{ peer, ports: ports.length ? tcp(ports) : undefined }] },
+    ingress: { rules: [peers].flat().map((peer) => ({ peer, ports: ports.length ? tcp(ports) : undefined })) },
   });
 }
 
 /** Lets `workload` open connections to `peer` on `ports` (all ports when empty). */
-export function allowEgress(workload: kplus.Workload, peerName: string, peer: kplus.INetworkPolicyPeer, ports: readonly number[]): kplus.NetworkPolicy {
+export function allowEgress(workload: kplus.Workload, peerName: string, peers: kplus.INetworkPolicyPeer | readonly kplus.INetworkPolicyPeer[], ports: readonly number[]): kplus.NetworkPolicy {
   return new kplus.NetworkPolicy(workload, `egress-to-${peerName}`, {
     selector: workload,
-    egress: { rules: [{ peer, ports: ports.length ? tcp(ports) : undefined }] },
+    egress: { rules: [peers].flat().map((peer) => ({ peer, ports: ports.length ? tcp(ports) : undefined })) },
   });
 }
 
@@ -62,7 +62,18 @@ export function allowConnection(from: kplus.Workload, to: kplus.Workload, ports:
 
 /** Lets anyone (in or outside the cluster: NodePort, LoadBalancer and ingress traffic) reach `workload` on `ports`. */
 export function allowIngressFromAnywhere(workload: kplus.Workload, ports: readonly number[]): void {
-  allowIngress(workload, 'anywhere', kplus.NetworkPolicyIpBlock.anyIpv4(workload, 'anywhere-ingress'), ports);
+  allowIngress(workload, 'anywhere', everyAddress(workload, 'anywhere-ingress'), ports);
+}
+
+/**
+ * Every address: 0.0.0.0/0, and every pod of every namespace spelled out, since whether an ipBlock
+ * covers pod IPs is up to the network plugin (Cilium's does not).
+ */
+export function everyAddress(workload: kplus.Workload, id: string): kplus.INetworkPolicyPeer[] {
+  return [
+    kplus.NetworkPolicyIpBlock.anyIpv4(workload, id),
+    kplus.Pods.all(workload, `${id}-pods`, { namespaces: kplus.Namespaces.all(workload, `${id}-namespaces`) }),
+  ];
 }
 
 /** Lets pods labelled as metrics scrapers, in any namespace, reach `workload` on its metrics port. */
@@ -76,7 +87,7 @@ export function allowMetricsScrapers(workload: kplus.Workload, port: number): vo
 
 /** Lets `workload` open connections anywhere (Prometheus: scrape targets in any namespace, nodes, the API server). */
 export function allowEgressToAnywhere(workload: kplus.Workload, ports: readonly number[] = []): void {
-  allowEgress(workload, 'anywhere', kplus.NetworkPolicyIpBlock.anyIpv4(workload, 'anywhere-egress'), ports);
+  allowEgress(workload, 'anywhere', everyAddress(workload, 'anywhere-egress'), ports);
 }
 
 /** A short name for a peer in policy names: the id of the system construct that owns it (`prometheus`, `redis`). */

@@ -2,7 +2,7 @@ import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { recommendedLabels } from '../core/labels';
-import { allowEgress, allowIngress, allowIngressFromAnywhere } from '../core/network';
+import { allowEgress, allowIngress, allowIngressFromAnywhere, everyAddress } from '../core/network';
 import { rollOnChange } from '../core/rollout';
 import { markForScraping } from '../core/scraping';
 import { restrictPod, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/security';
@@ -359,6 +359,6 @@ function connect(from: kplus.Deployment, fromName: string, name: string, peer: k
     allowEgress(from, name, peer, ports);
     allowIngress(peer, fromName, from, ports);
   } else {
-    allowEgress(from, name, peer ?? kplus.NetworkPolicyIpBlock.anyIpv4(from, `${name}-anywhere`), ports);
+    allowEgress(from, name, peer ?? everyAddress(from, `${name}-anywhere`), ports);
   }
 }
