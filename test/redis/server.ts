@@ -62,6 +62,18 @@ export async function killAllStarted(): Promise<void> {
  * answers PING with PONG (its dataset is loaded). Rejects with the server's output if it exits.
  */
 export async function startRedis(confFile: string, dataDir: string, options: { aclFile?: string; password?: string; extraArgs?: string[] } = {}): Promise<RunningRedis> {
+  // freePort() only finds a port free a moment ago: another suite running in parallel may take it
+  // first. Then redis-server exits with "Address already in use": start again on another port.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRedisOnce(confFile, dataDir, options);
+    } catch (error) {
+      if (attempt === 3 || !/Address already in use/.test((error as Error).message)) throw error;
+    }
+  }
+}
+
+async function startRedisOnce(confFile: string, dataDir: string, options: { aclFile?: string; password?: string; extraArgs?: string[] }): Promise<RunningRedis> {
   const binary = requireEngine('redis-server', 'redis-server');
   const port = await freePort();
   const proc = startProcess(binary, [confFile, ...localOverrides(port, dataDir, options.aclFile), ...(options.extraArgs ?? [])]);

@@ -16,17 +16,34 @@ export function requireEngine(binary: string, debianPackage: string): string {
   throw new Error(`${binary} not found: install the Debian package ${debianPackage} (.ci/run does: apt-get install ${debianPackage}). Engine tests are never skipped.`);
 }
 
-/** A TCP port on 127.0.0.1 that nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+// Ports handed out by freePort: below the kernel's ephemeral range (32768 and up), so no outgoing
+// connection takes one, and in a block of its own per jest worker, so parallel suites never pick
+// the same one; never twice in one process.
+const PORT_BLOCK = 1000;
+const handedOut = new Set<number>();
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now, and that no other test is given. */
+export async function freePort(): Promise<number> {
+  const worker = Number(process.env.JEST_WORKER_ID ?? 1);
+  const first = 20000 + ((worker - 1) % 12) * PORT_BLOCK;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = first + Math.floor(Math.random() * PORT_BLOCK);
+    if (handedOut.has(port)) continue;
+    if (await canListen(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no free port in ${first}-${first + PORT_BLOCK - 1}`);
 }
 
 /** Resolves once something accepts connections on 127.0.0.1:port; rejects after timeoutMs. */
