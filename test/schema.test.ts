@@ -1,6 +1,6 @@
-import { ENVIRONMENTS } from '../lib';
+import { ENVIRONMENTS, Prometheus } from '../lib';
 import { K8sSchemaValidator } from './support/k8s-schema';
-import { K8sObject, synthEnvironment } from './support/synth';
+import { K8sObject, synthEnvironment, synthWith } from './support/synth';
 
 const validator = new K8sSchemaValidator();
 
@@ -45,5 +45,17 @@ describe('strict Kubernetes 1.27 schema validation', () => {
       spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'web', image: 'nginx:1', readinessProbe: { httpGet: { port: 80, pth: '/' } } }] } } },
     };
     expect(validator.validate(deployment)).toEqual(['/spec/template/spec/containers/0/readinessProbe/httpGet must NOT have additional properties: pth']);
+  });
+});
+
+describe('strict validation of the optional prometheus-operator objects', () => {
+  test('ServiceMonitor and PrometheusRule of a Prometheus with prometheusOperator on are valid', () => {
+    // GIVEN a Prometheus that also emits prometheus-operator objects
+    const objects = synthWith((chart) => new Prometheus(chart, 'prometheus', { prometheusOperator: true }));
+    const operatorObjects = objects.filter((o) => o.apiVersion.startsWith('monitoring.coreos.com/'));
+    // WHEN / THEN each validates against its CRD's schema, unknown fields rejected
+    expect(operatorObjects.map((o) => o.kind).sort()).toEqual(expect.arrayContaining(['PrometheusRule', 'ServiceMonitor']));
+    expect(operatorObjects.map((o) => validator.validate(o))).toEqual(operatorObjects.map(() => []));
+    expect(validator.validate({ ...operatorObjects[0], spec: { ...operatorObjects[0].spec, bogus: 1 } })).toContain('/spec must NOT have additional properties: bogus');
   });
 });

@@ -27,24 +27,31 @@ function strict(schema: unknown): unknown {
   return out;
 }
 
+/** CRD patterns are Go (RE2) regular expressions: read a leading `(?i)` as JavaScript's `i` flag. */
+function goRegExp(pattern: string, flags: string): RegExp {
+  const caseless = pattern.replace(/^(\^?)\(\?i\)/, '$1');
+  return caseless === pattern ? new RegExp(pattern, flags) : new RegExp(caseless, `${flags}i`);
+}
+goRegExp.code = 'new RegExp';
+
 function gvkKey(apiVersion: string, kind: string): string {
   return `${apiVersion}/${kind}`;
 }
 
 /** Strict validators for every kind of the 1.27 API and of the vendored CRDs, keyed by apiVersion/kind. */
 export class K8sSchemaValidator {
-  private readonly ajv = new Ajv({ strict: false, allErrors: true });
+  private readonly ajv = new Ajv({ strict: false, allErrors: true, code: { regExp: goRegExp } });
   private readonly refs = new Map<string, string>();
   private readonly compiled = new Map<string, ValidateFunction>();
 
   constructor() {
     for (const format of ['int32', 'int64', 'double', 'byte', 'date-time']) this.ajv.addFormat(format, true);
     const definitions = (JSON.parse(fs.readFileSync(DEFINITIONS, 'utf8')) as { definitions: Record<string, Schema> }).definitions;
-    this.ajv.addSchema({ $id: 'k8s', definitions: strict(definitions) });
+    this.ajv.addSchema({ $id: 'k8s:definitions', definitions: strict(definitions) });
     for (const [name, definition] of Object.entries(definitions)) {
       const gvks = (definition['x-kubernetes-group-version-kind'] ?? []) as { group: string; version: string; kind: string }[];
       for (const { group, version, kind } of gvks) {
-        this.refs.set(gvkKey(group ? `${group}/${version}` : version, kind), `k8s#/definitions/${name}`);
+        this.refs.set(gvkKey(group ? `${group}/${version}` : version, kind), `k8s:definitions#/definitions/${name}`);
       }
     }
     for (const file of fs.readdirSync(CRDS).filter((f) => f.endsWith('.yaml'))) {
@@ -55,7 +62,7 @@ export class K8sSchemaValidator {
           const id = `crd:${crd.spec.group}/${version.name}/${crd.spec.names.kind}`;
           const schema = strict(version.schema.openAPIV3Schema) as Schema;
           // The CRD schema leaves apiVersion/kind/metadata loosely typed: check metadata as the API would.
-          (schema.properties as Schema).metadata = { $ref: 'k8s#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta' };
+          (schema.properties as Schema).metadata = { $ref: 'k8s:definitions#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta' };
           this.ajv.addSchema({ $id: id, ...schema });
           this.refs.set(gvkKey(`${crd.spec.group}/${version.name}`, crd.spec.names.kind), id);
         }
