@@ -1,7 +1,6 @@
 import { Chart, Duration, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import * as YAML from 'yaml';
 import type { PrometheusRuleSpecGroups } from '../../imports/prometheusrule-monitoring.coreos.com';
 import { IPrometheusEndpoint } from '../core/endpoints';
 import { recommendedLabels } from '../core/labels';
@@ -9,6 +8,7 @@ import { allowEgressToAnywhere, allowIngressFromAnywhere, METRICS_SCRAPER_LABEL 
 import { rollOnChange } from '../core/rollout';
 import { clusterScoped, restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
 import { PropValidator } from '../core/validation';
+import { YAML } from '../core/yaml';
 import { PrometheusGlobalConfig, PrometheusConfig, ScrapeConfig } from './config';
 import { defaultRuleGroups, isAlertingRule, RuleGroup } from './rules';
 import {
