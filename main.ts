@@ -1,11 +1,10 @@
-import { App } from 'cdk8s';
 import { ENVIRONMENTS, EnvironmentConfig, PlatformApp, PlatformAppProps, PlatformChart } from './lib';
 
 /**
  * Builds the app: one PlatformChart per environment. Building writes nothing; `synth()` writes a
  * folder per environment and a file per object (small, reviewable diffs in the GitOps repo).
  */
-export function buildApp(props: PlatformAppProps = {}, environments: readonly EnvironmentConfig[] = ENVIRONMENTS): App {
+export function buildApp(props: PlatformAppProps = {}, environments: readonly EnvironmentConfig[] = ENVIRONMENTS): PlatformApp {
   const app = new PlatformApp(props);
   for (const environment of environments) {
     new PlatformChart(app, environment.name, { environment });

@@ -4,7 +4,7 @@ import { ApiObject, App, Chart, YamlOutputType } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { parse } from 'yaml';
-import { EnvironmentChart, PlatformApp, writeManifests } from '../lib';
+import { EnvironmentChart, PlatformApp } from '../lib';
 import { tempDir } from './support/engines';
 
 /** Every file under `dir`: relative path -> content. */
@@ -25,7 +25,7 @@ function addCharts(app: App): void {
   }
 }
 
-describe('writeManifests and PlatformApp: the writer of dist/', () => {
+describe('PlatformApp: the writer of dist/', () => {
   let scratch: string;
   beforeEach(() => (scratch = tempDir('manifests-test')));
   afterEach(() => fs.rmSync(scratch, { recursive: true, force: true }));
@@ -52,11 +52,21 @@ describe('writeManifests and PlatformApp: the writer of dist/', () => {
     expect(parse(oursFiles[path.join('one', 'ConfigMap.one-tricky.k8s.yaml')], { version: '1.1' }).data).toEqual({ on: 'yes', octal: '0755', big: '1_000', time: '1:30', flag: '--x', text: 'a: b\nc\n' });
   });
 
-  test('returns the files it wrote and honours outputFileExtension', () => {
-    const app = new PlatformApp({ outdir: scratch, outputFileExtension: '.yaml' });
-    new kplus.ConfigMap(new Chart(app, 'only', { disableResourceNameHashes: true }), 'config');
-    expect(writeManifests(app)).toEqual([path.join('only', 'ConfigMap.only-config.yaml')]);
-    expect(fs.readdirSync(path.join(scratch, 'only'))).toEqual(['ConfigMap.only-config.yaml']);
+  test('renders the same files in memory, writing nothing, and honours outputFileExtension', () => {
+    // GIVEN an app with a chart without objects and a chart with one
+    const app = new PlatformApp({ outdir: path.join(scratch, 'out'), outputFileExtension: '.yaml' });
+    new Chart(app, 'empty');
+    new kplus.ConfigMap(new Chart(app, 'only', { disableResourceNameHashes: true }), 'config', { data: { port: '8080' } });
+    // WHEN it renders THEN every folder and file is there, and nothing is on disk
+    const rendered = app.render();
+    expect(rendered.folders).toEqual(['empty', 'only']);
+    expect([...rendered.files.keys()]).toEqual([path.join('only', 'ConfigMap.only-config.yaml')]);
+    expect(rendered.files.get(path.join('only', 'ConfigMap.only-config.yaml'))).toContain('data:\n  port: "8080"\n');
+    expect(fs.existsSync(path.join(scratch, 'out'))).toBe(false);
+    // AND synth writes exactly that
+    app.synth();
+    expect(fs.readdirSync(path.join(scratch, 'out')).sort()).toEqual(['empty', 'only']);
+    expect(readTree(path.join(scratch, 'out'))).toEqual(Object.fromEntries(rendered.files));
   });
 
   test("fails with cdk8s's error listing every validation failure, and writes nothing", () => {

@@ -72,9 +72,17 @@ export function manifestYaml(value: unknown): string {
 /** Props of a PlatformApp: an App's, but the output layout is fixed. */
 export type PlatformAppProps = Omit<AppProps, 'yamlOutputType'>;
 
+/** An app's output in memory: what `synth()` writes into the output folder. */
+export interface RenderedManifests {
+  /** The folder of each chart, relative to the output folder; a chart without objects has one too. */
+  readonly folders: readonly string[];
+  /** Each file, relative to the output folder (`<chart>/<Kind>.<name>.k8s.yaml`), and its text. */
+  readonly files: ReadonlyMap<string, string>;
+}
+
 /**
- * An App whose `synth()` writes every chart with `writeManifests`: a folder per chart, a file per
- * object. Validation, names and objects are cdk8s's; only the YAML writer differs.
+ * An App whose output is a folder per chart and a file per object, written with js-yaml.
+ * Validation, folder and file names and the objects are cdk8s's (FOLDER_PER_CHART_FILE_PER_RESOURCE).
  */
 export class PlatformApp extends App {
   private readonly recordMetadata: boolean;
@@ -84,61 +92,43 @@ export class PlatformApp extends App {
     this.recordMetadata = props.recordConstructMetadata ?? process.env.CDK8S_RECORD_CONSTRUCT_METADATA === 'true';
   }
 
-  /** Validates every construct, then writes `outdir/<chart>/<Kind>.<name><outputFileExtension>`. */
-  public synth(): void {
-    writeManifests(this, { recordConstructMetadata: this.recordMetadata });
-  }
-}
-
-/** Options of `writeManifests`. */
-export interface WriteManifestsOptions {
   /**
-   * Where to write.
-   * @default app.outdir
+   * Runs every construct's validations (one error listing all that fail) and renders every object,
+   * writing nothing. Fails when two objects would get the same file (cdk8s would silently keep the
+   * last). With `recordConstructMetadata`, construct-metadata.json maps object names to construct
+   * paths, as cdk8s writes it for the validation plugins of `cdk8s synth`.
    */
-  readonly outdir?: string;
-  /**
-   * Also write construct-metadata.json (object name to construct path), as cdk8s does for the
-   * validation plugins of `cdk8s synth`.
-   * @default false
-   */
-  readonly recordConstructMetadata?: boolean;
-}
-
-/**
- * Synthesizes `app` as `App.synth()` does with FOLDER_PER_CHART_FILE_PER_RESOURCE: runs every
- * construct's validations (one error listing them all), then writes a folder per chart and a file
- * per object. Fails, before writing anything, when two objects would get the same file (cdk8s would
- * silently keep the last). Returns the files written, relative to the output folder.
- */
-export function writeManifests(app: App, opts: WriteManifestsOptions = {}): string[] {
-  const outdir = opts.outdir ?? app.outdir;
-  const constructs = app.node.findAll();
-  validateAll(constructs);
-  const charts = orderedCharts(app, constructs);
-
-  const files = new Map<string, ApiObject>();
-  const folders = new Set<string>();
-  for (const { folder, chart } of charts) {
-    folders.add(folder);
-    for (const construct of chart.node.findAll()) {
-      // An object belongs to its closest chart only (charts may nest).
-      if (!ApiObject.isApiObject(construct) || Chart.of(construct) !== chart) continue;
-      const file = path.join(folder, `${`${construct.kind}.${construct.metadata.name}`.replace(/[^0-9a-zA-Z-_.]/g, '')}${app.outputFileExtension}`);
-      const other = files.get(file);
-      if (other) throw new Error(`${other.node.path} and ${construct.node.path} would both be written to ${file}: give them different names`);
-      files.set(file, construct);
+  public render(): RenderedManifests {
+    const constructs = this.node.findAll();
+    validateAll(constructs);
+    const objects = new Map<string, ApiObject>();
+    const folders: string[] = [];
+    for (const { folder, chart } of orderedCharts(this, constructs)) {
+      folders.push(folder);
+      for (const construct of chart.node.findAll()) {
+        // An object belongs to its closest chart only (charts may nest).
+        if (!ApiObject.isApiObject(construct) || Chart.of(construct) !== chart) continue;
+        const file = path.join(folder, `${`${construct.kind}.${construct.metadata.name}`.replace(/[^0-9a-zA-Z-_.]/g, '')}${this.outputFileExtension}`);
+        const other = objects.get(file);
+        if (other) throw new Error(`${other.node.path} and ${construct.node.path} would both be written to ${file}: give them different names`);
+        objects.set(file, construct);
+      }
     }
+    const files = new Map([...objects].map(([file, apiObject]) => [file, manifestYaml(apiObject.toJson())]));
+    if (this.recordMetadata) {
+      const resources = Object.fromEntries([...objects.values()].map((o) => [o.name, { path: o.node.path }]));
+      files.set('construct-metadata.json', JSON.stringify({ version: '1.0.0', resources }));
+    }
+    return { folders, files };
   }
 
-  fs.mkdirSync(outdir, { recursive: true });
-  for (const folder of folders) fs.mkdirSync(path.join(outdir, folder), { recursive: true });
-  for (const [file, apiObject] of files) fs.writeFileSync(path.join(outdir, file), manifestYaml(apiObject.toJson()));
-  if (opts.recordConstructMetadata) {
-    const resources = Object.fromEntries([...files.values()].map((o) => [o.name, { path: o.node.path }]));
-    fs.writeFileSync(path.join(outdir, 'construct-metadata.json'), JSON.stringify({ version: '1.0.0', resources }));
+  /** Renders (see `render()`), then writes `outdir/<chart>/<Kind>.<name><outputFileExtension>`. */
+  public synth(): void {
+    const { folders, files } = this.render();
+    fs.mkdirSync(this.outdir, { recursive: true });
+    for (const folder of folders) fs.mkdirSync(path.join(this.outdir, folder), { recursive: true });
+    for (const [file, text] of files) fs.writeFileSync(path.join(this.outdir, file), text);
   }
-  return [...files.keys()];
 }
 
 /** Runs every validation, as App.synth() does, and throws cdk8s's error listing all failures. */
