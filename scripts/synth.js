@@ -25,6 +25,17 @@ try {
   fail(error);
 }
 
+/** True when `dir` holds exactly the rendered folders and files, nothing else. */
+function sameTree(dir, { folders, files }) {
+  const expected = new Set([...folders, ...files.keys()]);
+  try {
+    const entries = fs.readdirSync(dir, { recursive: true });
+    return entries.length === expected.size && entries.every((entry) => expected.has(entry));
+  } catch {
+    return false;
+  }
+}
+
 /** True when `file` holds exactly `bytes`. */
 function holds(file, bytes) {
   try {
@@ -34,25 +45,29 @@ function holds(file, bytes) {
   }
 }
 
+// What is on disk already: a file holding the rendered bytes needs no writing, and an output folder
+// holding exactly the rendered files needs no swap.
+const bytes = new Map([...rendered.files].map(([file, text]) => [file, Buffer.from(text)]));
+const current = new Set([...bytes.keys()].filter((file) => holds(path.join(target, file), bytes.get(file))));
+if (current.size === bytes.size && sameTree(target, rendered)) process.exit(0);
+
 // Stage. A file whose bytes are already in the output folder is hard-linked from there rather than
 // written again: creating files is most of the I/O, and slow on a busy disk.
 fs.mkdirSync(path.dirname(target), { recursive: true });
 const staging = fs.mkdtempSync(path.join(path.dirname(target), `.${path.basename(target)}.staging-`));
 try {
   for (const folder of rendered.folders) fs.mkdirSync(path.join(staging, folder), { recursive: true });
-  for (const [file, text] of rendered.files) {
-    const bytes = Buffer.from(text);
-    const current = path.join(target, file);
+  for (const [file, content] of bytes) {
     const staged = path.join(staging, file);
-    if (holds(current, bytes)) {
+    if (current.has(file)) {
       try {
-        fs.linkSync(current, staged);
+        fs.linkSync(path.join(target, file), staged);
         continue;
       } catch {
         // No hard links here: write it.
       }
     }
-    fs.writeFileSync(staged, bytes);
+    fs.writeFileSync(staged, content);
   }
 } catch (error) {
   fs.rmSync(staging, { recursive: true, force: true });

@@ -61,6 +61,13 @@ describe('dist/: the committed manifests', () => {
     expect(treeDigest(out)).toEqual(fresh);
     expect(fs.readdirSync(out).sort()).toEqual(['dev', 'prod', 'staging']);
     expect(fs.readdirSync(scratch)).toEqual(['dist']);
+
+    // AND a synth of the same sources over an up-to-date folder leaves every file untouched
+    const mtimes = () => Object.fromEntries(Object.keys(fresh).map((f) => [f, fs.statSync(path.join(out, f)).mtimeMs]));
+    const before = mtimes();
+    expect(synth(ROOT, out).status).toBe(0);
+    expect(mtimes()).toEqual(before);
+    expect(treeDigest(out)).toEqual(fresh);
   });
 
   test('is left byte for byte as it was when a synth fails on bad input', () => {
