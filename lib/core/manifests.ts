@@ -138,8 +138,8 @@ function validateAll(constructs: readonly IConstruct[]): void {
 }
 
 /**
- * The charts in cdk8s's order with their folder names: `<chart>` or, when charts depend on one
- * another (nested charts, or constructs depending on another chart's), `0000-<chart>` in dependency
+ * Every chart with its folder name: `<chart>` or, when charts depend on one another (nested charts,
+ * or constructs depending on another chart's), `0000-<chart>` numbered in cdk8s's dependency
  * order. Chart-to-chart dependencies are added as App.synth() adds them.
  */
 function orderedCharts(app: App, constructs: readonly IConstruct[]): { folder: string; chart: Chart }[] {
@@ -160,5 +160,7 @@ function orderedCharts(app: App, constructs: readonly IConstruct[]): { folder: s
       }
     }
   }
-  return app.charts.map((chart, i) => ({ chart, folder: dependent ? `${String(i).padStart(4, '0')}-${Names.toDnsLabel(chart)}` : Names.toDnsLabel(chart) }));
+  // Without dependencies the order names nothing: skip sorting the whole construct graph.
+  if (!dependent) return constructs.filter(Chart.isChart).map((chart) => ({ chart, folder: Names.toDnsLabel(chart) }));
+  return app.charts.map((chart, i) => ({ chart, folder: `${String(i).padStart(4, '0')}-${Names.toDnsLabel(chart)}` }));
 }
