@@ -10,7 +10,7 @@ import { allowConnection, allowIngressFromAnywhere } from '../core/network';
 import { markForScraping } from '../core/scraping';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
 import { PropValidator, ValidationError } from '../core/validation';
-import { YAML } from '../core/yaml';
+import { toYaml } from '../core/yaml';
 import { CheckedDashboard, scanDashboards } from './dashboards';
 import { checkDatasource, datasourcesYaml, GrafanaDatasource, PROMETHEUS_DATASOURCE_UID } from './datasources';
 
@@ -217,7 +217,7 @@ export class Grafana extends Construct {
 
     const configMapNames = this.addDashboardConfigMaps(baseName, labels('dashboard'), dashboardsDir);
     const folders = dashboardFolders(this.dashboards, configMapNames);
-    const providersYaml = YAML.stringify({
+    const providersYaml = toYaml({
       apiVersion: 1,
       providers: folders.map((f) => ({
         name: f.folder === undefined ? 'general' : `folder-${f.folder}`,

@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
 import { parse } from 'yaml';
-import { manifestYaml as toYaml, readAsNumberByYaml11 } from '../lib/core/manifests';
+import { readAsNumberByYaml11, toYaml } from '../lib/core/yaml';
 import { buildApp } from '../main';
 
 // Strings a YAML parser may read as something other than the string: YAML 1.1 booleans, numbers
@@ -17,7 +17,7 @@ const TRICKY_STRINGS = [
   'line\nbreak', 'ends with newline\n', '\nstarts with newline', 'line  \n  indented', '\u2028separator', 'a\u0085b', 'emoji 🚀',
 ];
 
-describe('manifestYaml: how every object of dist/ is written', () => {
+describe('toYaml: how the stack writes YAML, manifests and embedded config files alike', () => {
   test('writes block style, keys in the order given, multi-line strings as literal blocks', () => {
     // GIVEN an object as cdk8s synthesizes one
     const object = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', labels: { b: '1', a: 'on' } }, data: { 'f.yml': 'a: 1\nb: 2\n', list: ['--x', 3, true, null] } };
