@@ -1,10 +1,11 @@
-import { App, AppProps, YamlOutputType } from 'cdk8s';
-import { ENVIRONMENTS, EnvironmentConfig, PlatformChart } from './lib';
+import { ENVIRONMENTS, EnvironmentConfig, PlatformApp, PlatformAppProps, PlatformChart } from './lib';
 
-/** Builds the app: one PlatformChart per environment. Building writes nothing; `synth()` does. */
-export function buildApp(props: AppProps = {}, environments: readonly EnvironmentConfig[] = ENVIRONMENTS): App {
-  // A folder per environment and a file per object: small, reviewable diffs in the GitOps repo.
-  const app = new App({ yamlOutputType: YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE, ...props });
+/**
+ * Builds the app: one PlatformChart per environment. Building writes nothing; `synth()` writes a
+ * folder per environment and a file per object (small, reviewable diffs in the GitOps repo).
+ */
+export function buildApp(props: PlatformAppProps = {}, environments: readonly EnvironmentConfig[] = ENVIRONMENTS): PlatformApp {
+  const app = new PlatformApp(props);
   for (const environment of environments) {
     new PlatformChart(app, environment.name, { environment });
   }

@@ -44,6 +44,32 @@ describe('dist/: the committed manifests', () => {
     expect(treeDigest(path.join(scratch, 'a'))).toEqual(treeDigest(path.join(scratch, 'b')));
   });
 
+  test('a synth over an edited output folder restores it: edited files rewritten, stale files removed', () => {
+    // GIVEN a synthesized output folder, then a file edited by hand and a stale file and folder added
+    const out = path.join(scratch, 'dist');
+    expect(synth(ROOT, out).status).toBe(0);
+    const fresh = treeDigest(out);
+    const edited = path.join(out, 'dev', 'Namespace.platform-dev.k8s.yaml');
+    fs.writeFileSync(edited, fs.readFileSync(edited, 'utf8').replace('restricted', 'privileged'));
+    fs.writeFileSync(path.join(out, 'dev', 'ConfigMap.dev-gone.k8s.yaml'), 'kind: ConfigMap\n');
+    fs.mkdirSync(path.join(out, 'old-env'));
+    expect(treeDigest(out)).not.toEqual(fresh);
+    // WHEN the app command runs again THEN the folder is exactly the synthesized output again
+    const result = synth(ROOT, out);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(treeDigest(out)).toEqual(fresh);
+    expect(fs.readdirSync(out).sort()).toEqual(['dev', 'prod', 'staging']);
+    expect(fs.readdirSync(scratch)).toEqual(['dist']);
+
+    // AND a synth of the same sources over an up-to-date folder leaves every file untouched
+    const mtimes = () => Object.fromEntries(Object.keys(fresh).map((f) => [f, fs.statSync(path.join(out, f)).mtimeMs]));
+    const before = mtimes();
+    expect(synth(ROOT, out).status).toBe(0);
+    expect(mtimes()).toEqual(before);
+    expect(treeDigest(out)).toEqual(fresh);
+  });
+
   test('is left byte for byte as it was when a synth fails on bad input', () => {
     // GIVEN a copy of the project whose environment config is invalid, and its last good dist/
     const project = path.join(scratch, 'project');

@@ -103,11 +103,12 @@ interface CheckedFile {
   readonly json?: string;
 }
 
-// main.ts builds a Grafana per environment from the same files: check each content once.
+// main.ts builds a Grafana per environment from the same files: check each content once. The
+// checks read only these fields of the datasources (not their URLs, which differ per environment).
 const checkedFiles = new Map<string, CheckedFile>();
 
 function checkFile(text: string, datasources: readonly GrafanaDatasource[]): CheckedFile {
-  const key = `${JSON.stringify(datasources)}\0${text}`;
+  const key = `${JSON.stringify(datasources.map((d) => [d.name, d.uid, d.type, d.isDefault ?? false]))}\0${text}`;
   let checked = checkedFiles.get(key);
   if (!checked) {
     checked = parseAndCheck(text, datasources);

@@ -1,5 +1,5 @@
-import { stringify } from 'yaml';
 import { PropValidator } from '../core/validation';
+import { toYaml } from '../core/yaml';
 
 /** The uid of the provisioned Prometheus datasource: dashboards reference it as `{ type: 'prometheus', uid: 'prometheus' }`. */
 export const PROMETHEUS_DATASOURCE_UID = 'prometheus';
@@ -32,7 +32,7 @@ export interface GrafanaDatasource {
 
 /** Renders Grafana's datasource provisioning file. */
 export function datasourcesYaml(datasources: readonly GrafanaDatasource[]): string {
-  return stringify({
+  return toYaml({
     apiVersion: 1,
     datasources: datasources.map((d) => ({
       name: d.name,

@@ -3,7 +3,6 @@ import * as path from 'path';
 import { ApiObject, Chart, Duration, JsonPatch, Names, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { stringify } from 'yaml';
 import { IPrometheusEndpoint } from '../core/endpoints';
 import { recommendedLabels } from '../core/labels';
 import { rollOnChange } from '../core/rollout';
@@ -11,6 +10,7 @@ import { allowConnection, allowIngressFromAnywhere } from '../core/network';
 import { markForScraping } from '../core/scraping';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
 import { PropValidator, ValidationError } from '../core/validation';
+import { toYaml } from '../core/yaml';
 import { CheckedDashboard, scanDashboards } from './dashboards';
 import { checkDatasource, datasourcesYaml, GrafanaDatasource, PROMETHEUS_DATASOURCE_UID } from './datasources';
 
@@ -217,7 +217,7 @@ export class Grafana extends Construct {
 
     const configMapNames = this.addDashboardConfigMaps(baseName, labels('dashboard'), dashboardsDir);
     const folders = dashboardFolders(this.dashboards, configMapNames);
-    const providersYaml = stringify({
+    const providersYaml = toYaml({
       apiVersion: 1,
       providers: folders.map((f) => ({
         name: f.folder === undefined ? 'general' : `folder-${f.folder}`,

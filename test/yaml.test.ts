@@ -1,0 +1,87 @@
+import { Testing } from 'cdk8s';
+import { parse } from 'yaml';
+import { readAsNumberByYaml11, toYaml } from '../lib/core/yaml';
+import { buildApp } from '../main';
+
+// Strings a YAML parser may read as something other than the string: YAML 1.1 booleans, numbers
+// in every base, with `_`, sexagesimal, floats, timestamps, nulls, the merge key, and characters
+// that have a meaning at the start of a plain scalar.
+const TRICKY_STRINGS = [
+  'y', 'Y', 'n', 'N', 'yes', 'No', 'on', 'ON', 'off', 'Off', 'true', 'False', 'TRUE',
+  '~', 'null', 'Null', 'NULL', '',
+  '0', '1', '-1', '+1', '0755', '0o17', '0x1F', '0x_1F', '0b101', '-0b1', '1_000', '+1_000', '08', '09.5',
+  '1.5', '1.', '.5', '+.5', '-.5', '1e3', '1E+3', '6.8523015e+5', '.inf', '-.Inf', '.NaN', 'NaN', 'inf',
+  '1:30', '190:20:30', '-1:30:00.5', '2001-12-14', '2001-12-14t21:59:43.10-05:00', '2001-12-14 21:59:43.10 -5',
+  '<<', '=', '-', '--flag', '- item', '? key', ': value', 'a: b', 'a #b', '#comment', '@at', '`tick', '!tag', '&anchor', '*alias',
+  '%directive', '|', '>', "'single'", '"double"', '[list]', '{map}', ' leading', 'trailing ', '\ttab', 'tab\tinside',
+  'line\nbreak', 'ends with newline\n', '\nstarts with newline', 'line  \n  indented', '\u2028separator', 'a\u0085b', 'emoji 🚀',
+];
+
+describe('toYaml: how the stack writes YAML, manifests and embedded config files alike', () => {
+  test('writes block style, keys in the order given, multi-line strings as literal blocks', () => {
+    // GIVEN an object as cdk8s synthesizes one
+    const object = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', labels: { b: '1', a: 'on' } }, data: { 'f.yml': 'a: 1\nb: 2\n', list: ['--x', 3, true, null] } };
+    // WHEN it is written THEN it reads as people write YAML
+    expect(toYaml(object)).toBe(
+      [
+        'apiVersion: v1',
+        'kind: ConfigMap',
+        'metadata:',
+        '  name: x',
+        '  labels:',
+        '    b: "1"',
+        '    a: "on"',
+        'data:',
+        '  f.yml: |',
+        '    a: 1',
+        '    b: 2',
+        '  list:',
+        '    - "--x"',
+        '    - 3',
+        '    - true',
+        '    - null',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('writes undefined as null, as cdk8s does', () => {
+    expect(toYaml({ a: undefined, b: [undefined] })).toBe('a: null\nb:\n  - null\n');
+  });
+
+  test('keeps long values on one line', () => {
+    const expr = `sum by (namespace) (rate(${'x'.repeat(300)}[5m]))`;
+    expect(toYaml({ expr })).toBe(`expr: ${expr}\n`);
+  });
+
+  test.each(TRICKY_STRINGS.map((s) => [s]))('%j reads back as the same string in YAML 1.1 and 1.2', (text) => {
+    // GIVEN a string value WHEN it is written and read back by a YAML 1.1 and a YAML 1.2 parser
+    const written = toYaml({ value: text, list: [text] });
+    // THEN both read the string, never a boolean, number, date or null
+    for (const version of ['1.1', '1.2'] as const) {
+      expect(parse(written, { version })).toEqual({ value: text, list: [text] });
+    }
+  });
+
+  test.each([['0o17'], ['0x_1F'], ['08'], ['09.5'], ['1_000'], ['-0b1'], ['+.5'], ['0755']])('quotes %p, which go-yaml v2 (Kubernetes, Prometheus) reads as a number', (text) => {
+    expect(readAsNumberByYaml11(text)).toBe(true);
+    expect(toYaml({ value: text })).toBe(`value: "${text}"\n`);
+  });
+
+  test.each([['v2.55.1'], ['1.2.3'], ['10Gi'], ['500m'], ['1e'], ['0x'], ['_1'], ['http://a:9090'], ['30s']])('leaves %p unquoted: no parser reads it as a number', (text) => {
+    expect(readAsNumberByYaml11(text)).toBe(false);
+    expect(toYaml({ value: text })).toBe(`value: ${text}\n`);
+  });
+
+  test('every object of the app reads back equal to what cdk8s synthesized, in YAML 1.1 and 1.2', () => {
+    // GIVEN every object of every environment
+    const objects = buildApp({ outdir: '/nonexistent-must-not-be-written' }).charts.flatMap((chart) => Testing.synth(chart));
+    expect(objects.length).toBeGreaterThan(50);
+    // WHEN each is written THEN it reads back to the same value
+    for (const object of objects) {
+      const written = toYaml(object);
+      expect(parse(written, { version: '1.1' })).toEqual(object);
+      expect(parse(written)).toEqual(object);
+    }
+  });
+});
