@@ -95,9 +95,13 @@ export function request(port: number, method: string, urlPath: string, headers: 
   });
 }
 
-/** A scratch folder nginx's workers can use too (they drop to `nobody` when the tests run as root). */
+/**
+ * A scratch folder nginx's workers can use too (they drop to `nobody` when the tests run as root),
+ * in memory where the machine has /dev/shm, as the pod's decision cache is (an emptyDir of medium
+ * Memory): a disk-backed cache would measure this machine's disk, not the config.
+ */
 export function sharedTempDir(prefix: string): string {
-  const dir = tempDir(prefix);
+  const dir = fs.existsSync('/dev/shm') ? fs.mkdtempSync(path.join('/dev/shm', `${prefix}-`)) : tempDir(prefix);
   fs.chmodSync(dir, 0o755);
   return dir;
 }
