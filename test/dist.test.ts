@@ -2,7 +2,11 @@ import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { ENVIRONMENTS } from '../lib';
 import { tempDir } from './support/engines';
+
+/** A folder per environment of lib/environments.ts. */
+const ENVIRONMENT_FOLDERS = ENVIRONMENTS.map((e) => e.name).sort();
 
 const ROOT = path.join(__dirname, '..');
 
@@ -34,7 +38,7 @@ describe('dist/: the committed manifests', () => {
     expect(result.status).toBe(0);
     // THEN the output is the committed dist/, in a folder per environment
     const fresh = treeDigest(path.join(scratch, 'dist'));
-    expect(Object.keys(fresh).map((f) => f.split(path.sep)[0]).filter((v, i, a) => a.indexOf(v) === i).sort()).toEqual(['dev', 'prod', 'staging']);
+    expect(Object.keys(fresh).map((f) => f.split(path.sep)[0]).filter((v, i, a) => a.indexOf(v) === i).sort()).toEqual(ENVIRONMENT_FOLDERS);
     expect(treeDigest(path.join(ROOT, 'dist'))).toEqual(fresh);
   });
 
@@ -59,7 +63,7 @@ describe('dist/: the committed manifests', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(treeDigest(out)).toEqual(fresh);
-    expect(fs.readdirSync(out).sort()).toEqual(['dev', 'prod', 'staging']);
+    expect(fs.readdirSync(out).sort()).toEqual(ENVIRONMENT_FOLDERS);
     expect(fs.readdirSync(scratch)).toEqual(['dist']);
 
     // AND a synth of the same sources over an up-to-date folder leaves every file untouched
@@ -100,9 +104,9 @@ describe('dist/: the committed manifests', () => {
     const environments = path.join(project, 'lib', 'environments.ts');
     const source = fs.readFileSync(environments, 'utf8');
     expect(source).toMatch(/^export const ENVIRONMENTS: readonly EnvironmentConfig\[\] = \[$/m);
-    fs.writeFileSync(environments, source.replace(/^(export const ENVIRONMENTS: readonly EnvironmentConfig\[\] = \[)$/m, "$1\n  { name: 'qa' },"));
+    fs.writeFileSync(environments, source.replace(/^(export const ENVIRONMENTS: readonly EnvironmentConfig\[\] = \[)$/m, "$1\n  { name: 'synth-probe' },"));
     // THEN the next synth has it
     expect(synth(project, path.join(project, 'dist')).status).toBe(0);
-    expect(fs.readdirSync(path.join(project, 'dist')).sort()).toEqual(['dev', 'prod', 'qa', 'staging']);
+    expect(fs.readdirSync(path.join(project, 'dist')).sort()).toEqual([...ENVIRONMENT_FOLDERS, 'synth-probe'].sort());
   });
 });
