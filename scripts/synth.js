@@ -6,6 +6,7 @@
 const { Buffer } = require('buffer');
 const fs = require('fs');
 const path = require('path');
+require('./compile-cache');
 require('./run-ts');
 
 const root = path.resolve(__dirname, '..');
