@@ -4,7 +4,6 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Construct } from 'constructs';
 import {
   EnvironmentChart, EnvironmentConfig, Grafana, GrafanaProps, markForScraping, monitorGoService, PlatformChart, Prometheus, PrometheusProps,
   PrometheusStorage, Redis, RedisProps,
@@ -12,7 +11,7 @@ import {
 import { Backend, Nginx, NginxProps } from '../lib/nginx';
 import { Router, RouterProps } from '../lib/router';
 import { tempDir } from './support/engines';
-import { synthWith, testApp } from './support/synth';
+import { prometheusStandIn, synthWith, testApp, thrownMessage } from './support/synth';
 
 /** What a clear error must name. `value` is as the message shows it (strings quoted). */
 interface Expected {
@@ -22,23 +21,9 @@ interface Expected {
   readonly allowed: string;
 }
 
-function errorOf(build: () => void): string {
-  try {
-    build();
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error('expected the synth to fail, it did not');
-}
-
 const prometheus = (props: PrometheusProps) => () => synthWith((chart) => new Prometheus(chart, 'prometheus', props));
 const redis = (props: RedisProps) => () => synthWith((chart) => new Redis(chart, 'redis', props));
 
-function prometheusStandIn(scope: Construct) {
-  const workload = new kplus.Deployment(scope, 'prometheus-pods', { containers: [{ image: 'quay.io/prometheus/prometheus:v2.55.1', portNumber: 9090 }] });
-  const service = new kplus.Service(scope, 'prometheus', { selector: workload, ports: [{ port: 9090 }] });
-  return { service, port: 9090, url: 'http://test-prometheus.platform-test.svc:9090', workload };
-}
 const grafana = (props: Partial<GrafanaProps>) => () =>
   synthWith((chart) => new Grafana(chart, 'grafana', { prometheus: prometheusStandIn(chart), adminSecret: kplus.Secret.fromSecretName(chart, 'admin', 'grafana-admin'), ...props }));
 
@@ -128,7 +113,7 @@ describe('bad inputs fail the synth with a clear error', () => {
   test(`at least 30 cases (${CASES.length})`, () => expect(CASES.length).toBeGreaterThanOrEqual(30));
 
   test.each(CASES)('%s', (_name, build, expected) => {
-    const message = errorOf(build);
+    const message = thrownMessage(build);
     expect(message).toContain(expected.construct);
     expect(message).toContain(expected.prop);
     expect(message).toContain(expected.value);

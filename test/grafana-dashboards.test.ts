@@ -4,7 +4,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { parser } from '@prometheus-io/lezer-promql';
 import { Grafana, GrafanaProps, KUBECTL_LAST_APPLIED_LIMIT_BYTES, lastAppliedAnnotationBytes, platformDashboardsDir } from '../lib';
 import { forgetPromqlVerdicts, promqlParseCacheFile, promqlParseCacheKey, substituteGrafanaVariables } from '../lib/grafana/promql';
-import { configMapFile, K8sObject, synthWith } from './support/synth';
+import { configMapFile, K8sObject, prometheusStandIn, synthWith, thrownMessage } from './support/synth';
 import { tempDir } from './support/engines';
 
 const FIXTURES = path.join(__dirname, 'grafana', 'fixtures');
@@ -12,10 +12,8 @@ const LOKI = { name: 'Loki', uid: 'loki', type: 'loki', url: 'http://loki:3100' 
 
 function synthDashboards(dir: string, props: Partial<GrafanaProps> = {}): K8sObject[] {
   return synthWith((chart) => {
-    const workload = new kplus.Deployment(chart, 'prometheus-pods', { containers: [{ image: 'quay.io/prometheus/prometheus:v2.55.1', portNumber: 9090 }] });
-    const service = new kplus.Service(chart, 'prometheus', { selector: workload, ports: [{ port: 9090 }] });
     new Grafana(chart, 'grafana', {
-      prometheus: { service, port: 9090, url: 'http://test-prometheus.platform-test.svc:9090', workload },
+      prometheus: prometheusStandIn(chart),
       adminSecret: kplus.Secret.fromSecretName(chart, 'grafana-admin', 'test-grafana-admin'),
       dashboardsDir: dir,
       ...props,
@@ -25,12 +23,7 @@ function synthDashboards(dir: string, props: Partial<GrafanaProps> = {}): K8sObj
 
 /** The message synth fails with for a fixture folder. */
 function problemsOf(fixture: string, props: Partial<GrafanaProps> = {}): string {
-  try {
-    synthDashboards(path.join(FIXTURES, fixture), props);
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error(`fixture ${fixture} synthesized without an error`);
+  return thrownMessage(() => synthDashboards(path.join(FIXTURES, fixture), props));
 }
 
 const header = (fixture: string, count: number) =>

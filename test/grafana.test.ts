@@ -4,18 +4,12 @@ import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { parse } from 'yaml';
-import { EnvironmentChart, ENVIRONMENTS, Grafana, GrafanaProps, IPrometheusEndpoint, platformDashboardsDir } from '../lib';
-import { configMapFile, findObject, K8sObject, synthEnvironment, synthWith, testApp } from './support/synth';
+import { EnvironmentChart, ENVIRONMENTS, Grafana, GrafanaProps, platformDashboardsDir } from '../lib';
+import { configMapFile, findObject, K8sObject, prometheusStandIn, synthEnvironment, synthWith, testApp } from './support/synth';
 import { tempDir } from './support/engines';
 
 const FIXTURES = path.join(__dirname, 'grafana', 'fixtures');
 
-/** Stands in for the Prometheus construct (built on another branch): a Service, its port and URL. */
-function prometheusStandIn(scope: Construct): IPrometheusEndpoint {
-  const workload = new kplus.Deployment(scope, 'prometheus-pods', { containers: [{ image: 'quay.io/prometheus/prometheus:v2.55.1', portNumber: 9090 }] });
-  const service = new kplus.Service(scope, 'prometheus', { selector: workload, ports: [{ port: 9090 }] });
-  return { service, port: 9090, url: 'http://test-prometheus.platform-test.svc:9090', workload };
-}
 
 function grafanaProps(scope: Construct, props: Partial<GrafanaProps> = {}): GrafanaProps {
   return {

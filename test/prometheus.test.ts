@@ -4,7 +4,7 @@ import { parser as promql } from '@prometheus-io/lezer-promql';
 import * as YAML from 'yaml';
 import { ENVIRONMENTS, EnvironmentChart, PlatformChart, markForScraping } from '../lib';
 import { defaultRuleGroups, isAlertingRule, monitorGoService, parsePrometheusDuration, parsePrometheusSize, Prometheus, PrometheusProps, PrometheusStorage, relabelRegexProblem, RuleGroup, ScrapeConfig } from '../lib/prometheus';
-import { configMapFile, findObject, K8sObject, synthEnvironment, synthWith, testApp } from './support/synth';
+import { configMapFile, findObject, K8sObject, synthEnvironment, synthWith, testApp, thrownMessage } from './support/synth';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -29,15 +29,6 @@ function job(objects: K8sObject[], jobName: string): Json {
 
 function podSpec(objects: K8sObject[], name = 'test-prometheus'): Json {
   return findObject(objects, 'Deployment', name).spec.template.spec;
-}
-
-function buildError(build: () => void): string {
-  try {
-    build();
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error('expected the build to fail');
 }
 
 describe('Prometheus', () => {
@@ -344,23 +335,23 @@ describe('Prometheus', () => {
       ['a recording rule name is not a metric name', { ruleGroups: [{ name: 'g', rules: [{ record: 'my-rule', expr: 'up' }] }] }, "ruleGroups[0].rules[0].record must be a metric name matching [a-zA-Z_:][a-zA-Z0-9_:]*, got 'my-rule'"],
       ['an alert has a bad for', { ruleGroups: [{ name: 'g', rules: [{ alert: 'A', expr: 'up == 0', for: '5 minutes' }] }] }, "ruleGroups[0].rules[0].for must be a Prometheus duration such as 30s, 5m, 1h30m or 15d (units y w d h m s ms, largest first), got '5 minutes'"],
     ])('%s', (_, props, message) => {
-      const error = buildError(() => synthPrometheus(props));
+      const error = thrownMessage(() => synthPrometheus(props));
       expect(error).toContain("Prometheus 'test/prometheus'");
       expect(error).toContain(message);
     });
 
     test('several props are bad: one error lists them all', () => {
-      const error = buildError(() => synthPrometheus({ scrapeInterval: '1 minute', retention: 'forever', nodePort: 80 }));
+      const error = thrownMessage(() => synthPrometheus({ scrapeInterval: '1 minute', retention: 'forever', nodePort: 80 }));
       expect(error).toMatch(/^Prometheus 'test\/prometheus' has 3 invalid props:\n {2}- scrapeInterval must be .*\n {2}- retention must be .*\n {2}- nodePort must be an integer from 30000 to 32767, got 80$/);
     });
 
     test('addScrapeJob adds a job name already taken', () => {
-      const error = buildError(() => synthPrometheus({}, (p) => p.addScrapeJob({ job_name: 'prometheus', static_configs: [{ targets: ['x:1'] }] })));
+      const error = thrownMessage(() => synthPrometheus({}, (p) => p.addScrapeJob({ job_name: 'prometheus', static_configs: [{ targets: ['x:1'] }] })));
       expect(error).toBe("Prometheus 'test/prometheus': addScrapeJob(\"prometheus\").job_name must be unique (jobs: kubernetes-apiservers, kubernetes-nodes, kubernetes-cadvisor, kubernetes-pods, kubernetes-service-endpoints, prometheus), got 'prometheus'");
     });
 
     test('addRuleGroup adds a group without rules', () => {
-      const error = buildError(() => synthPrometheus({}, (p) => p.addRuleGroup({ name: 'empty', rules: [] })));
+      const error = thrownMessage(() => synthPrometheus({}, (p) => p.addRuleGroup({ name: 'empty', rules: [] })));
       expect(error).toBe('Prometheus \'test/prometheus\': addRuleGroup("empty").rules must be not empty, got []');
     });
   });
@@ -379,7 +370,7 @@ describe('Prometheus syntax checks', () => {
 
 describe('markForScraping', () => {
   test('fails when a workload is marked again with another port', () => {
-    const error = buildError(() => synthWith((chart) => {
+    const error = thrownMessage(() => synthWith((chart) => {
       const deployment = new kplus.Deployment(chart, 'api', { containers: [{ image: 'api:1', portNumber: 8080 }] });
       markForScraping(deployment, { port: 8080 });
       markForScraping(deployment, { port: 9100 });
@@ -388,7 +379,7 @@ describe('markForScraping', () => {
   });
 
   test('fails when the port or path is bad', () => {
-    const error = buildError(() => synthWith((chart) => {
+    const error = thrownMessage(() => synthWith((chart) => {
       markForScraping(new kplus.Deployment(chart, 'api', { containers: [{ image: 'api:1' }] }), { port: 0, path: 'metrics' });
     }));
     expect(error).toContain("markForScraping 'test/api' has 2 invalid props");
@@ -424,7 +415,7 @@ describe('monitorGoService', () => {
     ['a NodePort Service exposes the pprof port', (d) => d.exposeViaService({ ports: [{ port: 6060, targetPort: 6060 }], serviceType: kplus.ServiceType.NODE_PORT })],
     ['a Service takes every container port (pprof included)', (d) => d.exposeViaService({ serviceType: kplus.ServiceType.LOAD_BALANCER })],
   ])('fails when %s', (_, expose) => {
-    const error = buildError(() => synthWith((chart) => {
+    const error = thrownMessage(() => synthWith((chart) => {
       const deployment = goService(chart);
       monitorGoService(deployment, { metricsPort: 8080 });
       expose(deployment);
@@ -433,7 +424,7 @@ describe('monitorGoService', () => {
   });
 
   test('fails when pprof shares the metrics port', () => {
-    const error = buildError(() => synthWith((chart) => monitorGoService(goService(chart), { metricsPort: 6060, pprofPort: 6060 })));
+    const error = thrownMessage(() => synthWith((chart) => monitorGoService(goService(chart), { metricsPort: 6060, pprofPort: 6060 })));
     expect(error).toBe("monitorGoService 'test/api': pprofPort must be a port other than metricsPort (6060): Prometheus reaches the metrics port from the whole cluster, got 6060");
   });
 });

@@ -1,8 +1,9 @@
 import * as os from 'os';
 import * as path from 'path';
 import { App, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { EnvironmentChart, ENVIRONMENTS, EnvironmentConfig, PlatformChart } from '../../lib';
+import { EnvironmentChart, ENVIRONMENTS, EnvironmentConfig, IPrometheusEndpoint, PlatformChart } from '../../lib';
 
 /** A Kubernetes object as synthesized. */
 export interface K8sObject {
@@ -62,3 +63,20 @@ export function configMapFile(objects: readonly K8sObject[], name: string, key: 
 
 /** Builds the constructs under test in a scope of their own. */
 export type Build = (scope: Construct) => void;
+
+/** The message `build` fails with; fails the test when it does not throw. */
+export function thrownMessage(build: () => unknown): string {
+  try {
+    build();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('expected it to fail, it did not');
+}
+
+/** Stands in for the Prometheus construct where a test needs only its endpoint: pods, a Service, port and URL. */
+export function prometheusStandIn(scope: Construct): IPrometheusEndpoint {
+  const workload = new kplus.Deployment(scope, 'prometheus-pods', { containers: [{ image: 'quay.io/prometheus/prometheus:v2.55.1', portNumber: 9090 }] });
+  const service = new kplus.Service(scope, 'prometheus', { selector: workload, ports: [{ port: 9090 }] });
+  return { service, port: 9090, url: 'http://test-prometheus.platform-test.svc:9090', workload };
+}
