@@ -45,25 +45,30 @@ function synthBench() {
       return ms;
     },
   };
-  // Without the V8 compile cache (scripts/compile-cache.js): every function parsed and compiled anew.
-  const appNoCache = { run: () => wallMs([path.join('scripts', 'synth.js')], { CDK8S_OUTDIR: path.join(scratch, 'dist'), PLATFORM_STACK_COMPILE_CACHE: 'off' }) };
-  // The same chart for N environments, through the same loaders.
+  // Without the YAML cache (scripts/yaml-cache.js): every object serialized, as after a change to all.
+  const appNoYamlCache = { run: () => wallMs([path.join('scripts', 'synth.js')], { CDK8S_OUTDIR: path.join(scratch, 'dist'), PLATFORM_STACK_YAML_CACHE: 'off' }) };
+  // Without it and the V8 compile cache (scripts/compile-cache.js) either: a fresh clone's first synth
+  // but for the TypeScript transpile cache.
+  const appNoCache = { run: () => wallMs([path.join('scripts', 'synth.js')], { CDK8S_OUTDIR: path.join(scratch, 'dist'), PLATFORM_STACK_COMPILE_CACHE: 'off', PLATFORM_STACK_YAML_CACHE: 'off' }) };
+  // The same chart for N environments, through the same loaders, every object serialized (no YAML cache).
   const envs = (n) => ({
     run: () => wallMs(['-e', `
       require('./scripts/compile-cache');
+      require('./scripts/lazy-yaml');
       require('./scripts/run-ts');
       const { buildApp } = require('./main.ts');
       const { ENVIRONMENTS } = require('./lib/index.ts');
       const envs = Array.from({ length: ${n} }, (_, i) => ({ ...ENVIRONMENTS[i % ENVIRONMENTS.length], name: 'env' + i, namespace: undefined }));
       buildApp({ outdir: ${JSON.stringify(path.join(scratch, 'n'))} }, envs).synth();`]),
   });
-  const [floorMs, appMs, appFreshMs, appNoCacheMs, n3, n10, n30] = alternate([floor, app, appFresh, appNoCache, envs(3), envs(10), envs(30)]);
+  const [floorMs, appMs, appFreshMs, appNoYamlCacheMs, appNoCacheMs, n3, n10, n30] = alternate([floor, app, appFresh, appNoYamlCache, appNoCache, envs(3), envs(10), envs(30)]);
   fs.rmSync(scratch, { recursive: true, force: true });
   return [
     `floor  node -e "require('cdk8s'); require('cdk8s-plus-27')"   ${floorMs.toFixed(0)} ms`,
     `synth  node scripts/synth.js (cdk8s.yaml app, all environments, dist/ up to date)   ${appMs.toFixed(0)} ms   ratio ${(appMs / floorMs).toFixed(2)}x the floor (goal <= 1.5x)`,
     `       the same into an empty folder (as \`cdk8s synth\`, which deletes it first)   ${appFreshMs.toFixed(0)} ms   ratio ${(appFreshMs / floorMs).toFixed(2)}x`,
-    `       the same without the V8 compile cache (PLATFORM_STACK_COMPILE_CACHE=off)   ${appNoCacheMs.toFixed(0)} ms   ratio ${(appNoCacheMs / floorMs).toFixed(2)}x`,
+    `       the same without the YAML cache (PLATFORM_STACK_YAML_CACHE=off)   ${appNoYamlCacheMs.toFixed(0)} ms   ratio ${(appNoYamlCacheMs / floorMs).toFixed(2)}x`,
+    `       the same without the YAML and V8 compile caches (as a fresh clone's first synth)   ${appNoCacheMs.toFixed(0)} ms   ratio ${(appNoCacheMs / floorMs).toFixed(2)}x`,
     `scale  3 envs ${n3.toFixed(0)} ms, 10 envs ${n10.toFixed(0)} ms, 30 envs ${n30.toFixed(0)} ms: ${((n30 - n3) / 27).toFixed(1)} ms per extra environment; 30 envs = ${(n30 / floorMs).toFixed(2)}x the floor`,
     `(median of ${RUNS} alternated runs after one warm-up each)`,
   ];

@@ -13,7 +13,7 @@ const CACHE_DIR = path.join(__dirname, '..', 'node_modules', '.cache', 'compile-
 const toWrite = [];
 
 function cacheFile(filename, content) {
-  const key = crypto.createHash('sha256').update(process.versions.v8).update(filename).update(content).digest('hex');
+  const key = crypto.createHash('sha1').update(process.versions.v8).update(filename).update(content).digest('hex');
   return path.join(CACHE_DIR, key);
 }
 

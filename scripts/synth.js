@@ -7,7 +7,9 @@ const { Buffer } = require('buffer');
 const fs = require('fs');
 const path = require('path');
 require('./compile-cache');
+require('./lazy-yaml');
 require('./run-ts');
+require('./yaml-cache').useYamlCache();
 
 const root = path.resolve(__dirname, '..');
 const target = path.resolve(process.env.CDK8S_OUTDIR || path.join(root, 'dist'));

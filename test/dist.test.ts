@@ -21,8 +21,15 @@ function treeDigest(dir: string): Record<string, string> {
   return digest;
 }
 
-function synth(cwd: string, outdir: string) {
-  return spawnSync(process.execPath, [path.join(cwd, 'scripts', 'synth.js')], { cwd, env: { ...process.env, CDK8S_OUTDIR: outdir }, encoding: 'utf8' });
+function synth(cwd: string, outdir: string, env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [path.join(cwd, 'scripts', 'synth.js')], { cwd, env: { ...process.env, ...env, CDK8S_OUTDIR: outdir }, encoding: 'utf8' });
+}
+
+/** A copy of the project (sources and dist/) sharing node_modules, caches included. */
+function copyProject(to: string): string {
+  fs.cpSync(ROOT, to, { recursive: true, filter: (src) => !/[/\\](node_modules|\.git|build|coverage|\.bench)$/.test(src) });
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(to, 'node_modules'));
+  return to;
 }
 
 describe('dist/: the committed manifests', () => {
@@ -40,6 +47,32 @@ describe('dist/: the committed manifests', () => {
     const fresh = treeDigest(path.join(scratch, 'dist'));
     expect(Object.keys(fresh).map((f) => f.split(path.sep)[0]).filter((v, i, a) => a.indexOf(v) === i).sort()).toEqual(ENVIRONMENT_FOLDERS);
     expect(treeDigest(path.join(ROOT, 'dist'))).toEqual(fresh);
+  });
+
+  test('the synth caches change nothing: with the compile and YAML caches off, the same bytes', () => {
+    // GIVEN a synth with the caches warm WHEN one runs with both turned off THEN the output is the same
+    expect(synth(ROOT, path.join(scratch, 'warm')).status).toBe(0);
+    expect(synth(ROOT, path.join(scratch, 'warm')).status).toBe(0);
+    const cold = synth(ROOT, path.join(scratch, 'cold'), { PLATFORM_STACK_COMPILE_CACHE: 'off', PLATFORM_STACK_YAML_CACHE: 'off' });
+    expect(cold.stderr).toBe('');
+    expect(treeDigest(path.join(scratch, 'cold'))).toEqual(treeDigest(path.join(scratch, 'warm')));
+  });
+
+  test('the YAML cache follows the serializer: a change to lib/core/yaml.ts shows in the next synth', () => {
+    // GIVEN a copy of the project whose YAML is in the cache (a synth just ran)
+    const project = copyProject(path.join(scratch, 'project'));
+    expect(synth(project, path.join(project, 'dist')).status).toBe(0);
+    const file = path.join(project, 'dist', 'dev', 'ConfigMap.dev-grafana-datasources.k8s.yaml');
+    expect(fs.readFileSync(file, 'utf8')).toMatch(/^apiVersion: v1$/m);
+    // WHEN the serializer changes (double-quoted scalars become single-quoted)
+    const serializer = path.join(project, 'lib', 'core', 'yaml.ts');
+    const source = fs.readFileSync(serializer, 'utf8');
+    expect(source).toContain(`quotingType: '"',`);
+    fs.writeFileSync(serializer, source.replace(`quotingType: '"',`, `quotingType: "'", forceQuotes: true,`));
+    // THEN the next synth writes what the changed serializer writes
+    const result = synth(project, path.join(project, 'dist'));
+    expect(result.stderr).toBe('');
+    expect(fs.readFileSync(file, 'utf8')).toMatch(/^apiVersion: 'v1'$/m);
   });
 
   test('is deterministic: two synths give the same bytes', () => {
@@ -76,9 +109,7 @@ describe('dist/: the committed manifests', () => {
 
   test('is left byte for byte as it was when a synth fails on bad input', () => {
     // GIVEN a copy of the project whose environment config is invalid, and its last good dist/
-    const project = path.join(scratch, 'project');
-    fs.cpSync(ROOT, project, { recursive: true, filter: (src) => !/[/\\](node_modules|\.git|build|coverage)$/.test(src) });
-    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(project, 'node_modules'));
+    const project = copyProject(path.join(scratch, 'project'));
     const environments = path.join(project, 'lib', 'environments.ts');
     const source = fs.readFileSync(environments, 'utf8');
     expect(source).toContain("name: 'dev',");
@@ -96,11 +127,25 @@ describe('dist/: the committed manifests', () => {
     expect(fs.readdirSync(project).filter((f) => f.startsWith('.dist'))).toEqual([]);
   });
 
+  test("the synth loads cdk8s's `yaml` library only on first use, and cdk8s's Yaml works as before", () => {
+    // GIVEN the synth's loader hook (scripts/lazy-yaml.js) WHEN cdk8s loads THEN `yaml` is not loaded
+    const probe = `
+      require('./scripts/lazy-yaml');
+      const { Yaml } = require('cdk8s');
+      const loaded = () => Object.keys(require.cache).some((f) => /[\\/]yaml[\\/]dist[\\/]index\.js$/.test(f));
+      const before = loaded();
+      const text = Yaml.stringify({ a: ['on', 1] });
+      console.log(JSON.stringify({ before, after: loaded(), text, back: Yaml.load ? 'ok' : 'missing' }));`;
+    const result = spawnSync(process.execPath, ['-e', probe], { cwd: ROOT, encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    // AND the first use loads it and answers as the real library
+    expect(JSON.parse(result.stdout)).toEqual({ before: false, after: true, text: 'a:\n  - "on"\n  - 1\n', back: 'ok' });
+  });
+
   test('the synth command reads the current sources, never stale compiled output', () => {
     // GIVEN a copy of the project WHEN an environment is added to its sources
-    const project = path.join(scratch, 'project');
-    fs.cpSync(ROOT, project, { recursive: true, filter: (src) => !/[/\\](node_modules|\.git|build|coverage|dist)$/.test(src) });
-    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(project, 'node_modules'));
+    const project = copyProject(path.join(scratch, 'project'));
+    fs.rmSync(path.join(project, 'dist'), { recursive: true });
     const environments = path.join(project, 'lib', 'environments.ts');
     const source = fs.readFileSync(environments, 'utf8');
     expect(source).toMatch(/^export const ENVIRONMENTS: readonly EnvironmentConfig\[\] = \[$/m);

@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
 import { parse } from 'yaml';
-import { readAsNumberByYaml11, toYaml } from '../lib/core/yaml';
+import { memoizeYaml, readAsNumberByYaml11, toYaml } from '../lib/core/yaml';
 import { buildApp } from '../main';
 
 // Strings a YAML parser may read as something other than the string: YAML 1.1 booleans, numbers
@@ -47,6 +47,34 @@ describe('toYaml: how the stack writes YAML, manifests and embedded config files
 
   test('writes undefined as null, as cdk8s does', () => {
     expect(toYaml({ a: undefined, b: [undefined] })).toBe('a: null\nb:\n  - null\n');
+  });
+
+  describe('memoizeYaml: a store of earlier texts, by a hash of the value (scripts/yaml-cache.js keeps one on disk)', () => {
+    const store = new Map<string, string>();
+    beforeEach(() => {
+      store.clear();
+      memoizeYaml({ get: (key) => store.get(key), set: (key, text) => store.set(key, text) });
+    });
+    afterEach(() => memoizeYaml(undefined));
+
+    test('records what it serializes, and answers the same value from the store', () => {
+      // GIVEN an empty store WHEN a value is serialized THEN its text is recorded under one key
+      const value = { kind: 'ConfigMap', data: { 'a.json': '{\n  "x": 1\n}' } };
+      const text = toYaml(value);
+      expect([...store.values()]).toEqual([text]);
+      // WHEN the stored text is replaced THEN an equal value (a new object) is answered from the store
+      const [key] = store.keys();
+      store.set(key, 'from the store\n');
+      expect(toYaml(structuredClone(value))).toBe('from the store\n');
+    });
+
+    test('values that serialize differently never share a key: key order, types, and what JSON would merge', () => {
+      const values = [{ a: 1, b: 2 }, { b: 2, a: 1 }, { a: '1', b: 2 }, [undefined], [null], [NaN], { a: undefined }, { a: null }, [0], [-0]];
+      for (const value of values) toYaml(value);
+      expect(store.size).toBe(values.length);
+      memoizeYaml(undefined);
+      for (const value of values) expect([...store.values()]).toContain(toYaml(value));
+    });
   });
 
   test('keeps long values on one line', () => {

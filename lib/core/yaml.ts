@@ -3,6 +3,9 @@
 // for all: a synth runs each serializer's code cold, and js-yaml is 2 to 4 times faster than the
 // `yaml` library on these objects.
 
+import { createHash } from 'crypto';
+import { serialize } from 'v8';
+
 /** The part of js-yaml used here (the package ships no types). */
 interface JsYaml {
   dump(value: unknown, options: Readonly<Record<string, unknown>>): string;
@@ -57,6 +60,35 @@ function load(): NonNullable<typeof loaded> {
  * as something else (`on`, `yes`, `1_000`, `0755`, `1:30`, `2024-01-01`, ...).
  */
 export function toYaml(value: unknown): string {
+  if (memo === undefined) return dump(value);
+  // v8.serialize tells apart what JSON would not (undefined, NaN, -0): equal keys, equal YAML.
+  const key = createHash('sha1').update(serialize(value)).digest('hex');
+  let text = memo.get(key);
+  if (text === undefined) {
+    text = dump(value);
+    memo.set(key, text);
+  }
+  return text;
+}
+
+function dump(value: unknown): string {
   const { jsYaml, options } = load();
   return jsYaml.dump(value, options);
+}
+
+/** Text `toYaml` produced earlier, by a hash of the value: the synth keeps one across runs. */
+export interface YamlMemo {
+  get(key: string): string | undefined;
+  set(key: string, text: string): void;
+}
+
+let memo: YamlMemo | undefined;
+
+/**
+ * Makes `toYaml` look up each value in `store` before serializing it, and record what it
+ * serializes (undefined: stop). The store must be keyed to this serializer: this file, js-yaml's
+ * version and V8's (scripts/yaml-cache.js). Most of a synth's objects are the same as last time.
+ */
+export function memoizeYaml(store: YamlMemo | undefined): void {
+  memo = store;
 }

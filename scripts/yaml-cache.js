@@ -1,0 +1,68 @@
+// Keeps the YAML the synth wrote across runs, so an object that did not change is not serialized
+// again (js-yaml was a sixth of a synth, and most runs change few objects). It plugs a store into
+// lib/core/yaml.ts (`memoizeYaml`), which keys each text by a hash of the value; this file keys the
+// store to the serializer (lib/core/yaml.ts, js-yaml, V8), so a hit is exactly what serializing
+// would return. One file in node_modules/.cache, rewritten only when something missed.
+// PLATFORM_STACK_YAML_CACHE=off turns it off (the benchmark measures both).
+const crypto = require('crypto');
+const fs = require('fs');
+const path = require('path');
+
+const ROOT = path.join(__dirname, '..');
+const SERIALIZER = path.join(ROOT, 'lib', 'core', 'yaml.ts');
+const CACHE_DIR = path.join(ROOT, 'node_modules', '.cache', 'yaml');
+// Entries kept from earlier runs besides this run's (another branch's objects, say). The whole
+// file is read at every synth, so it stays small: about 3 times what a synth of this repo writes.
+const KEEP_CHARS = 2 * 1024 * 1024;
+
+function useYamlCache() {
+  if (process.env.PLATFORM_STACK_YAML_CACHE === 'off') return;
+  const serializer = crypto.createHash('sha1').update(process.versions.v8).update(fs.readFileSync(SERIALIZER));
+  serializer.update(fs.readFileSync(require.resolve('js-yaml/package.json', { paths: [ROOT] })));
+  const file = path.join(CACHE_DIR, `${serializer.digest('hex')}.json`);
+  let previous = {};
+  try {
+    previous = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    // Nothing cached yet, or unreadable: start afresh.
+  }
+  const used = new Map();
+  let missed = false;
+  require(SERIALIZER).memoizeYaml({
+    get(key) {
+      const text = used.get(key) ?? previous[key];
+      if (text !== undefined) used.set(key, text);
+      return text;
+    },
+    set(key, text) {
+      used.set(key, text);
+      missed = true;
+    },
+  });
+  process.once('exit', () => {
+    if (missed) save(file, used, previous);
+  });
+}
+
+/** This run's entries, then earlier ones up to KEEP_CHARS. */
+function save(file, used, previous) {
+  const entries = Object.fromEntries(used);
+  let size = 0;
+  for (const [key, text] of Object.entries(previous)) {
+    if (key in entries) continue;
+    size += text.length;
+    if (size > KEEP_CHARS) break;
+    entries[key] = text;
+  }
+  try {
+    fs.mkdirSync(CACHE_DIR, { recursive: true });
+    // Write then rename: a concurrent run never reads a half-written file.
+    const tmp = `${file}.${process.pid}`;
+    fs.writeFileSync(tmp, JSON.stringify(entries));
+    fs.renameSync(tmp, file);
+  } catch {
+    // A cache that cannot be written only costs the next run its speed.
+  }
+}
+
+module.exports = { useYamlCache };
