@@ -8,14 +8,18 @@ const Module = require('module');
 const path = require('path');
 
 const CACHE_DIR = path.join(__dirname, '..', 'node_modules', '.cache', 'run-ts');
-const CACHE_FORMAT = 'swc-cjs-es2022-v1';
+// Stack traces that point at lines of the .ts sources, on request: the output then carries inline
+// source maps (3 times the code to read and compile) and node parses the maps of every dependency
+// too (about +100 ms per synth, measured).
+const SOURCE_MAPS = process.env.RUN_TS_SOURCE_MAPS === '1';
+const CACHE_FORMAT = `swc-cjs-es2022-v1${SOURCE_MAPS ? '-maps' : ''}`;
 
 let swc;
 function transpile(source, filename) {
   swc ??= require('@swc/core');
   return swc.transformSync(source, {
     filename,
-    sourceMaps: 'inline',
+    sourceMaps: SOURCE_MAPS ? 'inline' : false,
     jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
     module: { type: 'commonjs' },
   }).code;
@@ -40,6 +44,4 @@ function compileTypeScript(module, filename) {
 }
 
 Module._extensions['.ts'] = compileTypeScript;
-// Stack traces that point at lines of the .ts sources, on request: enabling source maps makes node
-// parse the inline maps of every dependency too (about +100 ms per synth, measured).
-if (process.env.RUN_TS_SOURCE_MAPS === '1') process.setSourceMapsEnabled(true);
+if (SOURCE_MAPS) process.setSourceMapsEnabled(true);

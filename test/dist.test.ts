@@ -132,7 +132,7 @@ describe('dist/: the committed manifests', () => {
     const probe = `
       require('./scripts/lazy-yaml');
       const { Yaml } = require('cdk8s');
-      const loaded = () => Object.keys(require.cache).some((f) => /[\\/]yaml[\\/]dist[\\/]index\.js$/.test(f));
+      const loaded = () => Object.keys(require.cache).some((f) => /[\\/]yaml[\\/]dist[\\/]index\\.js$/.test(f));
       const before = loaded();
       const text = Yaml.stringify({ a: ['on', 1] });
       console.log(JSON.stringify({ before, after: loaded(), text, back: Yaml.load ? 'ok' : 'missing' }));`;
@@ -140,6 +140,21 @@ describe('dist/: the committed manifests', () => {
     expect(result.stderr).toBe('');
     // AND the first use loads it and answers as the real library
     expect(JSON.parse(result.stdout)).toEqual({ before: false, after: true, text: 'a:\n  - "on"\n  - 1\n', back: 'ok' });
+  });
+
+  test('RUN_TS_SOURCE_MAPS=1 points a stack trace at the lines of the .ts sources', () => {
+    // GIVEN a construct that throws WHEN it runs through the synth's TypeScript loader with maps on
+    const probe = `
+      require('./scripts/run-ts');
+      const { App } = require('cdk8s');
+      const { PlatformChart } = require('./lib/index.ts');
+      try { new PlatformChart(new App(), 'x', { environment: { name: 'x', redis: { preset: 'nope' } } }); } catch (e) { console.log(e.stack); }`;
+    const result = spawnSync(process.execPath, ['-e', probe], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, RUN_TS_SOURCE_MAPS: '1' } });
+    // THEN the frame in lib/redis/validate.ts names the line that throws the validation error
+    const frame = /lib[\\/]redis[\\/]validate\.ts:(\d+):\d+/.exec(result.stdout);
+    expect(frame).not.toBeNull();
+    const line = fs.readFileSync(path.join(ROOT, 'lib', 'redis', 'validate.ts'), 'utf8').split('\n')[Number(frame![1]) - 1];
+    expect(line).toContain('v.throwIfInvalid();');
   });
 
   test('the synth command reads the current sources, never stale compiled output', () => {
