@@ -25,7 +25,8 @@ function problemsOf(raw: unknown): string[] {
 }
 
 function requestOf(uri: string, headers: Record<string, string> = {}) {
-  return routeRequestFrom({ 'x-original-uri': uri, 'x-original-host': 'shop.example', 'x-original-method': 'GET', ...headers });
+  const all = { 'x-original-uri': uri, 'x-original-host': 'shop.example', 'x-original-method': 'GET', ...headers };
+  return routeRequestFrom(new Map(Object.entries(all).map(([name, value]) => [name.toLowerCase(), value])));
 }
 
 const base = { targets: ['app-a', 'app-b'] };
@@ -200,7 +201,8 @@ describe('the HTTP server', () => {
       ],
       redis: { host: '127.0.0.1', port: redisPort, timeoutMs: 50 },
     });
-    const { server, redis } = createRouterServer(parsed!);
+    const router = createRouterServer(parsed!);
+    const { server, redis } = router;
     const logged = jest.spyOn(console, 'error').mockImplementation(() => undefined);
     const port = await freePort();
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -227,7 +229,7 @@ describe('the HTTP server', () => {
     } finally {
       logged.mockRestore();
       redis?.close();
-      server.closeAllConnections();
+      router.closeAllConnections();
       await new Promise((r) => server.close(r));
     }
   });

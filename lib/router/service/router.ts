@@ -11,7 +11,6 @@
  *   node router.mts --config rules.json [--port 8080] [--host 0.0.0.0] [--drain-ms 5000] [--check]
  */
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as net from 'node:net';
 
 // ---------------------------------------------------------------------------------------------
@@ -573,15 +572,17 @@ export const ERROR_REASONS = ['no_rule', 'invalid_params', 'redis_unavailable', 
 export type ErrorReason = (typeof ERROR_REASONS)[number];
 
 export class RouterMetrics {
-  private readonly decisions = new Map<string, number>();
+  /** By strategy, then target. */
+  private readonly decisions = new Map<string, Map<string, number>>();
   private readonly errors = new Map<string, number>(ERROR_REASONS.map((r) => [r, 0]));
   private readonly refusals = new Map<string, number>([['unauthorized', 0], ['forbidden', 0]]);
   private readonly durations = new Map<string, { buckets: number[]; sum: number; count: number }>();
 
   decided(strategy: string, target: string): void {
-    // Hot path: a plain key; label text is built only when scraped.
-    const key = `${strategy}\n${target}`;
-    this.decisions.set(key, (this.decisions.get(key) ?? 0) + 1);
+    // Hot path: no string is built; label text is built only when scraped.
+    let byTarget = this.decisions.get(strategy);
+    if (!byTarget) this.decisions.set(strategy, (byTarget = new Map()));
+    byTarget.set(target, (byTarget.get(target) ?? 0) + 1);
   }
 
   failed(reason: ErrorReason): void {
@@ -607,9 +608,8 @@ export class RouterMetrics {
   render(): string {
     const out: string[] = [];
     out.push('# HELP router_decisions_total Routing decisions, by the strategy that decided and the target it named.', '# TYPE router_decisions_total counter');
-    for (const [key, value] of this.decisions) {
-      const [strategy, target] = key.split('\n');
-      out.push(`router_decisions_total${labelText({ strategy, target })} ${value}`);
+    for (const [strategy, byTarget] of this.decisions) {
+      for (const [target, value] of byTarget) out.push(`router_decisions_total${labelText({ strategy, target })} ${value}`);
     }
     out.push('# HELP router_decision_errors_total Requests the router could not decide, by reason.', '# TYPE router_decision_errors_total counter');
     for (const [reason, value] of this.errors) out.push(`router_decision_errors_total${labelText({ reason })} ${value}`);
@@ -627,6 +627,170 @@ export class RouterMetrics {
 }
 
 // ---------------------------------------------------------------------------------------------
+// A lean HTTP/1.1 server
+//
+// NGINX asks the router once per request, so the router's cost per request is the dynamic route's
+// overhead. node:http spends about 50 µs of CPU on a request, many times the decision itself; the
+// benchmark went from 0.5x to 0.8x of a direct proxy_pass with a server that does only what the
+// router's clients need. They are NGINX (keep-alive GETs without a body), the kubelet's probes and
+// Prometheus: so this server speaks that subset of HTTP/1.1 over node:net and refuses the rest
+// with 400 and a close (bodies, folded or malformed headers, other versions), never guessing.
+
+/** One request: method, target (path and query, as sent) and headers by lower-case name. */
+export interface LeanRequest {
+  readonly method: string;
+  readonly target: string;
+  /** Repeated headers are joined with ', ' (cookie: '; '), as node:http joins them. */
+  readonly headers: ReadonlyMap<string, string>;
+}
+
+export interface LeanResponse {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
+
+export type LeanHandler = (request: LeanRequest) => LeanResponse | Promise<LeanResponse>;
+
+export interface LeanServer {
+  readonly server: net.Server;
+  /** Closes connections between requests now, and every other one after its current answer. */
+  closeIdleConnections(): void;
+  /** Destroys every connection. */
+  closeAllConnections(): void;
+}
+
+const REASONS: Record<number, string> = {
+  200: 'OK', 204: 'No Content', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
+  431: 'Request Header Fields Too Large', 500: 'Internal Server Error', 503: 'Service Unavailable',
+};
+const REQUEST_LINE = /^([A-Z]{1,20}) ([\x21-\x7e]+) HTTP\/1\.([01])$/;
+
+/** The request in `head` (the header section without its final CRLF CRLF), or the status refusing it. */
+export function parseRequestHead(head: string): (LeanRequest & { readonly keepAlive: boolean }) | 400 {
+  const lineEnd = head.indexOf('\r\n');
+  const start = REQUEST_LINE.exec(lineEnd < 0 ? head : head.slice(0, lineEnd));
+  if (!start) return 400;
+  const headers = new Map<string, string>();
+  // Each header line in turn, from the first to the end of the section: a line that does not match
+  // (no colon, a name that is not a token, obsolete line folding, a stray CR or NUL) stops the scan short.
+  const line = /\r\n([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\r\n\0]*?)[ \t]*(?=\r\n|$)/y;
+  line.lastIndex = lineEnd < 0 ? head.length : lineEnd;
+  while (line.lastIndex < head.length) {
+    const match = line.exec(head);
+    if (!match) return 400;
+    const name = match[1].toLowerCase();
+    const previous = headers.get(name);
+    headers.set(name, previous === undefined ? match[2] : `${previous}${name === 'cookie' ? '; ' : ', '}${match[2]}`);
+  }
+  // No request the router serves has a body; one it cannot frame is refused rather than guessed.
+  const length = headers.get('content-length');
+  if (headers.has('transfer-encoding') || (length !== undefined && length !== '0')) return 400;
+  const connection = headers.get('connection')?.toLowerCase();
+  const keepAlive = start[3] === '1' ? !connection?.includes('close') : connection?.includes('keep-alive') === true;
+  return { method: start[1], target: start[2], headers, keepAlive };
+}
+
+let dateSecond = 0;
+let dateHeader = '';
+
+function responseBytes(response: LeanResponse, keepAlive: boolean): Buffer {
+  const now = Date.now();
+  if (now - dateSecond >= 1000) {
+    dateSecond = now - (now % 1000);
+    dateHeader = new Date(dateSecond).toUTCString();
+  }
+  let head = `HTTP/1.1 ${response.status} ${REASONS[response.status] ?? 'Unknown'}\r\nDate: ${dateHeader}\r\n`;
+  for (const [name, value] of Object.entries(response.headers ?? {})) head += `${name}: ${value}\r\n`;
+  const body = response.body ?? '';
+  // 204 has no body and no Content-Length (RFC 9110 8.6).
+  if (response.status !== 204) head += `Content-Length: ${Buffer.byteLength(body)}\r\n`;
+  if (!keepAlive) head += 'Connection: close\r\n';
+  return Buffer.from(`${head}\r\n${response.status === 204 ? '' : body}`);
+}
+
+/**
+ * Serves `handle` over HTTP/1.1 keep-alive connections: requests on a connection are answered in
+ * order, one at a time (NGINX does not pipeline, but a client that does is answered correctly).
+ * A header section over `maxHeaderBytes` gets 431, an idle connection closes after `idleTimeoutMs`.
+ */
+export function createLeanServer(handle: LeanHandler, options: { readonly maxHeaderBytes?: number; readonly idleTimeoutMs?: number } = {}): LeanServer {
+  const maxHeaderBytes = options.maxHeaderBytes ?? 64 * 1024;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 65_000;
+  const connections = new Map<net.Socket, { busy: boolean }>();
+  let closing = false;
+
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    const state = { busy: false };
+    connections.set(socket, state);
+    let pending = '';
+    let open = true;
+    socket.setTimeout(idleTimeoutMs, () => socket.destroy());
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      open = false;
+      connections.delete(socket);
+    });
+    const send = (response: LeanResponse, keepAlive: boolean): void => {
+      if (!open) return;
+      const keep = keepAlive && !closing;
+      socket.write(responseBytes(response, keep));
+      if (!keep) {
+        open = false;
+        socket.end();
+      }
+    };
+    const refuse = (status: 400 | 431): void => {
+      pending = '';
+      send({ status, headers: { 'Content-Type': 'text/plain' }, body: `${REASONS[status]}\n` }, false);
+    };
+    const serve = (): void => {
+      while (open && !state.busy) {
+        const end = pending.indexOf('\r\n\r\n');
+        if (end < 0 || end > maxHeaderBytes) {
+          if (pending.length > maxHeaderBytes) refuse(431);
+          return;
+        }
+        const head = pending.slice(0, end);
+        pending = pending.slice(end + 4);
+        const request = parseRequestHead(head);
+        if (request === 400) return refuse(400);
+        let response: LeanResponse | Promise<LeanResponse>;
+        try {
+          response = handle(request);
+        } catch {
+          response = { status: 500 };
+        }
+        if (isPromise(response)) {
+          state.busy = true;
+          response.catch((): LeanResponse => ({ status: 500 })).then((r) => {
+            state.busy = false;
+            send(r, request.keepAlive);
+            serve();
+          });
+          return;
+        }
+        send(response, request.keepAlive);
+      }
+    };
+    socket.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('latin1');
+      serve();
+    });
+  });
+  return {
+    server,
+    closeIdleConnections: () => {
+      closing = true;
+      for (const [socket, state] of connections) if (!state.busy) socket.end();
+    },
+    closeAllConnections: () => {
+      for (const socket of connections.keys()) socket.destroy();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // The decision and the HTTP server
 
 function parseCookies(header: string | undefined): Map<string, string> {
@@ -641,12 +805,9 @@ function parseCookies(header: string | undefined): Map<string, string> {
   return cookies;
 }
 
-/** The request NGINX asks about, from the headers of its subrequest. */
-export function routeRequestFrom(headers: http.IncomingHttpHeaders): RouteRequest {
-  const single = (name: string): string | undefined => {
-    const value = headers[name];
-    return Array.isArray(value) ? value.join(', ') : value;
-  };
+/** The request NGINX asks about, from the headers of its subrequest (by lower-case name). */
+export function routeRequestFrom(headers: ReadonlyMap<string, string>): RouteRequest {
+  const single = (name: string): string | undefined => headers.get(name);
   const uri = single('x-original-uri') ?? '/';
   const query = uri.indexOf('?');
   let cookies: Map<string, string> | undefined;
@@ -703,55 +864,51 @@ export interface RouterServerOptions {
   readonly random?: () => number;
 }
 
+const NO_STORE = 'no-store';
+const TEXT = { 'Content-Type': 'text/plain' };
+
 /** The HTTP server: `/route`, `/healthz`, `/readyz`, `/metrics`. `draining` turns /readyz to 503. */
-export function createRouterServer(parsed: ParsedConfig, options: RouterServerOptions = {}): { server: http.Server; metrics: RouterMetrics; redis?: RedisClient; drain: () => void } {
+export function createRouterServer(parsed: ParsedConfig, options: RouterServerOptions = {}): LeanServer & { metrics: RouterMetrics; redis?: RedisClient; drain: () => void } {
   const metrics = new RouterMetrics();
   const redis = parsed.config.redis ? new RedisClient(parsed.config.redis) : undefined;
   const context: StrategyContext = { targets: parsed.config.targets, redis, random: options.random ?? Math.random };
   const answerHeader = options.answerHeader ?? 'X-Route-Target';
   let draining = false;
 
-  const answer = (res: http.ServerResponse, outcome: Outcome, started: bigint): void => {
+  const answer = (outcome: Outcome, started: bigint): LeanResponse => {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if ('error' in outcome) {
       metrics.failed(outcome.error);
       metrics.observe('none', seconds);
-      res.writeHead(ERROR_STATUS[outcome.error], { 'X-Route-Error': outcome.error, 'Cache-Control': 'no-store', 'Content-Length': 0 }).end();
       if (outcome.error !== 'no_rule') console.error(`router: ${outcome.error}: ${outcome.message}`);
-      return;
+      return { status: ERROR_STATUS[outcome.error], headers: { 'X-Route-Error': outcome.error, 'Cache-Control': NO_STORE } };
     }
     metrics.observe(outcome.strategy, seconds);
     const d = outcome.decision;
     if ('refuse' in d) {
       metrics.refused(d.refuse);
-      const headers: http.OutgoingHttpHeaders = { 'Cache-Control': 'no-store', 'Content-Length': 0 };
-      if (d.refuse === 401) headers['WWW-Authenticate'] = 'Bearer';
-      res.writeHead(d.refuse, headers).end();
-      return;
+      return { status: d.refuse, headers: d.refuse === 401 ? { 'Cache-Control': NO_STORE, 'WWW-Authenticate': 'Bearer' } : { 'Cache-Control': NO_STORE } };
     }
     metrics.decided(outcome.strategy, d.target);
-    res.writeHead(204, d.cacheable ? { [answerHeader]: d.target } : { [answerHeader]: d.target, 'Cache-Control': 'no-store' }).end();
+    return { status: 204, headers: d.cacheable ? { [answerHeader]: d.target } : { [answerHeader]: d.target, 'Cache-Control': NO_STORE } };
   };
 
   // NGINX forwards the client's headers (up to its large_client_header_buffers): accept as much.
-  const server = http.createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+  // Idle connections outlive nginx's upstream keepalive_timeout (60 s): nginx closes them first.
+  const lean = createLeanServer((req) => {
+    const query = req.target.indexOf('?');
+    const path = query < 0 ? req.target : req.target.slice(0, query);
     if (path === '/route') {
       const started = process.hrtime.bigint();
       const outcome = decide(parsed, routeRequestFrom(req.headers), context);
-      if (isPromise(outcome)) outcome.then((o) => answer(res, o, started));
-      else answer(res, outcome, started);
-      return;
+      return isPromise(outcome) ? outcome.then((o) => answer(o, started)) : answer(outcome, started);
     }
-    if (path === '/healthz') return void res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
-    if (path === '/readyz') return void res.writeHead(draining ? 503 : 200, { 'Content-Type': 'text/plain' }).end(draining ? 'draining\n' : 'ready\n');
-    if (path === '/metrics') return void res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(metrics.render());
-    res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
-  });
-  // Longer than nginx's upstream keepalive_timeout (60 s): nginx, not the router, closes idle connections.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  return { server, metrics, redis, drain: () => { draining = true; } };
+    if (path === '/healthz') return { status: 200, headers: TEXT, body: 'ok\n' };
+    if (path === '/readyz') return { status: draining ? 503 : 200, headers: TEXT, body: draining ? 'draining\n' : 'ready\n' };
+    if (path === '/metrics') return { status: 200, headers: { 'Content-Type': 'text/plain; version=0.0.4' }, body: metrics.render() };
+    return { status: 404, headers: TEXT, body: 'not found\n' };
+  }, { maxHeaderBytes: 64 * 1024, idleTimeoutMs: 65_000 });
+  return { ...lean, metrics, redis, drain: () => { draining = true; } };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -805,14 +962,15 @@ export function main(argv: readonly string[] = process.argv.slice(2)): void {
     process.stdout.write(`router: config ${args.config} is valid (${parsed.rules.length} rules, targets ${parsed.config.targets.join(', ')})\n`);
     return;
   }
-  const { server, redis, drain } = createRouterServer(parsed);
+  const router = createRouterServer(parsed);
+  const { server, redis, drain } = router;
   server.listen(args.port, args.host, () => process.stdout.write(`router: listening on ${args.host}:${args.port} with ${parsed.rules.length} rules\n`));
   process.on('SIGTERM', () => {
     // Fail readiness first, so endpoints drop this pod before it stops answering.
     drain();
     setTimeout(() => {
       server.close(() => process.exit(0));
-      server.closeIdleConnections();
+      router.closeIdleConnections();
       redis?.close();
     }, args.drainMs).unref();
   });
