@@ -64,6 +64,10 @@ function save(file, used, previous) {
     const tmp = `${file}.${process.pid}`;
     fs.writeFileSync(tmp, v8.serialize(entries));
     fs.renameSync(tmp, file);
+    // Files of other serializers (an earlier js-yaml, an edited lib/core/yaml.ts): keep the 2 newest.
+    const others = fs.readdirSync(CACHE_DIR).filter((name) => name.endsWith('.v8') && name !== path.basename(file));
+    const newestFirst = others.map((name) => ({ name, mtime: fs.statSync(path.join(CACHE_DIR, name)).mtimeMs })).sort((a, b) => b.mtime - a.mtime);
+    for (const { name } of newestFirst.slice(2)) fs.rmSync(path.join(CACHE_DIR, name), { force: true });
   } catch {
     // A cache that cannot be written only costs the next run its speed.
   }
