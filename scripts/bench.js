@@ -6,7 +6,7 @@ const fs = require('fs');
 const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..');
-const RUNS = Number(process.env.BENCH_RUNS || 11);
+const RUNS = Number(process.env.BENCH_RUNS || 9);
 
 function wallMs(args, env = {}) {
   const start = process.hrtime.bigint();
@@ -19,23 +19,26 @@ function wallMs(args, env = {}) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
- * Wall times of each command, RUNS rounds of one run each, in alternating order (forward, then
- * backward) so drift and order hit all alike. Each command's result: its median, and its ratio to
- * the first command (the baseline) as the median of the rounds' ratios, with their quartiles.
+ * Each command against the baseline, side by side: RUNS rounds, each running every command right
+ * after (or, every other round, right before) a run of the baseline, so the two runs of a pair see
+ * the same machine. A command's result: its median time, and the median of its pairs' ratios to the
+ * baseline with their quartiles.
  */
-function alternate(commands) {
-  for (const c of commands) c.run(); // warm the file cache and the transpile cache
+function againstBaseline(baseline, commands) {
+  for (const c of [baseline, ...commands]) c.run(); // warm the file cache and the transpile cache
+  const base = [];
   const times = commands.map(() => []);
+  const ratios = commands.map(() => []);
   for (let i = 0; i < RUNS; i++) {
-    const order = commands.map((_, j) => j);
-    if (i % 2 === 1) order.reverse();
-    for (const j of order) times[j][i] = commands[j].run();
+    commands.forEach((c, j) => {
+      const [b, t] = i % 2 === 0 ? [baseline.run(), c.run()] : [c.run(), baseline.run()].reverse();
+      base.push(b);
+      times[j].push(t);
+      ratios[j].push(t / b);
+    });
   }
   const quartile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * q)];
-  return times.map((ts) => {
-    const ratios = ts.map((t, i) => t / times[0][i]);
-    return { ms: median(ts), ratio: median(ratios), low: quartile(ratios, 0.25), high: quartile(ratios, 0.75) };
-  });
+  return [{ ms: median(base) }, ...times.map((ts, j) => ({ ms: median(ts), ratio: median(ratios[j]), low: quartile(ratios[j], 0.25), high: quartile(ratios[j], 0.75) }))];
 }
 
 function synthBench() {
@@ -73,9 +76,9 @@ function synthBench() {
       const envs = Array.from({ length: ${n} }, (_, i) => ({ ...ENVIRONMENTS[i % ENVIRONMENTS.length], name: 'env' + i, namespace: undefined }));
       buildApp({ outdir: ${JSON.stringify(path.join(scratch, 'n'))} }, envs).synth();`]),
   });
-  const [floorRun, appRun, appFreshRun, appNoYamlCacheRun, appNoCacheRun, n3, n10, n30] = alternate([floor, app, appFresh, appNoYamlCache, appNoCache, envs(3), envs(10), envs(30)]);
+  const [floorRun, appRun, appFreshRun, appNoYamlCacheRun, appNoCacheRun, n3, n10, n30] = againstBaseline(floor, [app, appFresh, appNoYamlCache, appNoCache, envs(3), envs(10), envs(30)]);
   fs.rmSync(scratch, { recursive: true, force: true });
-  const ratio = (r) => `${r.ms.toFixed(0)} ms   ratio ${r.ratio.toFixed(2)}x the floor (rounds' quartiles ${r.low.toFixed(2)}-${r.high.toFixed(2)})`;
+  const ratio = (r) => `${r.ms.toFixed(0)} ms   ratio ${r.ratio.toFixed(2)}x the floor (pairs' quartiles ${r.low.toFixed(2)}-${r.high.toFixed(2)})`;
   return [
     `floor  node -e "require('cdk8s'); require('cdk8s-plus-27')"   ${floorRun.ms.toFixed(0)} ms`,
     `synth  node scripts/synth.js (cdk8s.yaml app, all environments, dist/ up to date)   ${ratio(appRun)}   goal <= 1.5x`,
@@ -83,7 +86,7 @@ function synthBench() {
     `       the same without the YAML cache (PLATFORM_STACK_YAML_CACHE=off)   ${ratio(appNoYamlCacheRun)}`,
     `       the same without the YAML and V8 compile caches (as a fresh clone's first synth)   ${ratio(appNoCacheRun)}`,
     `scale  3 envs ${n3.ms.toFixed(0)} ms, 10 envs ${n10.ms.toFixed(0)} ms, 30 envs ${n30.ms.toFixed(0)} ms: ${((n30.ms - n3.ms) / 27).toFixed(1)} ms per extra environment; 30 envs = ${n30.ratio.toFixed(2)}x the floor`,
-    `(${RUNS} rounds after one warm-up each; a ratio is the median of the rounds' ratios to the floor run in the same round)`,
+    `(${RUNS} rounds after one warm-up each; a ratio is the median of ${RUNS} pairs, each a run and a run of the floor right beside it)`,
   ];
 }
 

@@ -2,7 +2,7 @@
 // Node 22's module.enableCompileCache() does natively. Most of a synth is code running for the first
 // time in the process; with the cache V8 skips parsing and compiling it. The cache is taken when the
 // process exits, so it also holds the functions compiled lazily during the run. Keyed by file name,
-// source and V8 version: a changed file simply misses. Files live in node_modules/.cache.
+// source, V8 version and node flags: a changed file simply misses. Files live in node_modules/.cache.
 const crypto = require('crypto');
 const fs = require('fs');
 const Module = require('module');
@@ -12,8 +12,12 @@ const vm = require('vm');
 const CACHE_DIR = path.join(__dirname, '..', 'node_modules', '.cache', 'compile-cache');
 const toWrite = [];
 
+// V8 rejects code compiled under other flags (--cpu-prof, heap sizes): each set of flags gets its
+// own entries, so runs with and without them do not overwrite each other's.
+const FLAGS = `${process.versions.v8} ${process.execArgv.join(' ')}`;
+
 function cacheFile(filename, content) {
-  const key = crypto.createHash('sha1').update(process.versions.v8).update(filename).update(content).digest('hex');
+  const key = crypto.createHash('sha1').update(FLAGS).update(filename).update(content).digest('hex');
   return path.join(CACHE_DIR, key);
 }
 
