@@ -2,7 +2,8 @@
 // Node 22's module.enableCompileCache() does natively. Most of a synth is code running for the first
 // time in the process; with the cache V8 skips parsing and compiling it. The cache is taken when the
 // process exits, so it also holds the functions compiled lazily during the run. Keyed by file name,
-// source, V8 version and node flags: a changed file simply misses. Files live in node_modules/.cache.
+// source (installed packages: file status), V8 version and node flags: a changed file simply misses.
+// Files live in node_modules/.cache.
 const crypto = require('crypto');
 const fs = require('fs');
 const Module = require('module');
@@ -16,8 +17,22 @@ const toWrite = [];
 // own entries, so runs with and without them do not overwrite each other's.
 const FLAGS = `${process.versions.v8} ${process.execArgv.join(' ')}`;
 
+const INSTALLED = `${path.sep}node_modules${path.sep}`;
+
+/**
+ * What identifies the source of a module. A file of an installed package, by its file status, as
+ * git's index tells changed files: npm writes packages anew on every install, and any write gives
+ * the file a new ctime, which no call can set back (hashing these 5 MB was a twentieth of a
+ * synth's instructions). The library's own code (transpiled by run-ts) by its content.
+ */
+function sourceIdentity(filename, content) {
+  if (!filename.includes(INSTALLED)) return content;
+  const stat = fs.statSync(filename, { bigint: true });
+  return `${stat.dev} ${stat.ino} ${stat.size} ${stat.mtimeNs} ${stat.ctimeNs} ${content.length}`;
+}
+
 function cacheFile(filename, content) {
-  const key = crypto.createHash('sha1').update(FLAGS).update(filename).update(content).digest('hex');
+  const key = crypto.createHash('sha1').update(FLAGS).update(filename).update(sourceIdentity(filename, content)).digest('hex');
   return path.join(CACHE_DIR, key);
 }
 

@@ -142,6 +142,20 @@ describe('dist/: the committed manifests', () => {
     expect(JSON.parse(result.stdout)).toEqual({ before: false, after: true, text: 'a:\n  - "on"\n  - 1\n', back: 'ok' });
   });
 
+  test('the compile cache follows an installed package that changes, even to content of the same length', () => {
+    // GIVEN a package in a node_modules folder, loaded once through the compile cache (now cached)
+    const dir = path.join(scratch, 'node_modules', 'probe-package');
+    fs.mkdirSync(dir, { recursive: true });
+    const index = path.join(dir, 'index.js');
+    const load = () => spawnSync(process.execPath, ['-e', `require(${JSON.stringify(path.join(ROOT, 'scripts', 'compile-cache.js'))}); console.log(require(${JSON.stringify(index)})());`], { encoding: 'utf8' });
+    fs.writeFileSync(index, "module.exports = () => 'first';\n");
+    expect(load().stdout).toBe('first\n');
+    expect(load().stdout).toBe('first\n');
+    // WHEN it is rewritten with other code of the same length THEN the next load runs the new code
+    fs.writeFileSync(index, "module.exports = () => 'other';\n");
+    expect(load().stdout).toBe('other\n');
+  });
+
   test('RUN_TS_SOURCE_MAPS=1 points a stack trace at the lines of the .ts sources', () => {
     // GIVEN a construct that throws WHEN it runs through the synth's TypeScript loader with maps on
     const probe = `
