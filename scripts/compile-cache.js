@@ -3,7 +3,9 @@
 // time in the process; with the cache V8 skips parsing and compiling it. The cache is taken when the
 // process exits, so it also holds the functions compiled lazily during the run. Keyed by file name,
 // source (installed packages: file status), V8 version and node flags: a changed file simply misses.
-// Files live in node_modules/.cache.
+// All entries live in one file in node_modules/.cache (reading 200 small files cost more than their
+// content), rewritten at exit only when something missed.
+const { Buffer } = require('buffer');
 const crypto = require('crypto');
 const fs = require('fs');
 const Module = require('module');
@@ -11,7 +13,9 @@ const path = require('path');
 const vm = require('vm');
 
 const CACHE_DIR = path.join(__dirname, '..', 'node_modules', '.cache', 'compile-cache');
-const toWrite = [];
+const PACK = path.join(CACHE_DIR, 'modules.pack');
+// Entries kept from earlier runs besides this run's (other programs load other modules).
+const KEEP_BYTES = 32 * 1024 * 1024;
 
 // V8 rejects code compiled under other flags (--cpu-prof, heap sizes): each set of flags gets its
 // own entries, so runs with and without them do not overwrite each other's.
@@ -31,10 +35,47 @@ function sourceIdentity(filename, content) {
   return `${stat.dev} ${stat.ino} ${stat.size} ${stat.mtimeNs} ${stat.ctimeNs} ${content.length}`;
 }
 
-function cacheFile(filename, content) {
-  const key = crypto.createHash('sha1').update(FLAGS).update(filename).update(sourceIdentity(filename, content)).digest('hex');
-  return path.join(CACHE_DIR, key);
+function cacheKey(filename, content) {
+  return crypto.createHash('sha1').update(FLAGS).update(filename).update(sourceIdentity(filename, content)).digest('hex');
 }
+
+/**
+ * The pack: a 4-byte index length, the index (JSON: key -> [offset, length] in what follows), then
+ * each entry's code cache. Read once, at the first module; entries are views of that one buffer.
+ */
+function readPack() {
+  const entries = new Map();
+  try {
+    const pack = fs.readFileSync(PACK);
+    const indexLength = pack.readUInt32LE(0);
+    const data = pack.subarray(4 + indexLength);
+    for (const [key, [offset, length]] of Object.entries(JSON.parse(pack.toString('utf8', 4, 4 + indexLength)))) entries.set(key, data.subarray(offset, offset + length));
+  } catch {
+    // Nothing cached yet, or unreadable: start afresh.
+  }
+  return entries;
+}
+
+function writePack(entries) {
+  const index = {};
+  let offset = 0;
+  for (const [key, bytes] of entries) {
+    index[key] = [offset, bytes.length];
+    offset += bytes.length;
+  }
+  const indexBytes = Buffer.from(JSON.stringify(index));
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(indexBytes.length, 0);
+  fs.mkdirSync(CACHE_DIR, { recursive: true });
+  // Write then rename: a concurrent run never reads a half-written file.
+  const tmp = `${PACK}.${process.pid}`;
+  fs.writeFileSync(tmp, Buffer.concat([length, indexBytes, ...entries.values()]));
+  fs.renameSync(tmp, PACK);
+}
+
+let previous;
+const used = new Map();
+const toCreate = [];
 
 /** The `require` a module sees, as Node builds it (resolve, resolve.paths, main, cache, extensions). */
 function makeRequire(module) {
@@ -51,29 +92,28 @@ function makeRequire(module) {
 if (process.env.PLATFORM_STACK_COMPILE_CACHE !== 'off') Module.prototype._compile = function compileWithCache(content, filename) {
   // A shebang line is not JavaScript inside the module wrapper.
   const source = Module.wrap(content.startsWith('#!') ? `//${content}` : content);
-  const file = cacheFile(filename, content);
-  let cachedData;
-  try {
-    cachedData = fs.readFileSync(file);
-  } catch {
-    // Not cached yet.
-  }
+  const key = cacheKey(filename, content);
+  previous ??= readPack();
+  const cachedData = previous.get(key);
   const script = new vm.Script(source, { filename, cachedData });
-  if (cachedData === undefined || script.cachedDataRejected) toWrite.push({ script, file });
+  if (cachedData === undefined || script.cachedDataRejected) toCreate.push({ script, key });
+  else used.set(key, cachedData);
   const wrapper = script.runInThisContext({ displayErrors: true });
   return wrapper.call(this.exports, this.exports, makeRequire(this), this, filename, path.dirname(filename));
 };
 
 process.once('exit', () => {
-  if (toWrite.length === 0) return;
+  if (toCreate.length === 0) return;
   try {
-    fs.mkdirSync(CACHE_DIR, { recursive: true });
-    for (const { script, file } of toWrite) {
-      // Write then rename: a concurrent run never reads a half-written file.
-      const tmp = `${file}.${process.pid}`;
-      fs.writeFileSync(tmp, script.createCachedData());
-      fs.renameSync(tmp, file);
+    for (const { script, key } of toCreate) used.set(key, script.createCachedData());
+    let size = 0;
+    for (const [key, bytes] of previous) {
+      if (used.has(key)) continue;
+      size += bytes.length;
+      if (size > KEEP_BYTES) break;
+      used.set(key, bytes);
     }
+    writePack(used);
   } catch {
     // A cache that cannot be written only costs the next run its speed.
   }
