@@ -13,13 +13,14 @@ const path = require('path');
 const vm = require('vm');
 
 const CACHE_DIR = path.join(__dirname, '..', 'node_modules', '.cache', 'compile-cache');
-const PACK = path.join(CACHE_DIR, 'modules.pack');
-// Entries kept from earlier runs besides this run's (other programs load other modules).
-const KEEP_BYTES = 32 * 1024 * 1024;
+// Entries kept from earlier runs besides this run's (project copies, other programs), newest first.
+// The whole pack is read at every run, so this stays about half of what a synth loads.
+const KEEP_BYTES = 2 * 1024 * 1024;
 
-// V8 rejects code compiled under other flags (--cpu-prof, heap sizes): each set of flags gets its
-// own entries, so runs with and without them do not overwrite each other's.
+// V8 rejects code compiled under other flags (--cpu-prof, heap sizes): each set of flags has a pack
+// of its own, so runs with and without them do not overwrite each other's entries.
 const FLAGS = `${process.versions.v8} ${process.execArgv.join(' ')}`;
+const PACK = path.join(CACHE_DIR, `modules-${crypto.createHash('sha1').update(FLAGS).digest('hex').slice(0, 12)}.pack`);
 
 const INSTALLED = `${path.sep}node_modules${path.sep}`;
 
