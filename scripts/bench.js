@@ -6,7 +6,7 @@ const fs = require('fs');
 const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..');
-const RUNS = Number(process.env.BENCH_RUNS || 9);
+const RUNS = Number(process.env.BENCH_RUNS || 15);
 
 function wallMs(args, env = {}) {
   const start = process.hrtime.bigint();
