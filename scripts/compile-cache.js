@@ -19,7 +19,9 @@ const KEEP_BYTES = 2 * 1024 * 1024;
 
 // V8 rejects code compiled under other flags (--cpu-prof, heap sizes): each set of flags has a pack
 // of its own, so runs with and without them do not overwrite each other's entries.
-const FLAGS = `${process.versions.v8} ${process.execArgv.join(' ')}`;
+// Only flags count: not the code of `node -e`, nor what it preloads.
+const NOT_FLAGS = new Set(['-e', '--eval', '-p', '--print', '-r', '--require', '--import']);
+const FLAGS = [process.versions.v8, ...process.execArgv.filter((arg, i, all) => !NOT_FLAGS.has(arg) && !NOT_FLAGS.has(all[i - 1]) && !NOT_FLAGS.has(arg.split('=')[0]))].join(' ');
 const PACK = path.join(CACHE_DIR, `modules-${crypto.createHash('sha1').update(FLAGS).digest('hex').slice(0, 12)}.pack`);
 
 const INSTALLED = `${path.sep}node_modules${path.sep}`;
