@@ -11,8 +11,9 @@ const fs = require('fs');
 const Module = require('module');
 const path = require('path');
 const vm = require('vm');
+const { cacheDir, pruneSiblings, thisRunFirst, writeAtomically } = require('./cache-files');
 
-const CACHE_DIR = path.join(__dirname, '..', 'node_modules', '.cache', 'compile-cache');
+const CACHE_DIR = cacheDir('compile-cache');
 // Entries kept from earlier runs besides this run's (project copies, other programs), newest first.
 // The whole pack is read at every run, so this stays about half of what a synth loads.
 const KEEP_BYTES = 2 * 1024 * 1024;
@@ -69,11 +70,9 @@ function writePack(entries) {
   const indexBytes = Buffer.from(JSON.stringify(index));
   const length = Buffer.alloc(4);
   length.writeUInt32LE(indexBytes.length, 0);
-  fs.mkdirSync(CACHE_DIR, { recursive: true });
-  // Write then rename: a concurrent run never reads a half-written file.
-  const tmp = `${PACK}.${process.pid}`;
-  fs.writeFileSync(tmp, Buffer.concat([length, indexBytes, ...entries.values()]));
-  fs.renameSync(tmp, PACK);
+  writeAtomically(PACK, Buffer.concat([length, indexBytes, ...entries.values()]));
+  // Packs of other flags (a profiling run): keep the 2 newest.
+  pruneSiblings(PACK, 2);
 }
 
 let previous;
@@ -109,14 +108,7 @@ process.once('exit', () => {
   if (toCreate.length === 0) return;
   try {
     for (const { script, key } of toCreate) used.set(key, script.createCachedData());
-    let size = 0;
-    for (const [key, bytes] of previous) {
-      if (used.has(key)) continue;
-      size += bytes.length;
-      if (size > KEEP_BYTES) break;
-      used.set(key, bytes);
-    }
-    writePack(used);
+    writePack(thisRunFirst(used, previous, KEEP_BYTES, (bytes) => bytes.length));
   } catch {
     // A cache that cannot be written only costs the next run its speed.
   }

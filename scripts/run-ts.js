@@ -6,8 +6,9 @@ const crypto = require('crypto');
 const fs = require('fs');
 const Module = require('module');
 const path = require('path');
+const { cacheDir, writeAtomically } = require('./cache-files');
 
-const CACHE_DIR = path.join(__dirname, '..', 'node_modules', '.cache', 'run-ts');
+const CACHE_DIR = cacheDir('run-ts');
 // Stack traces that point at lines of the .ts sources, on request: the output then carries inline
 // source maps (3 times the code to read and compile) and node parses the maps of every dependency
 // too (about +100 ms per synth, measured).
@@ -34,11 +35,11 @@ function compileTypeScript(module, filename) {
     code = fs.readFileSync(cached, 'utf8');
   } catch {
     code = transpile(source, filename);
-    fs.mkdirSync(CACHE_DIR, { recursive: true });
-    // Write then rename: a concurrent run never reads a half-written file.
-    const tmp = `${cached}.${process.pid}`;
-    fs.writeFileSync(tmp, code);
-    fs.renameSync(tmp, cached);
+    try {
+      writeAtomically(cached, code);
+    } catch {
+      // A cache that cannot be written only costs the next run its speed.
+    }
   }
   module._compile(code, filename);
 }

@@ -9,10 +9,11 @@ const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const v8 = require('v8');
+const { cacheDir, pruneSiblings, thisRunFirst, writeAtomically } = require('./cache-files');
 
 const ROOT = path.join(__dirname, '..');
 const SERIALIZER = path.join(ROOT, 'lib', 'core', 'yaml.ts');
-const CACHE_DIR = path.join(ROOT, 'node_modules', '.cache', 'yaml');
+const CACHE_DIR = cacheDir('yaml');
 // Entries kept from earlier runs besides this run's (another branch's objects, say). The whole
 // file is read at every synth, so it stays small: about 3 times what a synth of this repo writes.
 const KEEP_CHARS = 2 * 1024 * 1024;
@@ -48,26 +49,11 @@ function useYamlCache() {
   });
 }
 
-/** This run's entries, then earlier ones up to KEEP_CHARS. */
 function save(file, used, previous) {
-  const entries = new Map(used);
-  let size = 0;
-  for (const [key, text] of previous) {
-    if (entries.has(key)) continue;
-    size += text.length;
-    if (size > KEEP_CHARS) break;
-    entries.set(key, text);
-  }
   try {
-    fs.mkdirSync(CACHE_DIR, { recursive: true });
-    // Write then rename: a concurrent run never reads a half-written file.
-    const tmp = `${file}.${process.pid}`;
-    fs.writeFileSync(tmp, v8.serialize(entries));
-    fs.renameSync(tmp, file);
+    writeAtomically(file, v8.serialize(thisRunFirst(used, previous, KEEP_CHARS, (text) => text.length)));
     // Files of other serializers (an earlier js-yaml, an edited lib/core/yaml.ts): keep the 2 newest.
-    const others = fs.readdirSync(CACHE_DIR).filter((name) => name.endsWith('.v8') && name !== path.basename(file));
-    const newestFirst = others.map((name) => ({ name, mtime: fs.statSync(path.join(CACHE_DIR, name)).mtimeMs })).sort((a, b) => b.mtime - a.mtime);
-    for (const { name } of newestFirst.slice(2)) fs.rmSync(path.join(CACHE_DIR, name), { force: true });
+    pruneSiblings(file, 2);
   } catch {
     // A cache that cannot be written only costs the next run its speed.
   }
