@@ -76,6 +76,14 @@ describe('the lean HTTP/1.1 server of the router', () => {
     expect(full.text).toMatch(/\r\nContent-Length: 4\r\n\r\n\/a -$/);
   });
 
+  test('a HEAD request gets the headers and Content-Length of a GET, without the body', async () => {
+    server = await serve(echo);
+    // WHEN a HEAD and then a GET arrive on one connection THEN the GET's answer follows the HEAD's headers directly
+    const { text } = await exchange(server.port, 'HEAD /a HTTP/1.1\r\n\r\nGET /a HTTP/1.1\r\n\r\n');
+    expect(statuses(text)).toEqual([200, 200]);
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*?Content-Length: 4\r\n\r\nHTTP\/1\.1 200 OK\r\n[^]*?\r\n\r\n\/a -$/);
+  });
+
   test('Connection: close, and HTTP/1.0 without keep-alive, get Connection: close and a closed connection', async () => {
     server = await serve(echo);
     for (const request of ['GET /a HTTP/1.1\r\nConnection: close\r\n\r\n', 'GET /a HTTP/1.0\r\n\r\n']) {

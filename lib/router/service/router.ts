@@ -694,19 +694,20 @@ export function parseRequestHead(head: string): (LeanRequest & { readonly keepAl
 let dateSecond = 0;
 let dateHeader = '';
 
-function responseBytes(response: LeanResponse, keepAlive: boolean): Buffer {
+/** The response on the wire; to a HEAD request, without its body (its Content-Length stays). */
+function responseBytes(response: LeanResponse, keepAlive: boolean, head: boolean): Buffer {
   const now = Date.now();
   if (now - dateSecond >= 1000) {
     dateSecond = now - (now % 1000);
     dateHeader = new Date(dateSecond).toUTCString();
   }
-  let head = `HTTP/1.1 ${response.status} ${REASONS[response.status] ?? 'Unknown'}\r\nDate: ${dateHeader}\r\n`;
-  for (const [name, value] of Object.entries(response.headers ?? {})) head += `${name}: ${value}\r\n`;
+  let lines = `HTTP/1.1 ${response.status} ${REASONS[response.status] ?? 'Unknown'}\r\nDate: ${dateHeader}\r\n`;
+  for (const [name, value] of Object.entries(response.headers ?? {})) lines += `${name}: ${value}\r\n`;
   const body = response.body ?? '';
   // 204 has no body and no Content-Length (RFC 9110 8.6).
-  if (response.status !== 204) head += `Content-Length: ${Buffer.byteLength(body)}\r\n`;
-  if (!keepAlive) head += 'Connection: close\r\n';
-  return Buffer.from(`${head}\r\n${response.status === 204 ? '' : body}`);
+  if (response.status !== 204) lines += `Content-Length: ${Buffer.byteLength(body)}\r\n`;
+  if (!keepAlive) lines += 'Connection: close\r\n';
+  return Buffer.from(`${lines}\r\n${response.status === 204 || head ? '' : body}`);
 }
 
 /**
@@ -730,10 +731,10 @@ export function createLeanServer(handle: LeanHandler, options: { readonly maxHea
       open = false;
       connections.delete(socket);
     });
-    const send = (response: LeanResponse, keepAlive: boolean): void => {
+    const send = (response: LeanResponse, keepAlive: boolean, head = false): void => {
       if (!open) return;
       const keep = keepAlive && !closing;
-      socket.write(responseBytes(response, keep));
+      socket.write(responseBytes(response, keep, head));
       if (!keep) {
         open = false;
         socket.end();
@@ -764,12 +765,12 @@ export function createLeanServer(handle: LeanHandler, options: { readonly maxHea
           state.busy = true;
           response.catch((): LeanResponse => ({ status: 500 })).then((r) => {
             state.busy = false;
-            send(r, request.keepAlive);
+            send(r, request.keepAlive, request.method === 'HEAD');
             serve();
           });
           return;
         }
-        send(response, request.keepAlive);
+        send(response, request.keepAlive, request.method === 'HEAD');
       }
     };
     socket.on('data', (chunk: Buffer) => {
