@@ -60,7 +60,6 @@ function load(): NonNullable<typeof loaded> {
  * as something else (`on`, `yes`, `1_000`, `0755`, `1:30`, `2024-01-01`, ...).
  */
 export function toYaml(value: unknown): string {
-  if (memo === undefined) return dump(value);
   // v8.serialize tells apart what JSON would not (undefined, NaN, -0): equal keys, equal YAML.
   const key = createHash('sha1').update(serialize(value)).digest('hex');
   let text = memo.get(key);
@@ -76,19 +75,30 @@ function dump(value: unknown): string {
   return jsYaml.dump(value, options);
 }
 
-/** Text `toYaml` produced earlier, by a hash of the value: the synth keeps one across runs. */
+/** Texts `toYaml` produced earlier, by a hash of the value. */
 export interface YamlMemo {
   get(key: string): string | undefined;
   set(key: string, text: string): void;
 }
 
-let memo: YamlMemo | undefined;
+/** The store when none is given: this process's texts, as the same file (a rule group, a dashboard) recurs in every environment. */
+const processTexts = new Map<string, string>();
+const processStore: YamlMemo = {
+  get: (key) => processTexts.get(key),
+  set: (key, text) => {
+    if (processTexts.size >= 512) processTexts.clear();
+    processTexts.set(key, text);
+  },
+};
+
+let memo: YamlMemo = processStore;
 
 /**
  * Makes `toYaml` look up each value in `store` before serializing it, and record what it
- * serializes (undefined: stop). The store must be keyed to this serializer: this file, js-yaml's
- * version and V8's (scripts/yaml-cache.js). Most of a synth's objects are the same as last time.
+ * serializes (undefined: back to this process's texts only). The store must be keyed to this
+ * serializer: this file, js-yaml's version and V8's (scripts/yaml-cache.js keeps one across runs:
+ * most of a synth's objects are the same as last time).
  */
 export function memoizeYaml(store: YamlMemo | undefined): void {
-  memo = store;
+  memo = store ?? processStore;
 }
