@@ -31,7 +31,15 @@ function againstBaseline(baseline, commands) {
   const ratios = commands.map(() => []);
   for (let i = 0; i < RUNS; i++) {
     commands.forEach((c, j) => {
-      const [b, t] = i % 2 === 0 ? [baseline.run(), c.run()] : [c.run(), baseline.run()].reverse();
+      let b;
+      let t;
+      if (i % 2 === 0) {
+        b = baseline.run();
+        t = c.run();
+      } else {
+        t = c.run();
+        b = baseline.run();
+      }
       base.push(b);
       times[j].push(t);
       ratios[j].push(t / b);

@@ -15,7 +15,7 @@ const ROOT = path.join(__dirname, '..');
 const SERIALIZER = path.join(ROOT, 'lib', 'core', 'yaml.ts');
 const CACHE_DIR = cacheDir('yaml');
 // Entries kept from earlier runs besides this run's (another branch's objects, say). The whole
-// file is read at every synth, so it stays small: about 3 times what a synth of this repo writes.
+// file is read at every synth, so it stays small: about 2.5 times what a synth of this repo writes.
 const KEEP_CHARS = 2 * 1024 * 1024;
 
 function useYamlCache() {
