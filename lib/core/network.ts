@@ -1,4 +1,4 @@
-import { Chart } from 'cdk8s';
+import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 
@@ -40,18 +40,24 @@ export function denyAllTrafficExceptDns(scope: Construct): void {
 
 /** Lets `workload` accept connections from `peer` on `ports` (all ports when empty). */
 export function allowIngress(workload: kplus.Workload, peerName: string, peers: kplus.INetworkPolicyPeer | readonly kplus.INetworkPolicyPeer[], ports: readonly number[]): kplus.NetworkPolicy {
-  return new kplus.NetworkPolicy(workload, `ingress-from-${peerName}`, {
-    selector: workload,
-    ingress: { rules: [peers].flat().map((peer) => ({ peer, ports: ports.length ? tcp(ports) : undefined })) },
-  });
+  const rules = [peers].flat().map((peer) => ({ peer, ports: ports.length ? tcp(ports) : undefined }));
+  return withoutEmptyPorts(new kplus.NetworkPolicy(workload, `ingress-from-${peerName}`, { selector: workload, ingress: { rules } }), 'ingress', rules.length, ports);
+}
+
+/**
+ * cdk8s-plus writes `ports: []` for "all ports"; the API server stores no field for an empty list,
+ * so every server-side apply would change the object again (a GitOps tool shows it drifting).
+ */
+function withoutEmptyPorts(policy: kplus.NetworkPolicy, direction: 'ingress' | 'egress', rules: number, ports: readonly number[]): kplus.NetworkPolicy {
+  if (ports.length) return policy;
+  for (let i = 0; i < rules; i++) ApiObject.of(policy).addJsonPatch(JsonPatch.remove(`/spec/${direction}/${i}/ports`));
+  return policy;
 }
 
 /** Lets `workload` open connections to `peer` on `ports` (all ports when empty). */
 export function allowEgress(workload: kplus.Workload, peerName: string, peers: kplus.INetworkPolicyPeer | readonly kplus.INetworkPolicyPeer[], ports: readonly number[]): kplus.NetworkPolicy {
-  return new kplus.NetworkPolicy(workload, `egress-to-${peerName}`, {
-    selector: workload,
-    egress: { rules: [peers].flat().map((peer) => ({ peer, ports: ports.length ? tcp(ports) : undefined })) },
-  });
+  const rules = [peers].flat().map((peer) => ({ peer, ports: ports.length ? tcp(ports) : undefined }));
+  return withoutEmptyPorts(new kplus.NetworkPolicy(workload, `egress-to-${peerName}`, { selector: workload, egress: { rules } }), 'egress', rules.length, ports);
 }
 
 /** Lets `from` connect to `to` on `ports`: an egress policy on one side, an ingress policy on the other. */
