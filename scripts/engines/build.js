@@ -27,7 +27,9 @@ function run(command, args, options = {}) {
 const GO_ENV = { ...process.env, CGO_ENABLED: '0', PATH: `${process.env.PATH ?? ''}:/usr/local/go/bin` };
 
 function goFlags(engine) {
-  const flags = ['-trimpath', '-ldflags', ['-s', '-w', ...(engine.ldflags ?? [])].join(' ')];
+  // -buildvcs=false: the wrapper modules sit inside this repository's work tree; its git state is
+  // not the engine's version (and a machine without this machine's go env file would stamp it).
+  const flags = ['-trimpath', '-buildvcs=false', '-ldflags', ['-s', '-w', ...(engine.ldflags ?? [])].join(' ')];
   if (engine.tags?.length) flags.push('-tags', engine.tags.join(','));
   return flags;
 }
