@@ -47,7 +47,6 @@ const router = (props: Partial<RouterProps>) => () =>
 const environment = (config: EnvironmentConfig) => () => new PlatformChart(testApp(), config.name, { environment: config });
 const goService = (scope: EnvironmentChart) => new kplus.Deployment(scope, 'api', { containers: [{ image: 'api:1', portNumber: 8080 }] });
 
-
 // Rows: what the user wrote -> the error they read.
 const CASES: [string, () => void, Expected][] = [
   // Environment config
