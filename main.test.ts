@@ -1,4 +1,3 @@
-import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -6,16 +5,7 @@ import { Testing } from 'cdk8s';
 import { buildApp } from './main';
 import { ENVIRONMENTS, PlatformChart } from './lib';
 import { ENVIRONMENT_LABEL } from './lib/core/labels';
-
-/** Every entry below `dir` (folders too), relative path -> sha256 of a file's bytes, or 'folder'. */
-function treeDigest(dir: string): Record<string, string> {
-  const digest: Record<string, string> = {};
-  for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    const file = path.join(entry.parentPath, entry.name);
-    digest[path.relative(dir, file)] = entry.isFile() ? createHash('sha256').update(fs.readFileSync(file)).digest('hex') : 'folder';
-  }
-  return digest;
-}
+import { treeDigest } from './test/support/tree';
 
 describe('the app: one chart per environment', () => {
   // Building the app writes nothing; only synth() does. Snapshots come from memory. What is on disk
