@@ -387,11 +387,21 @@ describe('Redis engine on a disk that loses unsynced data at power off', () => {
     fs.writeSync(fd, ' and lost');
     fs.closeSync(fd);
     fs.writeFileSync(path.join(disk.mountpoint, 'unsynced'), 'lost');
-    expect(fs.readFileSync(synced, 'utf8')).toBe('kept and lost');
+    // AND a file fsynced, then overwritten in the middle; and one fsynced after a truncation, then appended to
+    const overwritten = path.join(disk.mountpoint, 'overwritten');
+    const truncated = path.join(disk.mountpoint, 'truncated');
+    for (const [file, change] of [[overwritten, (fd: number) => fs.writeSync(fd, 'XY', 2)], [truncated, (fd: number) => { fs.ftruncateSync(fd, 3); fs.fsyncSync(fd); fs.writeSync(fd, 'Z', 3); }]] as const) {
+      const handle = fs.openSync(file, 'w');
+      fs.writeSync(handle, 'abcdef');
+      fs.fsyncSync(handle);
+      change(handle);
+      fs.closeSync(handle);
+    }
+    expect([synced, overwritten, truncated].map((file) => fs.readFileSync(file, 'utf8'))).toEqual(['kept and lost', 'abXYef', 'abcZ']);
     // WHEN the power goes off
-    expect(await disk.powerOff()).toBe('power off: 2 files, 13 unsynced bytes dropped');
+    expect(await disk.powerOff()).toBe('power off: 4 files, 16 unsynced bytes dropped');
     // THEN each file holds what its last fsync saw; names stay
-    expect(fs.readFileSync(synced, 'utf8')).toBe('kept');
+    expect([synced, overwritten, truncated].map((file) => fs.readFileSync(file, 'utf8'))).toEqual(['kept', 'abcdef', 'abc']);
     expect(fs.readFileSync(path.join(disk.mountpoint, 'unsynced'), 'utf8')).toBe('');
   });
 

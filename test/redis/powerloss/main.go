@@ -99,13 +99,22 @@ func (d *dir) Rename(ctx context.Context, name string, newParent fs.InodeEmbedde
 func (d *dir) Fsync(ctx context.Context, fh fs.FileHandle, flags uint32) syscall.Errno { return fs.OK }
 
 // file is a regular file: `data` is what reads see (the page cache), `synced` what the disk holds.
+// `dirtyFrom` is the lowest offset changed since the last fsync (clean: len(data) or more), so an
+// fsync copies only what changed: Redis's strict mode fsyncs after every append.
 type file struct {
 	fs.Inode
-	mu     sync.Mutex
-	data   []byte
-	synced []byte
-	mode   uint32
-	mtime  time.Time
+	mu        sync.Mutex
+	data      []byte
+	synced    []byte
+	dirtyFrom int
+	mode      uint32
+	mtime     time.Time
+}
+
+func (f *file) dirty(from int) {
+	if from < f.dirtyFrom {
+		f.dirtyFrom = from
+	}
 }
 
 var (
@@ -125,18 +134,22 @@ func (f *file) attr(out *fuse.Attr) {
 	out.SetTimes(nil, &f.mtime, &f.mtime)
 }
 
-// rollBack makes the file what it was at its last fsync; returns the bytes that differed, or -1 if none.
+// rollBack makes the file what it was at its last fsync; returns how many bytes that changed, or -1 if none.
 func (f *file) rollBack() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if string(f.data) == string(f.synced) {
 		return -1
 	}
-	lost := len(f.data) - len(f.synced)
-	if lost < 0 {
-		lost = -lost
+	// Bytes that differ, and bytes past the shorter of the two.
+	lost := max(len(f.data), len(f.synced)) - min(len(f.data), len(f.synced))
+	for i := range min(len(f.data), len(f.synced)) {
+		if f.data[i] != f.synced[i] {
+			lost++
+		}
 	}
 	f.data = append([]byte(nil), f.synced...)
+	f.dirtyFrom = len(f.data)
 	return lost
 }
 
@@ -144,6 +157,7 @@ func (f *file) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, s
 	if flags&syscall.O_TRUNC != 0 {
 		f.mu.Lock()
 		f.data = f.data[:0]
+		f.dirty(0)
 		f.mtime = time.Now()
 		f.mu.Unlock()
 	}
@@ -170,6 +184,7 @@ func (f *file) Write(ctx context.Context, fh fs.FileHandle, data []byte, off int
 		f.data = append(f.data, make([]byte, end-int64(len(f.data)))...)
 	}
 	copy(f.data[off:], data)
+	f.dirty(int(off))
 	f.mtime = time.Now()
 	return uint32(len(data)), fs.OK
 }
@@ -178,7 +193,9 @@ func (f *file) Write(ctx context.Context, fh fs.FileHandle, data []byte, off int
 func (f *file) Fsync(ctx context.Context, fh fs.FileHandle, flags uint32) syscall.Errno {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.synced = append([]byte(nil), f.data...)
+	keep := min(f.dirtyFrom, len(f.synced), len(f.data))
+	f.synced = append(f.synced[:keep], f.data[keep:]...)
+	f.dirtyFrom = len(f.data)
 	return fs.OK
 }
 
@@ -195,6 +212,7 @@ func (f *file) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if size, ok := in.GetSize(); ok {
+		f.dirty(min(int(size), len(f.data)))
 		if size <= uint64(len(f.data)) {
 			f.data = f.data[:size]
 		} else {
