@@ -374,7 +374,9 @@ describe('Redis engine on a disk that loses unsynced data at power off', () => {
     const report = await disk.powerOff();
     const restored = await restartedCounter(conf, data);
     const lastAcked = acked[acked.length - 1][1];
-    console.log(`power loss, ${name}: ${acked.length} writes acknowledged in ${ms} ms, last ${lastAcked}; restored ${restored}, lost ${Math.max(0, lastAcked - restored)} acknowledged (${report})`);
+    const firstLost = acked.find(([, value]) => value > restored);
+    const window = firstLost ? `, acknowledged in the last ${killedAt - firstLost[0]} ms` : '';
+    console.log(`power loss, ${name}: ${acked.length} writes acknowledged in ${ms} ms, last ${lastAcked}; restored ${restored}, lost ${Math.max(0, lastAcked - restored)}${window} (${report})`);
     return { acked, sent, killedAt, restored, lastAcked };
   }
 
