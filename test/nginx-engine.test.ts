@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ROUTE_FAILURES, renderRoutingConf } from '../lib/nginx/routing-conf';
-import { fnv1a } from '../lib/router/service/router';
+import { fnv1a } from '../lib/router/service/rules';
 import { freePort } from './support/engines';
 import { configMapFile, environmentChart } from './support/synth';
 import { localRules, synthStack } from './nginx/chart';

@@ -9,7 +9,7 @@ import { restrictPod, restrictedContainerSecurityContext, restrictedPodSecurityC
 import { PropValidator } from '../core/validation';
 import { disruptionBudget } from '../core/disruption';
 import { IRouterEndpoint } from '../router/router';
-import { RequestInput } from '../router/service/router';
+import { RequestInput } from '../router/service/rules';
 import { RoutingConfModel, renderRoutingConf } from './routing-conf';
 
 /** The pods behind a backend, for NetworkPolicies: NGINX may connect to them on `port`. */

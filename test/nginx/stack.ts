@@ -12,7 +12,9 @@ import { RoutingConfModel, renderRoutingConf } from '../../lib/nginx/routing-con
 import { freePort, requireEngine, run, startProcess, tempDir, waitForPort } from '../support/engines';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-export const ROUTER_SOURCE = path.join(ROOT, 'lib', 'router', 'service', 'router.ts');
+export const ROUTER_SERVICE_DIR = path.join(ROOT, 'lib', 'router', 'service');
+/** The router service's entry point: the one file that starts it. */
+export const ROUTER_SOURCE = path.join(ROUTER_SERVICE_DIR, 'main.ts');
 
 type Proc = ReturnType<typeof startProcess>;
 
@@ -177,7 +179,7 @@ function readIfExists(file: string): string {
   }
 }
 
-/** The real router (lib/router/service/router.ts) on a rules.json, run from source. */
+/** The real router (lib/router/service/main.ts) on a rules.json, run from source. */
 export async function startRouter(rulesJson: string, dir: string): Promise<{ port: number; proc: Proc; stop: () => Promise<void> }> {
   const rules = path.join(dir, 'rules.json');
   fs.writeFileSync(rules, rulesJson);
