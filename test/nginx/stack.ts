@@ -7,6 +7,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
+import * as net from 'net';
 import * as path from 'path';
 import { RoutingConfModel, renderRoutingConf } from '../../lib/nginx/routing-conf';
 import { freePort, requireEngine, run, startProcess, tempDir, waitForPort } from '../support/engines';
@@ -94,6 +95,27 @@ export function request(port: number, method: string, urlPath: string, headers: 
     req.on('timeout', () => req.destroy(new Error(`${method} ${urlPath} took longer than ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+/**
+ * One GET with the request target sent byte for byte (node's http client would refuse or rewrite
+ * some of the targets the path tests send), `Connection: close`; the status and body.
+ */
+export function rawGet(port: number, target: string, headers: Record<string, string> = {}, timeoutMs = 5000): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let text = '';
+    const timer = setTimeout(() => socket.destroy(new Error(`GET ${target} took longer than ${timeoutMs} ms`)), timeoutMs);
+    socket.on('data', (chunk) => (text += chunk.toString('latin1')));
+    socket.on('error', (error) => { clearTimeout(timer); reject(error); });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const head = text.indexOf('\r\n\r\n');
+      resolve({ status: Number(text.split(' ')[1]), body: head < 0 ? '' : text.slice(head + 4) });
+    });
+    const lines = Object.entries({ Host: 'shop.example', ...headers, Connection: 'close' }).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    socket.write(`GET ${target} HTTP/1.1\r\n${lines}\r\n`, 'latin1');
   });
 }
 
