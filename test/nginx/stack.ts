@@ -10,6 +10,7 @@ import * as http from 'http';
 import * as net from 'net';
 import * as path from 'path';
 import { RoutingConfModel, renderRoutingConf } from '../../lib/nginx/routing-conf';
+import { ROUTER_NODE_FLAGS } from '../../lib/router/router';
 import { freePort, requireEngine, run, startProcess, tempDir, waitForPort } from '../support/engines';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -201,12 +202,12 @@ function readIfExists(file: string): string {
   }
 }
 
-/** The real router (lib/router/service/main.ts) on a rules.json, run from source. */
+/** The real router (lib/router/service/main.ts) on a rules.json, run from source with the pod's node flags. */
 export async function startRouter(rulesJson: string, dir: string): Promise<{ port: number; proc: Proc; stop: () => Promise<void> }> {
   const rules = path.join(dir, 'rules.json');
   fs.writeFileSync(rules, rulesJson);
   const port = await freePort();
-  const proc = startProcess(process.execPath, ['-r', path.join(ROOT, 'scripts', 'run-ts.js'), ROUTER_SOURCE, '--config', rules, '--port', String(port), '--host', '127.0.0.1', '--drain-ms', '0']);
+  const proc = startProcess(process.execPath, [...ROUTER_NODE_FLAGS, '-r', path.join(ROOT, 'scripts', 'run-ts.js'), ROUTER_SOURCE, '--config', rules, '--port', String(port), '--host', '127.0.0.1', '--drain-ms', '0']);
   try {
     await waitForPort(port, 10_000);
   } catch (error) {
