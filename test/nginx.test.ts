@@ -53,7 +53,10 @@ describe('Nginx', () => {
     expect(text).toContain('proxy_pass http://$route_upstream;');
     // No resolver: nothing the router answers is ever resolved.
     expect(text).not.toMatch(/^\s*resolver\s/m);
-    expect(text).not.toContain('proxy_cache ');
+    // The decision cache is on by default, for one second.
+    expect(text).toContain('proxy_cache route_decisions;');
+    expect(text).toContain('proxy_cache_valid 200 204 1s;');
+    expect(conf(synthNginx({ decisionCacheTtlSeconds: 0 }))).not.toContain('proxy_cache ');
   });
 
   test('the decision cache keys on method, host, URI and the request fields the rules read', () => {
