@@ -71,6 +71,14 @@ describe('config validation', () => {
     ]);
   });
 
+  test('a path prefix must be written as rules see paths: no %-escapes, dot segments or double slashes', () => {
+    const prefixes = ['/%62/', '/a/../b/', '/./b/', '//b/', '/b/.'];
+    expect(problemsOf({ ...base, rules: prefixes.map((prefix) => ({ strategy: 'refuse', params: { prefix, status: 403 } })) })).toEqual(
+      prefixes.map((prefix, i) => `rules[${i}].params.prefix must be a path starting with '/', without %-escapes, '.' or '..' segments or '//' (rules match the path as NGINX resolves it), got '${prefix}'`),
+    );
+    expect(problemsOf({ ...base, rules: [{ strategy: 'pathPrefix', params: { prefix: '/b/...x/', target: 'app-b' } }] })).toEqual([]);
+  });
+
   test('fails when the document is not an object or the redis endpoint is malformed', () => {
     expect(problemsOf([])).toEqual(['config must be an object, got []']);
     expect(problemsOf({ ...base, rules: [], redis: { host: 'redis', port: 0, timeoutMs: 100 } })).toEqual(['redis.port must be an integer from 1 to 65535, got 0']);
