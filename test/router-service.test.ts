@@ -301,6 +301,12 @@ describe('runs as is on the official Node image', () => {
     expect(result.stdout).toBe(`router: config ${path.join(dir, 'rules.json')} is valid (1 rules, targets app-a, app-b)\n`);
   });
 
+  test('the construct loads only what synth needs: the rules and the path, never the server', () => {
+    const script = `require(${JSON.stringify(path.resolve(__dirname, '../scripts/run-ts.js'))}); require(${JSON.stringify(path.resolve(__dirname, '../lib/index.ts'))}); console.log(JSON.stringify(Object.keys(require.cache).filter((f) => f.includes('/lib/router/service/')).map((f) => require('path').basename(f)).sort()));`;
+    const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(JSON.parse(result.stdout)).toEqual(['path.ts', 'rules.ts']);
+  });
+
   test('only main.ts starts the service: an app whose entry file is router.js imports the library and runs', () => {
     const dir = scratch();
     const app = path.join(dir, 'router.js');
