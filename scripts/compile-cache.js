@@ -92,12 +92,13 @@ const MAY_IMPORT = /\bimport\s*(?:\/\*[\s\S]*?\*\/\s*|\/\/[^\n]*\n\s*)*\(/;
 const nodeCompile = Module.prototype._compile;
 
 function compileWithCache(content, filename) {
-  if (content.includes('import') && MAY_IMPORT.test(content)) return nodeCompile.call(this, content, filename);
-  // A shebang line is not JavaScript inside the module wrapper.
-  const source = Module.wrap(content.startsWith('#!') ? `//${content}` : content);
   const key = compileEntryKey(FLAGS, filename, sourceIdentity(filename, content));
   previous ??= readPack();
   const cachedData = previous.get(key);
+  // Only a module that passed this check is in the pack: a hit needs no second look.
+  if (cachedData === undefined && MAY_IMPORT.test(content)) return nodeCompile.call(this, content, filename);
+  // A shebang line is not JavaScript inside the module wrapper.
+  const source = Module.wrap(content.startsWith('#!') ? `//${content}` : content);
   const script = new vm.Script(source, { filename, cachedData });
   if (cachedData === undefined || script.cachedDataRejected) toCreate.push({ script, key });
   else used.set(key, cachedData);

@@ -118,4 +118,19 @@ function formatPlan(plan, outdir) {
   return lines.join('\n');
 }
 
-module.exports = { planChanges, formatPlan, hasChanges };
+/**
+ * The plan when the output folder held no manifests (a first synth, or `cdk8s synth`, which deletes
+ * it first): every object is new, so one line of counts. Parsing every file to list them would
+ * cost half a synth (js-yaml's loader runs cold on 770 kB); --json lists them.
+ */
+function formatFirstPlan(after, outdir) {
+  const counts = new Map();
+  for (const file of after.keys()) if (isManifest(file)) counts.set(environmentOf(file), (counts.get(environmentOf(file)) ?? 0) + 1);
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  const each = [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([name, n]) => `${name} ${n}`).join(', ');
+  return `plan: ${outdir} held no manifests: ${total} objects to add (${each})`;
+}
+
+const holdsManifests = (files) => [...files.keys()].some(isManifest);
+
+module.exports = { planChanges, formatPlan, formatFirstPlan, hasChanges, holdsManifests };

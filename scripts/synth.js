@@ -65,11 +65,15 @@ const upToDate = current.size === bytes.size && before.entries.size === expected
 /** Prints the plan of this synth against what the output folder held. */
 function printPlan() {
   if (options.has('--quiet')) return;
-  const { planChanges, formatPlan, hasChanges } = require('./plan');
+  const { planChanges, formatPlan, formatFirstPlan, hasChanges, holdsManifests } = require('./plan');
+  const outdir = path.relative(process.cwd(), target) || '.';
+  if (!options.has('--json') && !holdsManifests(before.files)) {
+    console.log(formatFirstPlan(rendered.files, outdir));
+    return;
+  }
   // An unchanged file's old text is its new one: only changed files are decoded and parsed.
   const was = new Map([...before.files].map(([file, content]) => [file, current.has(file) ? rendered.files.get(file) : content.toString('utf8')]));
   const plan = planChanges(was, rendered.files);
-  const outdir = path.relative(process.cwd(), target) || '.';
   if (options.has('--json')) {
     const changes = Object.values(plan.environments).some(hasChanges);
     console.log(JSON.stringify({ outdir, dryRun: options.has('--dry-run'), changes, ...plan }, null, 2));

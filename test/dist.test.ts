@@ -140,8 +140,10 @@ describe('dist/: the committed manifests', () => {
     expect(fs.readdirSync(project).filter((f) => f.startsWith('.dist'))).toEqual([]);
   });
 
-  test("the synth loads cdk8s's `yaml` library only on first use, and cdk8s's Yaml works as before", () => {
-    // GIVEN the synth's loader hook (scripts/lazy-yaml.js) WHEN cdk8s loads THEN `yaml` is not loaded
+  test("the synth loads cdk8s's `yaml` library only on first use, and cdk8s's Yaml works as before (fails when cdk8s moves its private lib/yaml.js)", () => {
+    // GIVEN the synth's loader hook (scripts/lazy-yaml.js), which knows the file of cdk8s that requires `yaml`
+    expect(fs.readFileSync(path.join(path.dirname(require.resolve('cdk8s')), 'yaml.js'), 'utf8')).toMatch(/require\("yaml"\)/);
+    // WHEN cdk8s loads THEN `yaml` is not loaded (were the file moved, the hook would do nothing and it would be)
     const probe = `
       require('./scripts/lazy-yaml');
       const { Yaml } = require('cdk8s');
@@ -255,7 +257,7 @@ describe('dist/: the committed manifests', () => {
     test('names objects added and removed, and refuses an unknown option', () => {
       // GIVEN an output folder with a stale object, and one object missing
       const out = path.join(scratch, 'dist');
-      expect(synth(ROOT, out, {}, ['--quiet']).stdout).toBe('');
+      expect(synth(ROOT, out).stdout).toMatch(new RegExp(`^plan: ${path.relative(ROOT, out).replace(/[.\\/]/g, '\\$&')} held no manifests: \\d+ objects to add \\(dev \\d+, .*\\)\\n$`));
       fs.renameSync(path.join(out, 'dev', 'Namespace.platform-dev.k8s.yaml'), path.join(out, 'dev', 'Namespace.platform-gone.k8s.yaml'));
       const gone = path.join(out, 'dev', 'Namespace.platform-gone.k8s.yaml');
       fs.writeFileSync(gone, fs.readFileSync(gone, 'utf8').replace('name: platform-dev', 'name: platform-gone'));

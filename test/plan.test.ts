@@ -1,7 +1,7 @@
 const yaml = require('js-yaml');
 
 // scripts/plan.js: the plan the synth prints (dist.test.ts runs it through the synth command).
-const { planChanges, formatPlan } = require('../scripts/plan');
+const { planChanges, formatPlan, formatFirstPlan, holdsManifests } = require('../scripts/plan');
 
 const deployment = (annotations: Record<string, string>, image = 'app:1') => ({
   apiVersion: 'apps/v1',
@@ -74,5 +74,12 @@ describe('formatPlan', () => {
       '  rolls Deployment dev-app: pod template metadata.annotations.checksum/config',
       'no changes: prod',
     ].join('\n'));
+  });
+
+  test('into a folder that held no manifests: one line of counts per environment', () => {
+    const after = files({ 'dev/a.yaml': configMap({}), 'dev/b.yaml': configMap({}, 'b'), 'prod/c.yaml': configMap({}, 'c'), 'construct-metadata.json': '{}' });
+    expect(holdsManifests(new Map([['construct-metadata.json', '{}']]))).toBe(false);
+    expect(holdsManifests(after)).toBe(true);
+    expect(formatFirstPlan(after, 'dist')).toBe('plan: dist held no manifests: 3 objects to add (dev 2, prod 1)');
   });
 });
