@@ -1,26 +1,15 @@
 import { spawnSync } from 'child_process';
-import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Chart, Names } from 'cdk8s';
 import { buildApp } from '../main';
 import { tempDir } from './support/engines';
+import { treeDigest } from './support/tree';
 
 /** A folder per chart of the app (an environment each), wherever the app keeps its config. */
 const ENVIRONMENT_FOLDERS = buildApp().node.children.filter(Chart.isChart).map((chart) => Names.toDnsLabel(chart)).sort();
 
 const ROOT = path.join(__dirname, '..');
-
-/** Every file below `dir`, relative path -> sha256 of its bytes. */
-function treeDigest(dir: string): Record<string, string> {
-  const digest: Record<string, string> = {};
-  for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const file = path.join(entry.parentPath, entry.name);
-    digest[path.relative(dir, file)] = createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-  }
-  return digest;
-}
 
 function synth(cwd: string, outdir: string, env: Record<string, string> = {}, args: readonly string[] = []) {
   return spawnSync(process.execPath, [path.join(cwd, 'scripts', 'synth.js'), ...args], { cwd, env: { ...process.env, ...env, CDK8S_OUTDIR: outdir }, encoding: 'utf8' });

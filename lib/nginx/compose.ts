@@ -31,7 +31,7 @@ export interface NginxEnvironmentConfig {
   readonly nginxReplicas?: number;
   /** @default 1 */
   readonly routerReplicas?: number;
-  /** @default 0 - off */
+  /** The decision cache TTL of this environment's NGINX; 0 turns it off. @default the Nginx construct's (1 s) */
   readonly decisionCacheTtlSeconds?: number;
   /**
    * Node port of NGINX when the environment exposes node ports.

@@ -9,7 +9,7 @@ import { restrictPod, restrictedContainerSecurityContext, restrictedPodSecurityC
 import { PropValidator } from '../core/validation';
 import { disruptionBudget } from '../core/disruption';
 import { IRouterEndpoint } from '../router/router';
-import { RequestInput } from '../router/service/router';
+import { RequestInput } from '../router/service/rules';
 import { RoutingConfModel, renderRoutingConf } from './routing-conf';
 
 /** The pods behind a backend, for NetworkPolicies: NGINX may connect to them on `port`. */
@@ -80,8 +80,9 @@ export interface NginxProps {
   readonly routerTimeoutMs?: number;
   /**
    * Cache router decisions this many seconds, keyed by method, host, URI and the headers and
-   * cookies the rules read. A change at run time then takes up to this long to apply.
-   * @default 0 - off: every request asks the router
+   * cookies the rules read. A change at run time then takes up to this long (plus under a second:
+   * nginx counts whole seconds) to apply; 0 turns the cache off, so every request asks the router.
+   * @default DEFAULT_DECISION_CACHE_TTL_SECONDS (1)
    */
   readonly decisionCacheTtlSeconds?: number;
   /**
@@ -181,6 +182,12 @@ function inputVariables(inputs: readonly RequestInput[]): string[] {
 }
 
 /**
+ * The decision cache's default TTL: a hot path pays one router round trip a second per key (the
+ * dynamic route then costs about what a direct proxy_pass does), and a change applies within 2 s.
+ */
+export const DEFAULT_DECISION_CACHE_TTL_SECONDS = 1;
+
+/**
  * NGINX in front of a dynamic router: each request asks the router (auth_request) which backend
  * to use, and is proxied there only if the answer is in the allowlist. Fails closed with
  * documented statuses (see lib/nginx/README.md).
@@ -201,7 +208,7 @@ export class Nginx extends Construct {
     const backends = props.backends;
     const directRoutes = props.directRoutes ?? [];
     const routerTimeoutMs = props.routerTimeoutMs ?? 500;
-    const decisionCacheTtlSeconds = props.decisionCacheTtlSeconds ?? 0;
+    const decisionCacheTtlSeconds = props.decisionCacheTtlSeconds ?? DEFAULT_DECISION_CACHE_TTL_SECONDS;
     const backendConnectTimeoutMs = props.backendConnectTimeoutMs ?? 2000;
     const backendTimeoutSeconds = props.backendTimeoutSeconds ?? 60;
     const keepaliveConnections = props.keepaliveConnections ?? 32;
