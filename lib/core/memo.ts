@@ -31,10 +31,10 @@ export class Memo<K, V> {
     return this.entries.get(key);
   }
 
-  /** Keeps `value` for `key`. */
+  /** Keeps `value` for `key`, replacing what was kept. */
   set(key: K, value: V): void {
+    this.entries.delete(key);
     this.get(key, () => value);
-    this.entries.set(key, value);
   }
 
   /** Forgets everything (as a new process would). */

@@ -1,9 +1,11 @@
 import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
+import { constructName } from './names';
 
 /**
- * NetworkPolicies generated from the wiring. The model, for every chart under any App:
+ * NetworkPolicies generated from the wiring, named `<workload>-ingress-from-<peer>` and
+ * `<workload>-egress-to-<peer>` in every chart (no cdk8s hash). The model, for every chart under any App:
  *
  * - A chart that declares default-deny (`denyAllTrafficExceptDns(chart)`; every EnvironmentChart
  *   does) isolates its pods, and each construct then allows exactly the connections it makes
@@ -71,6 +73,7 @@ export function denyAllTrafficExceptDns(scope: Construct): void {
   if (network.isolated) return;
   const allPods = kplus.Pods.all(scope, 'all-pods');
   new kplus.NetworkPolicy(scope, 'deny-all', {
+    metadata: { name: constructName(scope, 'deny-all') },
     selector: allPods,
     ingress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
     egress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
@@ -80,6 +83,7 @@ export function denyAllTrafficExceptDns(scope: Construct): void {
     namespaces: kplus.Namespaces.select(scope, 'kube-system', { names: ['kube-system'] }),
   });
   new kplus.NetworkPolicy(scope, 'allow-dns', {
+    metadata: { name: constructName(scope, 'allow-dns') },
     selector: allPods,
     egress: { rules: [{ peer: clusterDns, ports: [kplus.NetworkPolicyPort.udp(53), kplus.NetworkPolicyPort.tcp(53)] }] },
   });
@@ -93,6 +97,7 @@ type Peers = kplus.INetworkPolicyPeer | readonly kplus.INetworkPolicyPeer[] | ((
 export function allowIngress(workload: kplus.Workload, peerName: string, peers: Peers, ports: readonly number[]): void {
   whenIsolated(workload, () => {
     new kplus.NetworkPolicy(workload, `ingress-from-${peerName}`, {
+      metadata: { name: constructName(workload, `ingress-from-${peerName}`) },
       selector: workload,
       ingress: { rules: [typeof peers === 'function' ? peers() : peers].flat().map((peer) => ({ peer, ports: ports.length ? tcp(ports) : undefined })) },
     });
@@ -103,6 +108,7 @@ export function allowIngress(workload: kplus.Workload, peerName: string, peers: 
 export function allowEgress(workload: kplus.Workload, peerName: string, peers: Peers, ports: readonly number[]): void {
   whenIsolated(workload, () => {
     new kplus.NetworkPolicy(workload, `egress-to-${peerName}`, {
+      metadata: { name: constructName(workload, `egress-to-${peerName}`) },
       selector: workload,
       egress: { rules: [typeof peers === 'function' ? peers() : peers].flat().map((peer) => ({ peer, ports: ports.length ? tcp(ports) : undefined })) },
     });
