@@ -3,7 +3,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { buildApp } from './main';
-import { ENVIRONMENTS, PlatformChart } from './lib';
+import { PlatformChart } from './lib';
+import { ENVIRONMENTS } from './app/environments';
 import { ENVIRONMENT_LABEL } from './lib/core/labels';
 import { treeDigest } from './test/support/tree';
 

@@ -2,16 +2,17 @@
 // the construct path, the prop (or file), the value and what is allowed.
 import * as fs from 'fs';
 import * as path from 'path';
-import { Size } from 'cdk8s';
+import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
   EnvironmentChart, EnvironmentConfig, Grafana, GrafanaProps, markForScraping, monitorGoService, PlatformChart, Prometheus, PrometheusProps,
-  PrometheusStorage, Redis, RedisProps,
+  PrometheusStorage, prometheusEndpoint, Redis, RedisProps, ServiceExposure,
 } from '../lib';
 import { Backend, Nginx, NginxProps } from '../lib/nginx';
 import { Router, RouterProps } from '../lib/router';
 import { tempDir } from './support/engines';
 import { prometheusStandIn, synthWith, testApp, thrownMessage } from './support/synth';
+import { restrictPod } from '../lib';
 
 /**
  * What the error must say: the message fragment naming construct path, prop, what is allowed and
@@ -24,7 +25,7 @@ const prometheus = (props: PrometheusProps) => () => synthWith((chart) => new Pr
 const redis = (props: RedisProps) => () => synthWith((chart) => new Redis(chart, 'redis', props));
 
 const grafana = (props: Partial<GrafanaProps>) => () =>
-  synthWith((chart) => new Grafana(chart, 'grafana', { prometheus: prometheusStandIn(chart), adminSecret: kplus.Secret.fromSecretName(chart, 'admin', 'grafana-admin'), ...props }));
+  synthWith((chart) => new Grafana(chart, 'grafana', { prometheus: prometheusStandIn(chart), adminUser: { name: 'grafana-admin', key: 'admin-user' }, adminPassword: { name: 'grafana-admin', key: 'admin-password' }, ...props }));
 
 /** A dashboards folder holding one file, for the dashboard checks. */
 function dashboards(file: string, content: string): () => void {
@@ -32,7 +33,7 @@ function dashboards(file: string, content: string): () => void {
     const dir = tempDir('bad-dashboard');
     try {
       fs.writeFileSync(path.join(dir, file), content);
-      grafana({ dashboardsDir: dir })();
+      grafana({ dashboardsDirs: [dir] })();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -45,7 +46,7 @@ const nginx = (props: Partial<NginxProps>) => () =>
 const router = (props: Partial<RouterProps>) => () =>
   synthWith((chart) => new Router(chart, 'router', { targets: ['app-a', 'app-b'], rules: [{ strategy: 'pathPrefix', params: { prefix: '/b/', target: 'app-b' } }], ...props }));
 const environment = (config: EnvironmentConfig) => () => new PlatformChart(testApp(), config.name, { environment: config });
-const goService = (scope: EnvironmentChart) => new kplus.Deployment(scope, 'api', { containers: [{ image: 'api:1', portNumber: 8080 }] });
+const goService = (scope: EnvironmentChart) => restrictPod(new kplus.Deployment(scope, 'api', { containers: [{ image: 'api:1', portNumber: 8080 }] }));
 
 // Rows: what the user wrote -> the error they read.
 const CASES: [string, () => void, Expected][] = [
@@ -54,14 +55,14 @@ const CASES: [string, () => void, Expected][] = [
   ['environment name too long', environment({ name: 'a-very-long-environment-name' }), "PlatformChart 'a-very-long-environment-name': environment.name must be a DNS label of at most 20 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got 'a-very-long-environment-name'"],
   ['namespace not a DNS label', environment({ name: 'qa', namespace: 'team.qa' }), "PlatformChart 'qa': environment.namespace must be a DNS label of at most 63 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got 'team.qa'"],
   // Prometheus
-  ['Prometheus scrape interval not a duration', prometheus({ scrapeInterval: '5 seconds' }), "Prometheus 'test/prometheus': scrapeInterval must be a Prometheus duration such as 30s, 5m, 1h30m or 15d (units y w d h m s ms, largest first), greater than 0, got '5 seconds'"],
-  ['Prometheus evaluation interval zero', prometheus({ evaluationInterval: '0s' }), "Prometheus 'test/prometheus': evaluationInterval must be a Prometheus duration such as 30s, 5m, 1h30m or 15d (units y w d h m s ms, largest first), greater than 0, got '0s'"],
-  ['Prometheus scrape timeout longer than the interval', prometheus({ scrapeInterval: '15s', scrapeTimeout: '30s' }), "Prometheus 'test/prometheus': scrapeTimeout must be at most scrapeInterval (15s), got '30s'"],
-  ['Prometheus retention not a duration', prometheus({ retention: '2 weeks' }), "Prometheus 'test/prometheus': retention must be a Prometheus duration such as 30s, 5m, 1h30m or 15d (units y w d h m s ms, largest first), greater than 0, got '2 weeks'"],
-  ['Prometheus retention size not a size', prometheus({ retentionSize: '10 gigs' }), "Prometheus 'test/prometheus': retentionSize must be a whole number of bytes with a unit, such as 512MB, 40GB or 1TB (B, KB, MB, GB, TB, PB, EB; powers of 1024), got '10 gigs'"],
-  ['Prometheus NodePort outside 30000-32767', prometheus({ nodePort: 8080 }), "Prometheus 'test/prometheus': nodePort must be an integer from 30000 to 32767, got 8080"],
+  ['Prometheus scrape interval of a fraction of a millisecond', prometheus({ scrapeInterval: Duration.millis(0.5) }), "Prometheus 'test/prometheus' has 2 invalid props:\n  - scrapeInterval must be a Duration of whole milliseconds, greater than 0, got '0.5 millis'\n  - scrapeTimeout must be a Duration of whole milliseconds, greater than 0, got '0.5 millis'"],
+  ['Prometheus evaluation interval zero', prometheus({ evaluationInterval: Duration.seconds(0) }), "Prometheus 'test/prometheus': evaluationInterval must be a Duration of whole milliseconds, greater than 0, got '0s'"],
+  ['Prometheus scrape timeout longer than the interval', prometheus({ scrapeInterval: Duration.seconds(15), scrapeTimeout: Duration.seconds(30) }), "Prometheus 'test/prometheus': scrapeTimeout must be at most scrapeInterval (15s), got '30s'"],
+  ['Prometheus retention zero', prometheus({ retention: Duration.days(0) }), "Prometheus 'test/prometheus': retention must be a Duration of whole milliseconds, greater than 0, got '0s'"],
+  ['Prometheus retention size over the volume', prometheus({ storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(10) }), retentionSize: Size.gibibytes(20) }), "Prometheus 'test/prometheus': retentionSize must be at most the storage size (10GiB), got '20Gi'"],
+  ['Prometheus NodePort outside 30000-32767', prometheus({ expose: ServiceExposure.nodePort(8080) }), "Prometheus 'test/prometheus': expose.nodePort must be an integer from 30000 to 32767, got 8080"],
   ['Prometheus port 0', prometheus({ port: 0 }), "Prometheus 'test/prometheus': port must be an integer from 1 to 65535, got 0"],
-  ['Prometheus image tagged latest', prometheus({ image: 'quay.io/prometheus/prometheus:latest' }), "Prometheus 'test/prometheus': image must be an image pinned to a version (a tag other than 'latest', or @sha256:<digest>), got 'quay.io/prometheus/prometheus:latest'"],
+  ['Prometheus image tagged latest', prometheus({ image: 'quay.io/prometheus/prometheus:latest' }), "Prometheus 'test/prometheus': image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'quay.io/prometheus/prometheus:latest'"],
   ['Prometheus duplicate scrape job names', prometheus({ scrapeJobs: [{ job_name: 'prometheus', static_configs: [{ targets: ['a:1'] }] }] }), "Prometheus 'test/prometheus': scrapeJobs[].job_name (including the default jobs) must be unique, got 'prometheus'"],
   ['Prometheus relabel regex that does not compile', prometheus({ scrapeJobs: [{ job_name: 'team', static_configs: [{ targets: ['a:1'] }], relabel_configs: [{ source_labels: ['__address__'], regex: '(unclosed', action: 'keep' }] }] }), "Prometheus 'test/prometheus': scrapeJobs[0].relabel_configs[0].regex must be a regular expression that compiles (RE2 syntax, anchored by Prometheus as ^(?:...)$): /^(?:(unclosed)$/: Unterminated group, got '(unclosed'"],
   ['Prometheus rule with an invalid "for"', prometheus({ ruleGroups: [{ name: 'team', rules: [{ alert: 'TeamDown', expr: 'up == 0', for: 'soon' }] }] }), "Prometheus 'test/prometheus': ruleGroups[0].rules[0].for must be a Prometheus duration such as 30s, 5m, 1h30m or 15d (units y w d h m s ms, largest first), got 'soon'"],
@@ -76,23 +77,33 @@ const CASES: [string, () => void, Expected][] = [
   ['Redis AOF rewrite percentage negative', redis({ autoAofRewritePercentage: -5 }), "Redis 'test/redis': autoAofRewritePercentage must be an integer >= 0, got -5"],
   ['Redis AOF file name with a path', redis({ appendFilename: '../appendonly.aof' }), `Redis 'test/redis': appendFilename must be a file name of letters, digits, ".", "_" and "-", got '../appendonly.aof'`],
   ['Redis disables a command the probes need', redis({ disabledCommands: ['PING'] }), "Redis 'test/redis': disabledCommands[0] must be none of PING, INFO, AUTH, HELLO, BGSAVE, LASTSAVE, CONFIG, CONFIG|GET (probes, exporter and backups use them), got 'PING'"],
-  ['Redis memory request over its limit', redis({ memoryRequest: Size.gibibytes(4), memoryLimit: Size.gibibytes(1) }), "Redis 'test/redis': memoryRequest must be at most memoryLimit (1Gi), got '4Gi'"],
-  ['Redis image without a tag', redis({ image: 'redis' }), "Redis 'test/redis': image must be an image pinned to a version (a tag other than 'latest', or @sha256:<digest>), got 'redis'"],
+  ['Redis memory request over its limit', redis({ resources: { memory: { request: Size.gibibytes(4), limit: Size.gibibytes(1) } } }), "Redis 'test/redis': resources.memory.limit must be at least resources.memory.request (4Gi), got '1Gi'"],
+  ['Redis memory limit under the default request', redis({ resources: { memory: { limit: Size.mebibytes(128) } } }), "Redis 'test/redis': resources.memory.limit must be at least resources.memory.request (256Mi, the default), got '128Mi'"],
+  ['Redis password Secret with an empty name', redis({ password: { name: '', key: 'password' } }), "Redis 'test/redis': password.name must be the name of an existing Secret (a DNS subdomain: lower-case letters, digits, '-' and '.'), got ''"],
+  ['Redis password Secret with an invalid name', redis({ password: { name: 'Redis_Auth', key: 'password' } }), "Redis 'test/redis': password.name must be the name of an existing Secret (a DNS subdomain: lower-case letters, digits, '-' and '.'), got 'Redis_Auth'"],
+  ['Redis password Secret without a key', redis({ password: { name: 'redis-auth' } as never }), "Redis 'test/redis': password.key must be a Secret key (letters, digits, '-', '_' and '.'), got undefined"],
+  ['Redis StorageClass not a DNS subdomain', redis({ storageClassName: 'Fast_SSD' }), "Redis 'test/redis': storageClassName must be a StorageClass name (a DNS subdomain: lower-case letters, digits, '-' and '.'), got 'Fast_SSD'"],
+  ['Redis image without a tag', redis({ image: 'redis' }), "Redis 'test/redis': image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'redis'"],
   // Grafana
-  ['Grafana NodePort outside 30000-32767', grafana({ nodePort: 3000 }), "Grafana 'test/grafana': nodePort must be an integer from 30000 to 32767, got 3000"],
-  ['Grafana image tagged latest', grafana({ image: 'grafana/grafana:latest' }), "Grafana 'test/grafana': image must be an image pinned to a version (a tag other than 'latest', or @sha256:<digest>), got 'grafana/grafana:latest'"],
-  ['Grafana dashboards folder missing', grafana({ dashboardsDir: '/nonexistent/dashboards' }), "Grafana 'test/grafana': dashboardsDir must be an existing folder of dashboard JSON models, got '/nonexistent/dashboards'"],
+  ['Grafana NodePort outside 30000-32767', grafana({ expose: ServiceExposure.nodePort(3000) }), "Grafana 'test/grafana': expose.nodePort must be an integer from 30000 to 32767, got 3000"],
+  ['Grafana CPU request over its default limit', grafana({ resources: { cpu: { request: kplus.Cpu.units(2) } } }), "Grafana 'test/grafana': resources.cpu.request must be at most resources.cpu.limit (500m, the default), got '2'"],
+  ['Grafana StorageClass not a DNS subdomain', grafana({ storageSize: Size.gibibytes(1), storageClassName: 'Fast_SSD' }), "Grafana 'test/grafana': storageClassName must be a StorageClass name (a DNS subdomain: lower-case letters, digits, '-' and '.'), got 'Fast_SSD'"],
+  ['Grafana admin Secret with an invalid name', grafana({ adminUser: { name: 'Grafana_Admin', key: 'user' }, adminPassword: { name: 'Grafana_Admin', key: 'password' } }), "Grafana 'test/grafana' has 2 invalid props:\n  - adminUser.name must be the name of an existing Secret (a DNS subdomain: lower-case letters, digits, '-' and '.'), got 'Grafana_Admin'\n  - adminPassword.name must be the name of an existing Secret (a DNS subdomain: lower-case letters, digits, '-' and '.'), got 'Grafana_Admin'"],
+  ['Grafana URL in a chart without a namespace', () => new Grafana(new Chart(testApp(), 'orders'), 'grafana', { prometheus: prometheusEndpoint('http://prometheus.monitoring.svc:9090'), adminUser: { name: 'admin', key: 'user' }, adminPassword: { name: 'admin', key: 'password' } }), "Grafana 'orders/grafana': scope must be a Chart with a namespace (new Chart(app, id, { namespace: '...' })): its url names it, got 'orders'"],
+  ['Grafana image tagged latest', grafana({ image: 'grafana/grafana:latest' }), "Grafana 'test/grafana': image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'grafana/grafana:latest'"],
+  ['Grafana dashboards folder missing', grafana({ dashboardsDirs: ['/nonexistent/dashboards'] }), "Grafana 'test/grafana': dashboardsDirs[0] must be an existing folder of dashboard JSON models, got '/nonexistent/dashboards'"],
   ['Grafana second default datasource', grafana({ additionalDatasources: [{ name: 'Thanos', type: 'prometheus', uid: 'thanos', url: 'http://thanos:9090', isDefault: true }] }), "Grafana 'test/grafana': datasource 'Thanos' isDefault must be false: 'Prometheus' is already the default, and Grafana crash-loops on two default datasources, got true"],
-  ['dashboard that is not valid JSON', dashboards('broken.json', '{ "title": "Broken", '), ["Grafana 'test/grafana': 1 dashboard problem in dashboardsDir ", '  - broken.json: is not valid JSON: ', 'at position 21 (line 1 column 22)']],
-  ['dashboard without a uid', dashboards('nouid.json', JSON.stringify({ title: 'No uid', panels: [] })), ["Grafana 'test/grafana': 1 dashboard problem in dashboardsDir ", '  - nouid.json: uid must be set: without one Grafana makes up a new uid, and links and bookmarks break']],
-  ['dashboard uid over 40 characters', dashboards('long.json', dashboard({ uid: 'u'.repeat(41) })), ["Grafana 'test/grafana': 1 dashboard problem in dashboardsDir ", `  - long.json: uid must be 1 to 40 letters, digits, '-' or '_', got "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu"`]],
-  ['dashboard with invalid PromQL', dashboards('promql.json', dashboard({ panels: [{ id: 1, title: 'Rate', type: 'timeseries', targets: [{ refId: 'A', expr: 'rate(http_requests_total[5m]' }] }] })), ["Grafana 'test/grafana': 1 dashboard problem in dashboardsDir ", "  - promql.json: panel 'Rate' (id 1), target A: expr is not valid PromQL: it ends too early (an unclosed bracket, or a missing operand?): rate(http_requests_total[5m]"]],
-  ['dashboard with an unresolved ${DS_...} placeholder', dashboards('import.json', dashboard({ panels: [{ id: 1, title: 'Up', type: 'stat', datasource: '${DS_PROM}', targets: [{ refId: 'A', expr: 'up' }] }] })), ["Grafana 'test/grafana': 1 dashboard problem in dashboardsDir ", `  - import.json: \${DS_PROM} must be declared in __inputs (as "Export for sharing externally" writes it) or replaced by a provisioned datasource uid ('prometheus')`]],
+  ['dashboard that is not valid JSON', dashboards('broken.json', '{ "title": "Broken", '), ["Grafana 'test/grafana': 1 dashboard problem in dashboardsDirs ", ' (Grafana would skip or break these at run time):\n  - broken.json: is not valid JSON: ', 'at position 21 (line 1 column 22)']],
+  ['dashboard without a uid', dashboards('nouid.json', JSON.stringify({ title: 'No uid', panels: [] })), ["Grafana 'test/grafana': 1 dashboard problem in dashboardsDirs ", ' (Grafana would skip or break these at run time):\n  - nouid.json: uid must be set: without one Grafana makes up a new uid, and links and bookmarks break']],
+  ['dashboard uid over 40 characters', dashboards('long.json', dashboard({ uid: 'u'.repeat(41) })), ["Grafana 'test/grafana': 1 dashboard problem in dashboardsDirs ", ` (Grafana would skip or break these at run time):\n  - long.json: uid must be 1 to 40 letters, digits, '-' or '_', got "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu"`]],
+  ['dashboard with invalid PromQL', dashboards('promql.json', dashboard({ panels: [{ id: 1, title: 'Rate', type: 'timeseries', targets: [{ refId: 'A', expr: 'rate(http_requests_total[5m]' }] }] })), ["Grafana 'test/grafana': 1 dashboard problem in dashboardsDirs ", " (Grafana would skip or break these at run time):\n  - promql.json: panel 'Rate' (id 1), target A: expr is not valid PromQL: it ends too early (an unclosed bracket, or a missing operand?): rate(http_requests_total[5m]"]],
+  ['dashboard with an unresolved ${DS_...} placeholder', dashboards('import.json', dashboard({ panels: [{ id: 1, title: 'Up', type: 'stat', datasource: '${DS_PROM}', targets: [{ refId: 'A', expr: 'up' }] }] })), ["Grafana 'test/grafana': 1 dashboard problem in dashboardsDirs ", ` (Grafana would skip or break these at run time):\n  - import.json: \${DS_PROM} must be declared in __inputs (as "Export for sharing externally" writes it) or replaced by a provisioned datasource uid ('prometheus')`]],
   // NGINX and the router
   ['NGINX with an empty backend allowlist', nginx({ backends: [], router: { host: 'r.svc', port: 80 } }), "Nginx 'test/nginx': backends must be not empty, got []"],
-  ['NGINX router timeout of 0 ms', nginx({ routerTimeoutMs: 0 }), "Nginx 'test/nginx': routerTimeoutMs must be an integer from 10 to 60000, got 0"],
-  ['NGINX decision cache TTL of an hour', nginx({ decisionCacheTtlSeconds: 3600 }), "Nginx 'test/nginx': decisionCacheTtlSeconds must be an integer from 0 to 300, got 3600"],
-  ['NGINX NodePort outside 30000-32767', nginx({ nodePort: 80, serviceType: kplus.ServiceType.NODE_PORT }), "Nginx 'test/nginx': nodePort must be an integer from 30000 to 32767, got 80"],
+  ['NGINX router timeout of 0 ms', nginx({ routerTimeout: Duration.millis(0) }), "Nginx 'test/nginx': routerTimeout must be whole milliseconds from 10ms to 60s, got '0ms'"],
+  ['NGINX decision cache TTL of an hour', nginx({ decisionCacheTtl: Duration.hours(1) }), "Nginx 'test/nginx': decisionCacheTtl must be whole seconds from 0 to 300s (5 minutes), got '3600s'"],
+  ['NGINX NodePort outside 30000-32767', nginx({ expose: ServiceExposure.nodePort(80) }), "Nginx 'test/nginx': expose.nodePort must be an integer from 30000 to 32767, got 80"],
+  ['NGINX backend on a port its Service lacks', () => synthWith((chart) => Backend.fromService('shop', new kplus.Service(chart, 'shop', { ports: [{ port: 9000 }] }), { port: 8080 })), "Backend.fromService 'test/shop': port (backend 'shop') must be one of the Service's ports (9000), got 8080"],
   ['NGINX backend with an invalid name', nginx({ backends: [Backend.fromHost('App_A', 'a.svc', 80)], router: { host: 'r.svc', port: 80 } }), "Nginx 'test/nginx': backends[0].name must be a DNS label of at most 63 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got 'App_A'"],
   ['router strategy that does not exist', router({ rules: [{ strategy: 'teleport' as 'pathPrefix', params: { prefix: '/', target: 'app-a' } }] }), "Router 'test/router': rules[0].strategy must be one of pathPrefix|header|cookie|weighted|redisLookup|refuse, got 'teleport'"],
   ['router rule targeting a backend outside the targets', router({ rules: [{ strategy: 'pathPrefix', params: { prefix: '/c/', target: 'app-c' } }] }), "Router 'test/router': rules[0].params.target must be one of the targets (app-a|app-b), got 'app-c'"],
@@ -101,6 +112,9 @@ const CASES: [string, () => void, Expected][] = [
   // Scraping helpers
   ['markForScraping on port 0', () => synthWith((chart) => markForScraping(goService(chart), { port: 0 })), "markForScraping 'test/api': port must be an integer from 1 to 65535, got 0"],
   ['markForScraping on a relative path', () => synthWith((chart) => markForScraping(goService(chart), { port: 8080, path: 'metrics' })), "markForScraping 'test/api': path must be an absolute HTTP path starting with /, got 'metrics'"],
+  ['markForScraping on a port no container declares', () => synthWith((chart) => markForScraping(goService(chart), { port: 9100 })), "markForScraping 'test/api': port must be a port a container of the workload declares (8080), got 9100"],
+  ['a Secret with a value in the chart', () => synthWith((chart) => { new kplus.Secret(chart, 'api-token', { stringData: { token: 'hunter2' } }); }), "[test] Secret 'test-api-token' (test/api-token/Resource) must not hold a value, got keys token: its value would be written into dist/ and the GitOps repository. Create the Secret out of band (kubectl create secret, a sealed or external secret) and reference it as { name, key }"],
+  ['a team Deployment that Pod Security "restricted" refuses', () => synthWith((chart) => { new kplus.Deployment(chart, 'api', { containers: [{ image: 'api:1', portNumber: 8080 }] }); }), `[test] Deployment 'test-api' (test/api/Resource) would be refused by Pod Security "restricted", which namespace 'platform-test' enforces: spec.template.spec.containers[main].securityContext.seccompProfile.type (or spec.template.spec.securityContext.seccompProfile.type) must be RuntimeDefault or Localhost; spec.template.spec.containers[main].securityContext.capabilities.drop must include ALL. Fix: build its containers with restrictedContainerSecurityContext(uid) and call restrictPod(workload) after adding them (both from cdk8s-platform-stack), or set these fields yourself`],
   ['pprof on the metrics port', () => synthWith((chart) => monitorGoService(goService(chart), { metricsPort: 6060, pprofPort: 6060 })), "monitorGoService 'test/api': pprofPort must be a port other than metricsPort (6060): Prometheus reaches the metrics port from the whole cluster, got 6060"],
 ];
 
