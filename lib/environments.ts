@@ -78,7 +78,7 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
         memory: { request: Size.mebibytes(256), limit: Size.mebibytes(768) },
       },
     },
-    redis: { preset: 'durable', storageSize: Size.gibibytes(1), passwordSecretName: 'redis-auth' },
+    redis: { preset: 'durable', storageSize: Size.gibibytes(1), usersSecretName: 'redis-users' },
     // Anyone reaching the NodePort may look (Viewer); nothing kept across restarts.
     grafana: { anonymousAccess: true },
     nginx: { ...EXAMPLE_ROUTING, nodePort: 30080 },
@@ -92,7 +92,7 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
       storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(20) }),
       kubeStateMetrics: 'kube-state-metrics.kube-system.svc:8080',
     },
-    redis: { preset: 'durable', storageSize: Size.gibibytes(5), passwordSecretName: 'redis-auth' },
+    redis: { preset: 'durable', storageSize: Size.gibibytes(5), usersSecretName: 'redis-users' },
     nginx: { ...EXAMPLE_ROUTING },
   },
   {
@@ -111,7 +111,7 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
     redis: {
       preset: 'durable',
       storageSize: Size.gibibytes(20),
-      passwordSecretName: 'redis-auth',
+      usersSecretName: 'redis-users',
       cpuRequest: kplus.Cpu.millis(250),
       cpuLimit: kplus.Cpu.units(1),
       memoryRequest: Size.gibibytes(1),

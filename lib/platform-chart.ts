@@ -10,6 +10,7 @@ import { PropValidator } from './core/validation';
 import { Grafana, grafanaPropsForEnvironment } from './grafana';
 import { Prometheus } from './prometheus';
 import { Redis, redisPropsFor } from './redis';
+import { Router } from './router';
 
 /** Props of an EnvironmentChart or a PlatformChart. */
 export interface PlatformChartProps {
@@ -86,7 +87,13 @@ export class PlatformChart extends EnvironmentChart {
     });
     this.grafana = new Grafana(this, 'grafana', grafanaPropsForEnvironment(this, props.environment, this.prometheus));
 
-    this.redis = new Redis(this, 'redis', redisPropsFor(this, props.environment.redis));
-    if (props.environment.nginx) this.routing = addDynamicRouting(this, props.environment.nginx, props.environment.exposeNodePorts ?? false, this.redis);
+    // The router gets a Redis user of its own with GET on its rules' key prefixes, and Redis only if a rule reads it.
+    const routerAccess = props.environment.nginx && Router.redisAccess(props.environment.nginx.rules ?? []);
+    const redisClients = routerAccess ? [{ username: 'router', ...routerAccess }] : [];
+    this.redis = new Redis(this, 'redis', redisPropsFor(this, props.environment.redis, redisClients));
+    if (props.environment.nginx) {
+      const credentials = routerAccess && this.redis.requiresAuth ? this.redis.clientCredentials('router') : undefined;
+      this.routing = addDynamicRouting(this, props.environment.nginx, props.environment.exposeNodePorts ?? false, routerAccess ? this.redis : undefined, credentials);
+    }
   }
 }

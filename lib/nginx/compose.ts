@@ -1,6 +1,6 @@
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { IRedisEndpoint } from '../core/endpoints';
+import { IRedisEndpoint, RedisCredentials } from '../core/endpoints';
 import { RouteRule, Router } from '../router/router';
 import { ExampleBackends } from './example-backends';
 import { Backend, IBackend, Nginx } from './nginx';
@@ -50,9 +50,10 @@ export interface DynamicRouting {
 
 /**
  * Adds NGINX, the router and the example backends of `config` to a chart. With `redis`, the router
- * can use `redisLookup` rules (the Redis side must still allow ingress from `router.workload`).
+ * can use `redisLookup` rules, logged in with `credentials` when Redis has users (a user with what
+ * `Router.redisAccess(config.rules)` says).
  */
-export function addDynamicRouting(scope: Construct, config: NginxEnvironmentConfig, exposeNodePorts: boolean, redis?: IRedisEndpoint): DynamicRouting {
+export function addDynamicRouting(scope: Construct, config: NginxEnvironmentConfig, exposeNodePorts: boolean, redis?: IRedisEndpoint, credentials?: RedisCredentials): DynamicRouting {
   const exampleBackends = config.exampleBackends?.length ? new ExampleBackends(scope, 'example-backends', { names: config.exampleBackends }) : undefined;
   const backends: IBackend[] = [...(exampleBackends?.backends ?? []), ...(config.backends ?? []).map((b) => Backend.fromHost(b.name, b.host, b.port))];
   const router = new Router(scope, 'router', {
@@ -61,6 +62,7 @@ export function addDynamicRouting(scope: Construct, config: NginxEnvironmentConf
     defaultTarget: config.defaultTarget,
     replicas: config.routerReplicas,
     redis,
+    redisCredentials: credentials,
   });
   const nginx = new Nginx(scope, 'nginx', {
     router,

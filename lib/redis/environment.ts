@@ -1,28 +1,34 @@
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import type { RedisClientAccess } from './acl';
 import type { RedisProps } from './redis';
 
 /** Per-environment Redis settings (plain data, as `ENVIRONMENTS` holds them). */
 export interface RedisEnvironmentSettings
   extends Pick<RedisProps, 'preset' | 'storageSize' | 'storageClassName' | 'cpuRequest' | 'cpuLimit' | 'memoryRequest' | 'memoryLimit' | 'metricsExporter' | 'maxUnavailable'> {
   /**
-   * Name of the existing Secret that holds the password. The platform team creates it out of
-   * band (`kubectl create secret generic redis-auth --from-literal=password=...`); the stack only
-   * refers to it, so no password is ever in dist/.
-   * @default - no password
+   * Name of the existing Secret that holds one password per Redis user, each under the user's
+   * name: `admin`, `exporter`, and one per client (`router`). The platform team creates it out of
+   * band (see lib/redis/README.md); the stack only refers to it, so no password is ever in dist/.
+   * @default - no users: `default` without password
    */
-  readonly passwordSecretName?: string;
-  /**
-   * Key of the password in that Secret.
-   * @default 'password'
-   */
-  readonly passwordSecretKey?: string;
+  readonly usersSecretName?: string;
 }
 
-/** The Redis props of an environment: the Secret name becomes a reference to that Secret. */
-export function redisPropsFor(scope: Construct, settings: RedisEnvironmentSettings = {}): RedisProps {
-  const { passwordSecretName, passwordSecretKey, ...props } = settings;
-  if (passwordSecretName === undefined) return props;
-  const secret = kplus.Secret.fromSecretName(scope, 'redis-password', passwordSecretName);
-  return { ...props, password: { secret, key: passwordSecretKey ?? 'password' } };
+/**
+ * The Redis props of an environment: the Secret name becomes one reference per user, to the key
+ * named after it; `clients` are the users the environment's applications need (the router's).
+ */
+export function redisPropsFor(scope: Construct, settings: RedisEnvironmentSettings = {}, clients: readonly ({ readonly username: string } & RedisClientAccess)[] = []): RedisProps {
+  const { usersSecretName, ...props } = settings;
+  if (usersSecretName === undefined) return props;
+  const secret = kplus.Secret.fromSecretName(scope, 'redis-users', usersSecretName);
+  return {
+    ...props,
+    users: {
+      admin: { secret, key: 'admin' },
+      exporter: (props.metricsExporter ?? true) ? { secret, key: 'exporter' } : undefined,
+      clients: clients.map((client) => ({ ...client, password: { secret, key: client.username } })),
+    },
+  };
 }

@@ -3,7 +3,8 @@ import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { PropValidator } from '../core/validation';
 import { APPEND_FSYNC_MODES, MAX_MEMORY_POLICIES, REDIS_PRESETS, sizeInBytes } from './config';
-import type { RedisProps } from './redis';
+import type { SecretKeyRef } from '../core/endpoints';
+import type { RedisProps, RedisUsers } from './redis';
 
 /** Commands the probes, the exporter and the backup script need: they cannot be disabled. */
 const REQUIRED_COMMANDS = ['PING', 'INFO', 'AUTH', 'HELLO', 'BGSAVE', 'LASTSAVE', 'CONFIG', 'CONFIG|GET'];
@@ -34,7 +35,7 @@ export function validateRedisProps(construct: IConstruct, props: RedisProps): vo
   if ((props.metricsExporter ?? true) && (props.port ?? 6379) === (props.metricsPort ?? 9121)) {
     v.fail('metricsPort', props.metricsPort ?? 9121, `different from port (${props.port ?? 6379})`);
   }
-  if (props.password !== undefined) v.check(SECRET_KEY.test(props.password.key), 'password.key', props.password.key, 'a Secret key (letters, digits, "-", "_" and ".")');
+  if (props.users !== undefined) validateUsers(v, props.users, props.metricsExporter ?? true);
   props.disabledCommands?.forEach((command, i) => {
     if (!v.check(COMMAND.test(command), `disabledCommands[${i}]`, command, 'a command name or COMMAND|SUBCOMMAND')) return;
     v.check(!REQUIRED_COMMANDS.includes(command.toUpperCase()), `disabledCommands[${i}]`, command, `none of ${REQUIRED_COMMANDS.join(', ')} (probes, exporter and backups use them)`);
@@ -63,6 +64,31 @@ export function validateRedisProps(construct: IConstruct, props: RedisProps): vo
     v.fail('cpuRequest', props.cpuRequest?.amount, `at most cpuLimit (${props.cpuLimit?.amount ?? '1'})`);
   }
   v.throwIfInvalid();
+}
+
+/** Users the stack defines itself: a client cannot take their names. */
+const RESERVED_USERS = ['default', 'admin', 'probe', 'exporter'];
+const USER_NAME = /^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/;
+// An ACL key pattern is one word: no spaces or control characters.
+const KEY_PREFIX = /^[\x21-\x7e]{1,200}$/;
+
+function validateUsers(v: PropValidator, users: RedisUsers, metricsExporter: boolean): void {
+  const secretKey = (prop: string, ref: SecretKeyRef) => v.check(SECRET_KEY.test(ref.key), `${prop}.key`, ref.key, 'a Secret key (letters, digits, "-", "_" and ".")');
+  secretKey('users.admin', users.admin);
+  if (users.exporter) secretKey('users.exporter', users.exporter);
+  else if (metricsExporter) v.fail('users.exporter', undefined, 'a Secret key reference while metricsExporter is on (the exporter logs in as its own user)');
+  (users.clients ?? []).forEach((client, i) => {
+    const prop = `users.clients[${i}]`;
+    if (v.check(USER_NAME.test(client.username), `${prop}.username`, client.username, 'a DNS label of at most 32 characters')) {
+      v.check(!RESERVED_USERS.includes(client.username), `${prop}.username`, client.username, `none of ${RESERVED_USERS.join(', ')} (the stack's own users)`);
+    }
+    secretKey(`${prop}.password`, client.password);
+    v.check(client.keyPrefixes.length > 0, `${prop}.keyPrefixes`, client.keyPrefixes, 'at least one key prefix');
+    client.keyPrefixes.forEach((prefix, j) => v.check(KEY_PREFIX.test(prefix), `${prop}.keyPrefixes[${j}]`, prefix, 'printable ASCII without spaces'));
+    v.check(client.commands.length > 0, `${prop}.commands`, client.commands, 'at least one command');
+    client.commands.forEach((command, j) => v.check(COMMAND.test(command), `${prop}.commands[${j}]`, command, 'a command name or COMMAND|SUBCOMMAND'));
+  });
+  if (users.clients) v.unique('users.clients[].username', users.clients.map((c) => c.username));
 }
 
 /** A Size that is a whole number of bytes, at least `min`. */

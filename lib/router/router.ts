@@ -3,7 +3,8 @@ import * as path from 'path';
 import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { IRedisEndpoint } from '../core/endpoints';
+import { IRedisEndpoint, RedisCredentials } from '../core/endpoints';
+import type { RedisClientAccess } from '../redis/acl';
 import { recommendedLabels } from '../core/labels';
 import { allowConnection } from '../core/network';
 import { rollOnChange } from '../core/rollout';
@@ -80,10 +81,16 @@ export interface RouterProps {
    */
   readonly defaultTarget?: string;
   /**
-   * Redis for the `redisLookup` strategy; its password Secret key is mounted as a file.
+   * Redis for the `redisLookup` strategy.
    * @default - no Redis: `redisLookup` rules are rejected
    */
   readonly redis?: IRedisEndpoint;
+  /**
+   * The Redis user the router logs in as (`AUTH <user> <password>`); its password's Secret key is
+   * mounted as a file. Give it the keys and commands `Router.redisAccess(rules)` says.
+   * @default - none: only for a Redis without users
+   */
+  readonly redisCredentials?: RedisCredentials;
   /**
    * Timeout of one Redis command, milliseconds; keep it below NGINX's router timeout so a Redis
    * outage is reported as redis_unavailable rather than a router timeout.
@@ -168,6 +175,15 @@ export class Router extends Construct implements IRouterEndpoint {
   /** rules.json as mounted in the pod. */
   public readonly rulesJson: string;
 
+  /**
+   * What the router needs from Redis for `rules`: GET on the key prefix of each `redisLookup`
+   * rule, nothing else; undefined when no rule reads Redis (then it needs no Redis at all).
+   */
+  public static redisAccess(rules: readonly RouteRule[]): RedisClientAccess | undefined {
+    const prefixes = [...new Set(rules.flatMap((rule) => (rule.strategy === 'redisLookup' ? [rule.params.keyPrefix] : [])))];
+    return prefixes.length > 0 ? { keyPrefixes: prefixes, commands: ['GET'] } : undefined;
+  }
+
   constructor(scope: Construct, id: string, props: RouterProps) {
     super(scope, id);
     const validator = new PropValidator(this, 'Router');
@@ -187,9 +203,16 @@ export class Router extends Construct implements IRouterEndpoint {
       rules: props.rules ?? [],
       defaultTarget: props.defaultTarget,
       redis: props.redis
-        ? { host: props.redis.host, port: props.redis.port, timeoutMs: redisTimeoutMs, passwordFile: props.redis.password ? `${REDIS_SECRET_DIR}/password` : undefined }
+        ? {
+          host: props.redis.host,
+          port: props.redis.port,
+          timeoutMs: redisTimeoutMs,
+          ...(props.redisCredentials ? { username: props.redisCredentials.username, passwordFile: `${REDIS_SECRET_DIR}/password` } : {}),
+        }
         : undefined,
     };
+    if (props.redis?.requiresAuth && !props.redisCredentials) validator.fail('redisCredentials', undefined, 'a Redis user (Redis refuses clients that do not log in)');
+    if (props.redisCredentials && !props.redis) validator.fail('redisCredentials', props.redisCredentials.username, 'set only together with redis');
     // The same validation the router runs at start: a bad rule fails the synth, not the pod.
     const { parsed, problems } = parseRouterConfig(JSON.parse(JSON.stringify(config)));
     for (const p of problems) validator.fail(p.prop, p.value, p.allowed);
@@ -235,8 +258,9 @@ export class Router extends Construct implements IRouterEndpoint {
       liveness: kplus.Probe.fromHttpGet('/healthz', { port: this.port, periodSeconds: Duration.seconds(10), failureThreshold: 3, initialDelaySeconds: Duration.seconds(5) }),
     });
     container.mount(CONFIG_DIR, kplus.Volume.fromConfigMap(this, 'config-volume', configMap), { readOnly: true });
-    if (props.redis?.password) {
-      const secretVolume = kplus.Volume.fromSecret(this, 'redis-password', props.redis.password.secret, { items: { [props.redis.password.key]: { path: 'password' } } });
+    if (props.redis && props.redisCredentials) {
+      const { password } = props.redisCredentials;
+      const secretVolume = kplus.Volume.fromSecret(this, 'redis-password', password.secret, { items: { [password.key]: { path: 'password' } } });
       container.mount(REDIS_SECRET_DIR, secretVolume, { readOnly: true });
     }
     restrictPod(this.deployment);

@@ -61,7 +61,7 @@ export async function killAllStarted(): Promise<void> {
  * Starts redis-server with the synthesized config file and the local overrides, and waits until it
  * answers PING with PONG (its dataset is loaded). Rejects with the server's output if it exits.
  */
-export async function startRedis(confFile: string, dataDir: string, options: { aclFile?: string; password?: string; extraArgs?: string[] } = {}): Promise<RunningRedis> {
+export async function startRedis(confFile: string, dataDir: string, options: StartOptions = {}): Promise<RunningRedis> {
   // freePort() only finds a port free a moment ago: another suite running in parallel may take it
   // first. Then redis-server exits with "Address already in use": start again on another port.
   for (let attempt = 1; ; attempt++) {
@@ -73,7 +73,10 @@ export async function startRedis(confFile: string, dataDir: string, options: { a
   }
 }
 
-async function startRedisOnce(confFile: string, dataDir: string, options: { aclFile?: string; password?: string; extraArgs?: string[] }): Promise<RunningRedis> {
+/** aclFile: the users; user and password: who logs in to see that the server is up. */
+interface StartOptions { aclFile?: string; user?: string; password?: string; extraArgs?: string[] }
+
+async function startRedisOnce(confFile: string, dataDir: string, options: StartOptions): Promise<RunningRedis> {
   const binary = requireEngine('redis-server', 'redis-server');
   const port = await freePort();
   const proc = startProcess(binary, [confFile, ...localOverrides(port, dataDir, options.aclFile), ...(options.extraArgs ?? [])]);
@@ -86,7 +89,7 @@ async function startRedisOnce(confFile: string, dataDir: string, options: { aclF
   };
   started.push(server);
   const exited = new Promise<never>((_, reject) => proc.child.once('exit', (code, signal) => reject(new Error(`redis-server exited (${code ?? signal}):\n${proc.output()}`))));
-  const loaded = waitUntilLoaded(port, () => proc.child.exitCode !== null || proc.child.signalCode !== null, options.password);
+  const loaded = waitUntilLoaded(port, () => proc.child.exitCode !== null || proc.child.signalCode !== null, options.password === undefined ? undefined : [...(options.user ? [options.user] : []), options.password]);
   // Whichever loses the race is not an error: a later exit is the test killing it.
   exited.catch(() => undefined);
   loaded.catch(() => undefined);
@@ -95,13 +98,13 @@ async function startRedisOnce(confFile: string, dataDir: string, options: { aclF
 }
 
 /** Polls until PING answers PONG; gives up when the process is gone or after 20 s (a loaded CI machine). */
-async function waitUntilLoaded(port: number, gone: () => boolean, password?: string): Promise<void> {
+async function waitUntilLoaded(port: number, gone: () => boolean, login?: string[]): Promise<void> {
   const deadline = Date.now() + 20_000;
   while (!gone() && Date.now() < deadline) {
     const client = await RespClient.connect(port).catch(() => undefined);
     if (client) {
       try {
-        if (password !== undefined) await client.call('AUTH', password);
+        if (login !== undefined) await client.call('AUTH', ...login);
         const reply = await client.call('PING');
         if (reply === 'PONG') return;
         if (!(reply instanceof RedisError && reply.message.startsWith('LOADING'))) throw new Error(`PING answered ${JSON.stringify(reply)}`);
@@ -114,11 +117,11 @@ async function waitUntilLoaded(port: number, gone: () => boolean, password?: str
   throw new Error(`redis-server on port ${port} did not answer PONG`);
 }
 
-/** A connected client, authenticated if a password is given. */
-export async function connect(server: RunningRedis, password?: string): Promise<RespClient> {
+/** A connected client, logged in if a password is given (as `user`, else as the default user). */
+export async function connect(server: RunningRedis, password?: string, user?: string): Promise<RespClient> {
   const client = await RespClient.connect(server.port);
   if (password !== undefined) {
-    const reply = await client.call('AUTH', password);
+    const reply = await client.call('AUTH', ...(user ? [user] : []), password);
     if (reply !== 'OK') throw new Error(`AUTH answered ${JSON.stringify(reply)}`);
   }
   return client;
