@@ -15,7 +15,7 @@ import { PlatformChart, EnvironmentConfig, ValidationError } from 'cdk8s-platfor
 declare const process: { argv: string[] };
 declare const console: { log(message: string): void };
 
-const environment: EnvironmentConfig = { name: 'team-a', exposeNodePorts: false };
+const environment: EnvironmentConfig = { name: 'team-a' };
 const app = new App({ outdir: process.argv[2], yamlOutputType: YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE });
 new PlatformChart(app, environment.name, { environment });
 app.synth();
@@ -40,9 +40,9 @@ describe('the package other teams install', () => {
   }, 120_000);
   afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
-  test('ships compiled JS and type declarations, without sources, tests or dist/', () => {
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'build/lib/index.js', 'build/lib/index.d.ts', 'build/lib/platform-chart.js']));
-    expect(files.filter((f) => /\.test\.|^test\/|^dist\/|^lib\/|^main\.|\.ts$/.test(f) && !f.endsWith('.d.ts'))).toEqual([]);
+  test('ships compiled JS, type declarations, the READMEs they point to and the LICENSE, without sources, tests or dist/', () => {
+    expect(files).toEqual(expect.arrayContaining(['package.json', 'LICENSE', 'CHANGELOG.md', 'build/lib/index.js', 'build/lib/index.d.ts', 'build/lib/platform-chart.js', 'lib/grafana/README.md', 'lib/redis/README.md']));
+    expect(files.filter((f) => /\.test\.|^test\/|^dist\/|^app\/|^lib\/|^main\.|\.ts$/.test(f) && !f.endsWith('.d.ts') && !/^lib\/[a-z]+\/README\.md$/.test(f))).toEqual([]);
   });
 
   test('installs into a throwaway cdk8s app outside the repo, which synthesizes a chart through the public API', () => {

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
-import { ENVIRONMENTS } from '../lib';
+import { ENVIRONMENTS } from '../app/environments';
 import { checkObjects, Violation } from './policy/checks';
 import { EXCEPTIONS } from './policy/exceptions';
 import { findSecretMaterial } from './policy/secrets';

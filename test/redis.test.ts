@@ -1,4 +1,4 @@
-import { Chart, Duration, Size, Testing } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Redis, RedisProps, RedisUsers, keyPatternForPrefix } from '../lib';
 import { K8sObject, environmentChart, findObject, synthEnvironment } from './support/synth';
@@ -10,18 +10,18 @@ const container = (objects: K8sObject[], name: string) => podSpec(objects).conta
 const conf = (props: RedisProps) => synthRedisFiles(props)['redis.conf'];
 
 /** The users of a Redis, each password a key of the Secret `redis-users`, plus a client `app` with GET/SET on `app:`. */
-function usersIn(chart: Chart): RedisUsers {
-  const secret = kplus.Secret.fromSecretName(chart, 'users', 'redis-users');
+function usersIn(): RedisUsers {
+  const name = 'redis-users';
   return {
-    admin: { secret, key: 'admin' },
-    exporter: { secret, key: 'exporter' },
-    clients: [{ username: 'app', password: { secret, key: 'app' }, keyPrefixes: ['app:'], commands: ['GET', 'SET'] }],
+    admin: { name, key: 'admin' },
+    exporter: { name, key: 'exporter' },
+    clients: [{ username: 'app', password: { name, key: 'app' }, keyPrefixes: ['app:'], commands: ['GET', 'SET'] }],
   };
 }
 
 /** Builds a Redis with users in its own chart. */
 function synthWithUsers(props: RedisProps = {}) {
-  return synthRedis({}, (chart) => new Redis(chart, 'redis', { ...props, users: usersIn(chart) }));
+  return synthRedis({}, (chart) => new Redis(chart, 'redis', { ...props, users: usersIn() }));
 }
 
 describe('Redis', () => {
@@ -204,13 +204,13 @@ describe('Redis', () => {
   });
 
   test("wires as an IRedisEndpoint: client Service, port, host, and each client's credentials", () => {
-    const { redis } = synthRedis({}, (chart) => new Redis(chart, 'redis', { port: 6380, users: usersIn(chart) }));
+    const { redis } = synthRedis({}, (chart) => new Redis(chart, 'redis', { port: 6380, users: usersIn() }));
     expect(redis.service.name).toBe('test-redis');
     expect(redis.port).toBe(6380);
     expect(redis.host).toBe('test-redis.platform-test.svc');
     expect(redis.requiresAuth).toBe(true);
     const credentials = redis.clientCredentials('app');
-    expect([credentials.username, credentials.password.secret.name, credentials.password.key]).toEqual(['app', 'redis-users', 'app']);
+    expect([credentials.username, credentials.password.name, credentials.password.key]).toEqual(['app', 'redis-users', 'app']);
     expect(() => redis.clientCredentials('router')).toThrow("Redis 'test/redis': no client user 'router' (users.clients has 'app')");
     expect(synthRedis().redis.requiresAuth).toBe(false);
   });
@@ -243,10 +243,11 @@ describe('Redis', () => {
     });
 
     test('fails when sizes do not fit', () => {
-      expect(build({ maxMemory: Size.gibibytes(1), memoryLimit: Size.mebibytes(512) })).toThrow("Redis 'test/redis': maxMemory must be at most memoryLimit (512Mi), got '1Gi'");
+      expect(build({ maxMemory: Size.gibibytes(1), resources: { memory: { limit: Size.mebibytes(512) } } })).toThrow("Redis 'test/redis': maxMemory must be at most resources.memory.limit (512Mi), got '1Gi'");
       expect(build({ storageSize: Size.kibibytes(0.5) })).toThrow("storageSize must be a whole number of bytes, at least 1Mi, got '0.5Ki'");
-      expect(build({ memoryRequest: Size.gibibytes(1) })).toThrow("memoryRequest must be at most memoryLimit (512Mi), got '1Gi'");
-      expect(build({ cpuRequest: kplus.Cpu.millis(2000) })).toThrow("cpuRequest must be at most cpuLimit (1), got '2000m'");
+      expect(build({ resources: { memory: { request: Size.gibibytes(1) } } })).toThrow("resources.memory.request must be at most resources.memory.limit (512Mi, the default), got '1Gi'");
+      expect(build({ resources: { memory: { limit: Size.mebibytes(128) } } })).toThrow("resources.memory.limit must be at least resources.memory.request (256Mi, the default), got '128Mi'");
+      expect(build({ resources: { cpu: { request: kplus.Cpu.millis(2000) } } })).toThrow("resources.cpu.request must be at most resources.cpu.limit (1, the default), got '2000m'");
     });
 
     test('fails when ports are out of range or clash', () => {
@@ -262,14 +263,13 @@ describe('Redis', () => {
     });
 
     test('fails when users are not what Redis and the stack allow', () => {
-      const secret = kplus.Secret.fromSecretName(new Chart(Testing.app(), 'x'), 's', 's');
-      const client = { username: 'app', password: { secret, key: 'app' }, keyPrefixes: ['app:'], commands: ['GET'] };
-      expect(build({ users: { admin: { secret, key: 'admin' } } })).toThrow(
+      const client = { username: 'app', password: { name: 's', key: 'app' }, keyPrefixes: ['app:'], commands: ['GET'] };
+      expect(build({ users: { admin: { name: 's', key: 'admin' } } })).toThrow(
         "Redis 'test/redis': users.exporter must be a Secret key reference while metricsExporter is on (the exporter logs in as its own user), got undefined",
       );
-      expect(build({ metricsExporter: false, users: { admin: { secret, key: 'a b' }, clients: [{ ...client, username: 'admin' }, { ...client, keyPrefixes: ['with space'], commands: [] }, client] } })).toThrow(
+      expect(build({ metricsExporter: false, users: { admin: { name: 's', key: 'a b' }, clients: [{ ...client, username: 'admin' }, { ...client, keyPrefixes: ['with space'], commands: [] }, client] } })).toThrow(
         "Redis 'test/redis' has 5 invalid props:\n"
-        + "  - users.admin.key must be a Secret key (letters, digits, \"-\", \"_\" and \".\"), got 'a b'\n"
+        + "  - users.admin.key must be a Secret key (letters, digits, '-', '_' and '.'), got 'a b'\n"
         + "  - users.clients[0].username must be none of default, admin, probe, exporter (the stack's own users), got 'admin'\n"
         + "  - users.clients[1].keyPrefixes[0] must be printable ASCII without spaces, got 'with space'\n"
         + '  - users.clients[1].commands must be at least one command, got []\n'
@@ -282,7 +282,7 @@ describe('Redis', () => {
     });
 
     test('fails when an image is not pinned', () => {
-      expect(build({ image: 'redis:latest' })).toThrow("image must be an image pinned to a version (a tag other than 'latest', or @sha256:<digest>), got 'redis:latest'");
+      expect(build({ image: 'redis:latest' })).toThrow("image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'redis:latest'");
       expect(build({ exporterImage: 'oliver006/redis_exporter' })).toThrow("exporterImage must be an image pinned to a version");
     });
 
@@ -292,7 +292,7 @@ describe('Redis', () => {
         + "  - preset must be one of cache|durable|strict, got 'fast'\n"
         + "  - appendFsync must be one of always|everysec|no, got 'often'\n"
         + '  - autoAofRewritePercentage must be an integer >= 0, got -1\n'
-        + "  - storageClassName must be a StorageClass name (a DNS subdomain), got 'Fast SSD'\n"
+        + "  - storageClassName must be a StorageClass name (a DNS subdomain: lower-case letters, digits, '-' and '.'), got 'Fast SSD'\n"
         + '  - maxUnavailable must be an integer from 0 to 1, got 2\n'
         + '  - terminationGracePeriod (seconds) must be an integer >= 1, got 0.01',
       );

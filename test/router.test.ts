@@ -8,6 +8,7 @@ import { tempDir } from './support/engines';
 import * as path from 'path';
 import { K8sObject, configMapFile, findObject, synthWith } from './support/synth';
 import { ROUTER_SERVICE_DIR } from './nginx/stack';
+import { restrictPod } from '../lib';
 
 const rules: RouterProps['rules'] = [
   { strategy: 'pathPrefix', params: { prefix: '/b/', target: 'app-b' } },
@@ -21,13 +22,13 @@ function synthRouter(props: Partial<RouterProps> = {}): K8sObject[] {
 }
 
 function withRedis(chart: Chart) {
-  const workload = new kplus.Deployment(chart, 'redis-pods', { replicas: 1, containers: [{ image: 'redis:7.4', portNumber: 6379 }] });
+  const workload = restrictPod(new kplus.Deployment(chart, 'redis-pods', { replicas: 1, containers: [{ image: 'redis:7.4', portNumber: 6379 }] }));
   const service = new kplus.Service(chart, 'redis', { selector: workload, ports: [{ port: 6379 }] });
   return { service, port: 6379, host: 'test-redis.platform-test.svc', requiresAuth: true, workload };
 }
 
-function routerCredentials(chart: Chart) {
-  return { username: 'router', password: { secret: kplus.Secret.fromSecretName(chart, 'redis-users', 'redis-users'), key: 'router' } };
+function routerCredentials() {
+  return { username: 'router', password: { name: 'redis-users', key: 'router' } };
 }
 
 /** The source is checked against the file below; the snapshot keeps the rest reviewable. */
@@ -87,7 +88,7 @@ describe('Router', () => {
 
   test('logs in as its own Redis user: the password mounted as a file, rules.json naming the user and the file', () => {
     const objects = synthWith((chart) => {
-      new Router(chart, 'router', { targets: ['app-a', 'app-b'], rules: [{ strategy: 'redisLookup', params: { keyPrefix: 'tenant:', key: { header: 'X-Tenant' } } }], redis: withRedis(chart), redisCredentials: routerCredentials(chart) });
+      new Router(chart, 'router', { targets: ['app-a', 'app-b'], rules: [{ strategy: 'redisLookup', params: { keyPrefix: 'tenant:', key: { header: 'X-Tenant' } } }], redis: withRedis(chart), redisCredentials: routerCredentials() });
     });
     expect(JSON.parse(configMapFile(objects, 'test-router-config', 'rules.json')).redis).toEqual({
       host: 'test-redis.platform-test.svc', port: 6379, timeoutMs: 100, username: 'router', passwordFile: '/var/run/secrets/redis/password',
@@ -101,7 +102,7 @@ describe('Router', () => {
 
   test('NetworkPolicies: to the Redis pods only, and from NGINX when NGINX is wired to it', () => {
     const objects = synthWith((chart) => {
-      const router = new Router(chart, 'router', { targets: ['app-a'], defaultTarget: 'app-a', redis: withRedis(chart), redisCredentials: routerCredentials(chart) });
+      const router = new Router(chart, 'router', { targets: ['app-a'], defaultTarget: 'app-a', redis: withRedis(chart), redisCredentials: routerCredentials() });
       new Nginx(chart, 'nginx', { router, backends: [Backend.fromHost('app-a', 'app-a.shop.svc', 80)] });
     });
     const podsOf = (name: string) => findObject(objects, 'Deployment', name).spec.selector.matchLabels;
@@ -158,7 +159,7 @@ describe('Router', () => {
 
   test('fails when the own image is not pinned', () => {
     expect(() => synthRouter({ ownImage: { image: 'registry.example/router:latest' } })).toThrow(
-      "Router 'test/router': ownImage.image must be an image pinned to a version (a tag other than 'latest', or @sha256:<digest>), got 'registry.example/router:latest'",
+      "Router 'test/router': ownImage.image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'registry.example/router:latest'",
     );
   });
 });

@@ -1,11 +1,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Chart, Duration, Size } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { IRedisEndpoint, RedisCredentials } from '../core/endpoints';
 import type { RedisClientAccess } from '../redis/acl';
+import { registerConstruct } from '../core/construct';
+import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
+import { constructName, instanceName } from '../core/names';
+import { applyCommonProps, chartNamespace, checkCommonProps, CommonProps } from '../core/props';
+import { secretVolume } from '../core/secrets';
 import { allowConnection } from '../core/network';
 import { rollOnChange } from '../core/rollout';
 import { markForScraping } from '../core/scraping';
@@ -67,7 +72,7 @@ export interface RouterImage {
   readonly user?: number;
 }
 
-export interface RouterProps {
+export interface RouterProps extends CommonProps {
   /** Backend names the rules may answer (each must be in NGINX's allowlist). */
   readonly targets: readonly string[];
   /**
@@ -92,11 +97,11 @@ export interface RouterProps {
    */
   readonly redisCredentials?: RedisCredentials;
   /**
-   * Timeout of one Redis command, milliseconds; keep it below NGINX's router timeout so a Redis
-   * outage is reported as redis_unavailable rather than a router timeout.
-   * @default 100
+   * Timeout of one Redis command (whole milliseconds, up to 10s); keep it below NGINX's router
+   * timeout so a Redis outage is reported as redis_unavailable rather than a router timeout.
+   * @default Duration.millis(100)
    */
-  readonly redisTimeoutMs?: number;
+  readonly redisTimeout?: Duration;
   /**
    * Router pods; two or more get a PodDisruptionBudget.
    * @default 1
@@ -160,7 +165,9 @@ export function routerSources(dir: string = __dirname): Readonly<Record<string, 
  * implementation (TypeScript, Node built-ins only) from a ConfigMap on the official Node image.
  */
 export class Router extends Construct implements IRouterEndpoint {
+  /** The Service NGINX asks. */
   public readonly service: kplus.Service;
+  /** The router Deployment (construct id `Resource`). */
   public readonly deployment: kplus.Deployment;
   /** The router's pods. */
   public readonly workload: kplus.Workload;
@@ -186,13 +193,16 @@ export class Router extends Construct implements IRouterEndpoint {
 
   constructor(scope: Construct, id: string, props: RouterProps) {
     super(scope, id);
+    registerConstruct(this);
     const validator = new PropValidator(this, 'Router');
+    checkCommonProps(validator, props);
     this.port = props.port ?? 8080;
     const replicas = props.replicas ?? 1;
-    const redisTimeoutMs = props.redisTimeoutMs ?? 100;
+    const redisTimeoutMs = (props.redisTimeout ?? Duration.millis(100)).toMilliseconds({ integral: false });
     validator.port('port', this.port);
     validator.integer('replicas', replicas, 1, 100);
-    validator.integer('redisTimeoutMs', redisTimeoutMs, 1, 10_000);
+    validator.check(Number.isInteger(redisTimeoutMs) && redisTimeoutMs >= 1 && redisTimeoutMs <= 10_000, 'redisTimeout', `${redisTimeoutMs}ms`, 'whole milliseconds from 1ms to 10s');
+    if (props.redisCredentials) validator.secretKeyRef('redisCredentials.password', props.redisCredentials.password);
     if (props.ownImage) {
       validator.pinnedImage('ownImage.image', props.ownImage.image);
       if (props.ownImage.user !== undefined) validator.integer('ownImage.user', props.ownImage.user, 1);
@@ -221,9 +231,10 @@ export class Router extends Construct implements IRouterEndpoint {
     this.targets = parsed!.config.targets;
     this.decisionInputs = ruleInputs(parsed!);
     this.rulesJson = `${JSON.stringify(config, null, 2)}\n`;
-    const namespace = Chart.of(this).namespace ?? 'default';
+    const namespace = chartNamespace(this, 'Router', 'its host name');
+    const image = props.ownImage?.image ?? props.nodeImage ?? ROUTER_NODE_IMAGE;
 
-    const labels = recommendedLabels({ name: 'router', instance: `${Chart.of(this).node.id}-${this.node.id}`, component: 'router' });
+    const labels = recommendedLabels({ name: 'router', instance: instanceName(this), component: 'router', version: imageVersion(image) });
     const configMap = new kplus.ConfigMap(this, 'config', { metadata: { labels } });
     configMap.addData('rules.json', this.rulesJson);
     // The service's modules, run as they are: Node >= 23.6 strips the types, package.json makes them ES modules.
@@ -231,7 +242,7 @@ export class Router extends Construct implements IRouterEndpoint {
     for (const [file, text] of Object.entries(sources)) configMap.addData(file, text);
 
     const user = props.ownImage?.user ?? NODE_USER;
-    this.deployment = new kplus.Deployment(this, 'Default', {
+    this.deployment = new kplus.Deployment(this, 'Resource', {
       metadata: { labels },
       podMetadata: { labels },
       replicas,
@@ -243,7 +254,7 @@ export class Router extends Construct implements IRouterEndpoint {
     const args = ['--config', `${CONFIG_DIR}/rules.json`, '--port', String(this.port)];
     const container = this.deployment.addContainer({
       name: 'router',
-      image: props.ownImage?.image ?? props.nodeImage ?? ROUTER_NODE_IMAGE,
+      image,
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       command: props.ownImage ? props.ownImage.command && [...props.ownImage.command] : ['node', '--disable-warning=ExperimentalWarning', `${CONFIG_DIR}/main.ts`],
       args: [...args, '--drain-ms', '5000'],
@@ -260,15 +271,14 @@ export class Router extends Construct implements IRouterEndpoint {
     container.mount(CONFIG_DIR, kplus.Volume.fromConfigMap(this, 'config-volume', configMap), { readOnly: true });
     if (props.redis && props.redisCredentials) {
       const { password } = props.redisCredentials;
-      const secretVolume = kplus.Volume.fromSecret(this, 'redis-password', password.secret, { items: { [password.key]: { path: 'password' } } });
-      container.mount(REDIS_SECRET_DIR, secretVolume, { readOnly: true });
+      container.mount(REDIS_SECRET_DIR, secretVolume(this, 'redis-password', `secret-${password.name}`, { password }), { readOnly: true });
     }
     restrictPod(this.deployment);
     markForScraping(this.deployment, { port: this.port, path: '/metrics' });
     rollOnChange(this.deployment, 'router-config', this.rulesJson, ...(props.ownImage ? [''] : Object.values(sources)));
 
-    this.service = new kplus.Service(this, 'Resource', {
-      metadata: { labels },
+    this.service = new kplus.Service(this, 'service', {
+      metadata: { name: constructName(this), labels },
       selector: this.deployment,
       ports: [{ port: this.port, targetPort: this.port, name: 'http' }],
     });
@@ -277,5 +287,6 @@ export class Router extends Construct implements IRouterEndpoint {
     if (props.redis) allowConnection(this.deployment, props.redis.workload, [props.redis.port]);
     this.host = `${this.service.name}.${namespace}.svc`;
     this.url = `http://${this.host}:${this.port}`;
+    applyCommonProps(this, props);
   }
 }
