@@ -14,6 +14,7 @@ export {
 } from './core/security';
 export { rollOnChange, contentHash } from './core/rollout';
 export { PlatformApp } from './core/manifests';
+export { KEEP_ON_PRUNE_ANNOTATIONS } from './core/persistence';
 export type { PlatformAppProps, RenderedManifests } from './core/manifests';
 export * from './core/endpoints';
 export * from './core/scraping';

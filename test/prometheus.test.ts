@@ -276,6 +276,8 @@ describe('Prometheus', () => {
       const objects = synthPrometheus({ storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(50), storageClassName: 'ebs.gp3' }), retention: Duration.days(30) });
       const claim = findObject(objects, 'PersistentVolumeClaim', 'test-prometheus');
       expect(claim.spec).toMatchObject({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } }, storageClassName: 'ebs.gp3' });
+      // Neither Argo CD nor Flux prunes or deletes the TSDB's claim
+      expect(claim.metadata.annotations).toEqual({ 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' });
       expect(podSpec(objects).volumes).toContainEqual({ name: 'data', persistentVolumeClaim: { claimName: 'test-prometheus', readOnly: false } });
       expect(podSpec(objects).containers[0].args).toEqual(expect.arrayContaining(['--storage.tsdb.retention.time=30d', '--storage.tsdb.retention.size=43520MB']));
     });

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, Duration, JsonPatch, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { KEEP_ON_PRUNE_ANNOTATIONS } from '../core/persistence';
 import { Construct } from 'constructs';
 import { IPrometheusEndpoint } from '../core/endpoints';
 import { registerConstruct } from '../core/construct';
@@ -242,7 +243,8 @@ export class Grafana extends Construct {
     const storage = props.storageSize === undefined
       ? kplus.Volume.fromEmptyDir(this, 'data-volume', 'data')
       : kplus.Volume.fromPersistentVolumeClaim(this, 'data-volume', new kplus.PersistentVolumeClaim(this, 'data', {
-        metadata: { labels: labels('storage') },
+        // Users, preferences and annotations: a GitOps prune or app deletion must not take them.
+        metadata: { labels: labels('storage'), annotations: KEEP_ON_PRUNE_ANNOTATIONS },
         storage: props.storageSize,
         accessModes: [kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE],
         storageClassName: props.storageClassName,

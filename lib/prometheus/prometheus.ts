@@ -1,5 +1,6 @@
 import { Chart, Duration, Lazy, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { KEEP_ON_PRUNE_ANNOTATIONS } from '../core/persistence';
 import { Construct } from 'constructs';
 import type { PrometheusRuleSpecGroups } from '../../imports/prometheusrule-monitoring.coreos.com';
 import { IPrometheusEndpoint } from '../core/endpoints';
@@ -281,7 +282,8 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     const configVolume = kplus.Volume.fromConfigMap(this, 'config-volume', this.configMap, { name: 'config' });
     const dataVolume = this.storage.persistent
       ? kplus.Volume.fromPersistentVolumeClaim(this, 'data-volume', new kplus.PersistentVolumeClaim(this, 'data', {
-        metadata,
+        // The TSDB: a GitOps prune or app deletion must not take it.
+        metadata: { ...metadata, annotations: KEEP_ON_PRUNE_ANNOTATIONS },
         storage: this.storage.size,
         storageClassName: this.storage.storageClassName,
         accessModes: [kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE],
