@@ -19,7 +19,7 @@ export type { PlatformAppProps, RenderedManifests } from './core/manifests';
 export * from './core/endpoints';
 export * from './core/scraping';
 export {
-  METRICS_SCRAPER_LABEL, denyAllTrafficExceptDns, isIsolated, allowIngress, allowEgress, allowConnection, allowIngressFromAnywhere, allowEgressToAnywhere, allowMetricsScrapers, everyAddress,
+  METRICS_SCRAPER_LABEL, denyAllTrafficExceptDns, isIsolated, allowIngress, allowEgress, allowConnection, allowIngressFromAnywhere, allowEgressToAnywhere, allowMetricsScrapers, allowScraperEgress, setMetricsScraperNamespaces, everyAddress,
 } from './core/network';
 export * from './prometheus';
 export * from './redis';

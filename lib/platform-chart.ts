@@ -5,7 +5,7 @@ import { registerConstruct } from './core/construct';
 import { IPrometheusEndpoint } from './core/endpoints';
 import { ENVIRONMENT_LABEL, PART_OF } from './core/labels';
 import { constructName } from './core/names';
-import { denyAllTrafficExceptDns } from './core/network';
+import { denyAllTrafficExceptDns, setMetricsScraperNamespaces } from './core/network';
 import { clusterScoped, POD_SECURITY_ENFORCE_LABEL } from './core/security';
 import { PropValidator } from './core/validation';
 import { EnvironmentConfig } from './environments';
@@ -57,6 +57,7 @@ export class EnvironmentChart extends Chart {
     validator.dnsLabel('environment.name', props.environment.name, 20);
     // A derived namespace is valid whenever the name is; only check one given explicitly.
     if (props.environment.namespace !== undefined) validator.dnsLabel('environment.namespace', props.environment.namespace);
+    (props.environment.metricsScraperNamespaces ?? []).forEach((name, i) => validator.dnsLabel(`environment.metricsScraperNamespaces[${i}]`, name));
     validator.throwIfInvalid();
 
     const namespace = new kplus.Namespace(this, 'namespace', {
@@ -71,6 +72,10 @@ export class EnvironmentChart extends Chart {
       },
     });
     clusterScoped(namespace);
+    // Scraped pods admit the Prometheus of this namespace, or the shared one this chart is wired to,
+    // or the namespaces the environment names; never a scraper label in just any namespace.
+    const sharedPrometheus = props.prometheus?.workload && Chart.of(props.prometheus.workload).namespace;
+    setMetricsScraperNamespaces(this, props.environment.metricsScraperNamespaces ?? [sharedPrometheus || namespaceName]);
     // Nothing talks unless the wiring says so: each system allows exactly its own connections.
     denyAllTrafficExceptDns(this);
   }

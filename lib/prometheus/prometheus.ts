@@ -9,7 +9,7 @@ import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
 import { clusterScopedName, constructName, instanceName } from '../core/names';
 import { applyCommonProps, chartNamespace, checkCommonProps, checkResources, CommonProps, resolveResources, ServiceExposure } from '../core/props';
-import { allowEgressToAnywhere, allowIngress, allowIngressFromAnywhere, METRICS_SCRAPER_LABEL } from '../core/network';
+import { allowScraperEgress, allowIngress, allowIngressFromAnywhere, METRICS_SCRAPER_LABEL } from '../core/network';
 import { rollOnChange } from '../core/rollout';
 import { clusterScoped, restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
 import { PropValidator } from '../core/validation';
@@ -330,10 +330,11 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     for (const [key, value] of Object.entries(labels)) this.deployment.podMetadata.addLabel(key, value);
     restrictPod(this.deployment);
     this.service.select(this.deployment);
-    // NetworkPolicies: scrape anything anywhere (pods of any namespace, kubelets through the API
-    // server); scraped workloads let it in by METRICS_SCRAPER_LABEL (see markForScraping).
+    // NetworkPolicies: scrape the pods of the namespaces it discovers, the kubelets and the API
+    // server (and kube-state-metrics); scraped workloads let in the scrapers of their chart's
+    // scraper namespaces (see markForScraping, setMetricsScraperNamespaces).
     this.deployment.podMetadata.addLabel(METRICS_SCRAPER_LABEL, 'true');
-    allowEgressToAnywhere(this.deployment);
+    allowScraperEgress(this.deployment, this.scrapeNamespaces, kubeStateMetricsTarget(props.kubeStateMetrics));
     if (this.expose.external) allowIngressFromAnywhere(this.deployment, [CONTAINER_PORT]);
     if (props.clientNamespaces?.length) {
       const names = [...props.clientNamespaces];
@@ -509,4 +510,12 @@ function toYaml(value: unknown): string {
   // settings): every job reads complete on its own. Each distinct file is serialized once per
   // process (lib/core/yaml.ts): every environment ships the same rule groups.
   return CONFIG_HEADER + yamlText(value);
+}
+
+/** kube-state-metrics's namespace (from `<service>.<namespace>.svc`) and port, for Prometheus's egress. */
+function kubeStateMetricsTarget(target: string | undefined): { namespace?: string; port: number }[] {
+  if (target === undefined) return [];
+  const port = Number(target.slice(target.lastIndexOf(':') + 1));
+  const service = /^[a-z0-9-]+\.([a-z0-9-]+)(\.svc(\.[a-z0-9.-]+)?)?:\d+$/.exec(target);
+  return [{ namespace: service?.[1], port }];
 }
