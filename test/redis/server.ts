@@ -104,8 +104,12 @@ async function waitUntilLoaded(port: number, gone: () => boolean, login?: string
     const client = await RespClient.connect(port).catch(() => undefined);
     if (client) {
       try {
-        if (login !== undefined) await client.call('AUTH', ...login);
-        const reply = await client.call('PING');
+        // A server that refuses to start may accept and reset the connection before it exits: poll again.
+        const ping = async () => {
+          if (login !== undefined) await client.call('AUTH', ...login);
+          return client.call('PING');
+        };
+        const reply = await ping().catch((error: Error) => new RedisError(`LOADING or exiting: ${error.message}`));
         if (reply === 'PONG') return;
         if (!(reply instanceof RedisError && reply.message.startsWith('LOADING'))) throw new Error(`PING answered ${JSON.stringify(reply)}`);
       } finally {
