@@ -71,6 +71,14 @@ describe('config validation', () => {
     ]);
   });
 
+  test('a path prefix must be written as rules see paths: no %-escapes, dot segments or double slashes', () => {
+    const prefixes = ['/%62/', '/a/../b/', '/./b/', '//b/', '/b/.'];
+    expect(problemsOf({ ...base, rules: prefixes.map((prefix) => ({ strategy: 'refuse', params: { prefix, status: 403 } })) })).toEqual(
+      prefixes.map((prefix, i) => `rules[${i}].params.prefix must be a path starting with '/', without %-escapes, '.' or '..' segments or '//' (rules match the path as NGINX resolves it), got '${prefix}'`),
+    );
+    expect(problemsOf({ ...base, rules: [{ strategy: 'pathPrefix', params: { prefix: '/b/...x/', target: 'app-b' } }] })).toEqual([]);
+  });
+
   test('fails when the document is not an object or the redis endpoint is malformed', () => {
     expect(problemsOf([])).toEqual(['config must be an object, got []']);
     expect(problemsOf({ ...base, rules: [], redis: { host: 'redis', port: 0, timeoutMs: 100 } })).toEqual(['redis.port must be an integer from 1 to 65535, got 0']);
@@ -291,6 +299,12 @@ describe('runs as is on the official Node image', () => {
     // THEN it starts (no CommonJS globals) and accepts the config
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe(`router: config ${path.join(dir, 'rules.json')} is valid (1 rules, targets app-a, app-b)\n`);
+  });
+
+  test('the construct loads only what synth needs: the rules and the path, never the server', () => {
+    const script = `require(${JSON.stringify(path.resolve(__dirname, '../scripts/run-ts.js'))}); require(${JSON.stringify(path.resolve(__dirname, '../lib/index.ts'))}); console.log(JSON.stringify(Object.keys(require.cache).filter((f) => f.includes('/lib/router/service/')).map((f) => require('path').basename(f)).sort()));`;
+    const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(JSON.parse(result.stdout)).toEqual(['path.ts', 'rules.ts']);
   });
 
   test('only main.ts starts the service: an app whose entry file is router.js imports the library and runs', () => {

@@ -59,7 +59,7 @@ describe('Router', () => {
     expect(JSON.parse(configMapFile(objects, 'test-router-config', 'rules.json'))).toEqual({ targets: ['app-a', 'app-b'], rules, defaultTarget: 'app-a' });
     const container = findObject(objects, 'Deployment', 'test-router').spec.template.spec.containers[0];
     expect(container.image).toBe('node:24.11.1-alpine');
-    expect([...container.command, ...container.args]).toEqual(['node', '--disable-warning=ExperimentalWarning', '/etc/router/main.ts', '--config', '/etc/router/rules.json', '--port', '8080', '--drain-ms', '5000']);
+    expect([...container.command, ...container.args]).toEqual(['node', '--max-semi-space-size=2', '--max-old-space-size=64', '--disable-warning=ExperimentalWarning', '/etc/router/main.ts', '--config', '/etc/router/rules.json', '--port', '8080', '--drain-ms', '5000']);
   });
 
   test('finds the sources in the compiled package too (build/lib/router/service/*.mts), or says what the build must copy', () => {

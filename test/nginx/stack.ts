@@ -7,8 +7,10 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
+import * as net from 'net';
 import * as path from 'path';
 import { RoutingConfModel, renderRoutingConf } from '../../lib/nginx/routing-conf';
+import { ROUTER_NODE_FLAGS } from '../../lib/router/router';
 import { freePort, requireEngine, run, startProcess, tempDir, waitForPort } from '../support/engines';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -98,6 +100,27 @@ export function request(port: number, method: string, urlPath: string, headers: 
 }
 
 /**
+ * One GET with the request target sent byte for byte (node's http client would refuse or rewrite
+ * some of the targets the path tests send), `Connection: close`; the status and body.
+ */
+export function rawGet(port: number, target: string, headers: Record<string, string> = {}, timeoutMs = 5000): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let text = '';
+    const timer = setTimeout(() => socket.destroy(new Error(`GET ${target} took longer than ${timeoutMs} ms`)), timeoutMs);
+    socket.on('data', (chunk) => (text += chunk.toString('latin1')));
+    socket.on('error', (error) => { clearTimeout(timer); reject(error); });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const head = text.indexOf('\r\n\r\n');
+      resolve({ status: Number(text.split(' ')[1]), body: head < 0 ? '' : text.slice(head + 4) });
+    });
+    const lines = Object.entries({ Host: 'shop.example', ...headers, Connection: 'close' }).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    socket.write(`GET ${target} HTTP/1.1\r\n${lines}\r\n`, 'latin1');
+  });
+}
+
+/**
  * A scratch folder nginx's workers can use too (they drop to `nobody` when the tests run as root),
  * in memory where the machine has /dev/shm, as the pod's decision cache is (an emptyDir of medium
  * Memory): a disk-backed cache would measure this machine's disk, not the config.
@@ -179,12 +202,12 @@ function readIfExists(file: string): string {
   }
 }
 
-/** The real router (lib/router/service/main.ts) on a rules.json, run from source. */
+/** The real router (lib/router/service/main.ts) on a rules.json, run from source with the pod's node flags. */
 export async function startRouter(rulesJson: string, dir: string): Promise<{ port: number; proc: Proc; stop: () => Promise<void> }> {
   const rules = path.join(dir, 'rules.json');
   fs.writeFileSync(rules, rulesJson);
   const port = await freePort();
-  const proc = startProcess(process.execPath, ['-r', path.join(ROOT, 'scripts', 'run-ts.js'), ROUTER_SOURCE, '--config', rules, '--port', String(port), '--host', '127.0.0.1', '--drain-ms', '0']);
+  const proc = startProcess(process.execPath, [...ROUTER_NODE_FLAGS, '-r', path.join(ROOT, 'scripts', 'run-ts.js'), ROUTER_SOURCE, '--config', rules, '--port', String(port), '--host', '127.0.0.1', '--drain-ms', '0']);
   try {
     await waitForPort(port, 10_000);
   } catch (error) {

@@ -14,7 +14,11 @@ import type { ErrorReason, Outcome, ParsedConfig, StrategyContext } from './rule
 
 /** The server's limits; lib/router/README.md says why each value. */
 export interface ServerLimits {
-  /** Request line and headers, bytes; more gets 431. NGINX sends the client's headers (up to 32 KiB by default) and its own. */
+  /**
+   * Request line and headers, bytes; more gets 431 (and the client 502 router-error). NGINX takes at
+   * most 4 x 8 KiB of client headers (large_client_header_buffers); 32 KiB per connection keeps a
+   * full connection cap of partial headers within the pod's 128 MiB (test/router-abuse.test.ts).
+   */
   readonly maxHeaderBytes: number;
   /** A complete request header within this, from the first byte (or the connection's start); else 408 and a close. */
   readonly headersTimeoutMs: number;
@@ -31,7 +35,7 @@ export interface ServerLimits {
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
-  maxHeaderBytes: 64 * 1024,
+  maxHeaderBytes: 32 * 1024,
   headersTimeoutMs: 5_000,
   requestTimeoutMs: 10_000,
   keepAliveTimeoutMs: 65_000,
@@ -76,6 +80,7 @@ export function createRouterServer(parsed: ParsedConfig, options: RouterServerOp
   const context: StrategyContext = { targets: parsed.config.targets, redis, random: options.random ?? Math.random };
   const answerHeader = options.answerHeader ?? 'X-Route-Target';
   let draining = false;
+  const requestsOn = new WeakMap<net.Socket, number>();
 
   const answer = (res: http.ServerResponse, outcome: Outcome, started: number): void => {
     const seconds = (performance.now() - started) / 1000;
@@ -107,6 +112,11 @@ export function createRouterServer(parsed: ParsedConfig, options: RouterServerOp
       noDelay: true,
     },
     (req, res) => {
+      // node:http answers the last request of maxRequestsPerSocket `Connection: close` but leaves the
+      // connection open (Node 20 to 24); the header set here makes it close after the answer.
+      const served = (requestsOn.get(req.socket) ?? 0) + 1;
+      requestsOn.set(req.socket, served);
+      if (served >= limits.maxRequestsPerSocket) res.setHeader('Connection', 'close');
       const url = req.url ?? '/';
       const query = url.indexOf('?');
       const path = query < 0 ? url : url.slice(0, query);
