@@ -28,9 +28,12 @@ describe('the app: one chart per environment', () => {
   });
 
   test.each(app.charts.map((c) => [c.node.id, c] as const))('%s: every object is labelled with its environment and the stack, namespaced objects in its namespace', (name, chart) => {
+    // Prometheus's discovery Roles are where it discovers: its namespace, and `default` (the API server's EndpointSlice).
+    const discovered = [(chart as PlatformChart).namespaceName, 'default'];
     for (const object of Testing.synth(chart)) {
       expect(object.metadata.labels).toMatchObject({ [ENVIRONMENT_LABEL]: name, 'app.kubernetes.io/part-of': 'cdk8s-platform-stack', 'app.kubernetes.io/managed-by': 'cdk8s' });
-      if (!['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(object.kind)) expect(object.metadata.namespace).toBe((chart as PlatformChart).namespaceName);
+      if (['Role', 'RoleBinding'].includes(object.kind)) expect(discovered).toContain(object.metadata.namespace);
+      else if (!['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(object.kind)) expect(object.metadata.namespace).toBe((chart as PlatformChart).namespaceName);
     }
   });
 

@@ -20,8 +20,11 @@ export const EXAMPLE_ROUTING = {
   defaultTarget: 'echo-a',
 } as const;
 
-/** The Redis password: a key of a Secret the platform team creates out of band in each namespace. */
-const REDIS_PASSWORD = { name: 'redis-auth', key: 'password' };
+/**
+ * The Redis users' passwords: keys `admin`, `exporter` (and `router`, which the chart adds) of a
+ * Secret the platform team creates out of band in each namespace.
+ */
+const REDIS_USERS = { admin: { name: 'redis-users', key: 'admin' }, exporter: { name: 'redis-users', key: 'exporter' } };
 
 /** The environments this repository ships, in the order they are synthesized. */
 export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
@@ -40,7 +43,7 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
       },
       expose: ServiceExposure.nodePort(30030),
     },
-    redis: { preset: 'durable', storageSize: Size.gibibytes(1), password: REDIS_PASSWORD },
+    redis: { preset: 'durable', storageSize: Size.gibibytes(1), users: REDIS_USERS },
     // Anyone reaching the NodePort may look (Viewer); nothing kept across restarts.
     grafana: { anonymousAccess: true, expose: ServiceExposure.nodePort(GRAFANA_NODE_PORT) },
     nginx: { ...EXAMPLE_ROUTING, nginx: { expose: ServiceExposure.nodePort(30080) } },
@@ -54,7 +57,7 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
       storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(20) }),
       kubeStateMetrics: 'kube-state-metrics.kube-system.svc:8080',
     },
-    redis: { preset: 'durable', storageSize: Size.gibibytes(5), password: REDIS_PASSWORD },
+    redis: { preset: 'durable', storageSize: Size.gibibytes(5), users: REDIS_USERS },
     nginx: { ...EXAMPLE_ROUTING },
   },
   {
@@ -73,7 +76,7 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
     redis: {
       preset: 'durable',
       storageSize: Size.gibibytes(20),
-      password: REDIS_PASSWORD,
+      users: REDIS_USERS,
       resources: {
         cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.units(1) },
         memory: { request: Size.gibibytes(1), limit: Size.gibibytes(2) },

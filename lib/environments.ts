@@ -26,6 +26,12 @@ export interface EnvironmentConfig {
    */
   readonly prometheus?: PrometheusProps;
   /**
+   * Namespaces whose Prometheus may scrape this environment's pods (NetworkPolicy ingress on their
+   * metrics ports).
+   * @default - this environment's namespace, or the shared Prometheus's when the chart is given one
+   */
+  readonly metricsScraperNamespaces?: readonly string[];
+  /**
    * Redis of this environment: preset, volume, resources, password.
    * @default - durable, 1Gi volume on the default StorageClass, no password
    */

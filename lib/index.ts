@@ -14,11 +14,12 @@ export {
 } from './core/security';
 export { rollOnChange, contentHash } from './core/rollout';
 export { PlatformApp } from './core/manifests';
+export { KEEP_ON_PRUNE_ANNOTATIONS } from './core/persistence';
 export type { PlatformAppProps, RenderedManifests } from './core/manifests';
 export * from './core/endpoints';
 export * from './core/scraping';
 export {
-  METRICS_SCRAPER_LABEL, denyAllTrafficExceptDns, isIsolated, allowIngress, allowEgress, allowConnection, allowIngressFromAnywhere, allowEgressToAnywhere, allowMetricsScrapers, everyAddress,
+  METRICS_SCRAPER_LABEL, denyAllTrafficExceptDns, isIsolated, allowIngress, allowEgress, allowConnection, allowIngressFromAnywhere, allowEgressToAnywhere, allowMetricsScrapers, allowScraperEgress, setMetricsScraperNamespaces, everyAddress,
 } from './core/network';
 export * from './prometheus';
 export * from './redis';

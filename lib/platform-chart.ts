@@ -5,7 +5,7 @@ import { registerConstruct } from './core/construct';
 import { IPrometheusEndpoint } from './core/endpoints';
 import { ENVIRONMENT_LABEL, PART_OF } from './core/labels';
 import { constructName } from './core/names';
-import { denyAllTrafficExceptDns } from './core/network';
+import { denyAllTrafficExceptDns, setMetricsScraperNamespaces } from './core/network';
 import { clusterScoped, POD_SECURITY_ENFORCE_LABEL } from './core/security';
 import { PropValidator } from './core/validation';
 import { EnvironmentConfig } from './environments';
@@ -13,6 +13,7 @@ import { Grafana, platformDashboardsDir } from './grafana/grafana';
 import { addDynamicRouting, DynamicRouting } from './nginx/compose';
 import { Prometheus } from './prometheus/prometheus';
 import { Redis } from './redis/redis';
+import { Router } from './router/router';
 
 /** Props of an EnvironmentChart or a PlatformChart. */
 export interface PlatformChartProps {
@@ -56,6 +57,7 @@ export class EnvironmentChart extends Chart {
     validator.dnsLabel('environment.name', props.environment.name, 20);
     // A derived namespace is valid whenever the name is; only check one given explicitly.
     if (props.environment.namespace !== undefined) validator.dnsLabel('environment.namespace', props.environment.namespace);
+    (props.environment.metricsScraperNamespaces ?? []).forEach((name, i) => validator.dnsLabel(`environment.metricsScraperNamespaces[${i}]`, name));
     validator.throwIfInvalid();
 
     const namespace = new kplus.Namespace(this, 'namespace', {
@@ -70,6 +72,10 @@ export class EnvironmentChart extends Chart {
       },
     });
     clusterScoped(namespace);
+    // Scraped pods admit the Prometheus of this namespace, or the shared one this chart is wired to,
+    // or the namespaces the environment names; never a scraper label in just any namespace.
+    const sharedPrometheus = props.prometheus?.workload && Chart.of(props.prometheus.workload).namespace;
+    setMetricsScraperNamespaces(this, props.environment.metricsScraperNamespaces ?? [sharedPrometheus || namespaceName]);
     // Nothing talks unless the wiring says so: each system allows exactly its own connections.
     denyAllTrafficExceptDns(this);
   }
@@ -109,7 +115,20 @@ export class PlatformChart extends EnvironmentChart {
       dashboardsDirs: [platformDashboardsDir()],
       ...environment.grafana,
     });
-    this.redis = new Redis(this, 'redis', environment.redis);
-    if (environment.nginx) this.routing = addDynamicRouting(this, { redis: this.redis, ...environment.nginx });
+    // The router gets a Redis user of its own, with GET on its rules' key prefixes (its password: key
+    // `router` of the admin's Secret), and Redis at all only when a rule reads it.
+    const routerAccess = environment.nginx && Router.redisAccess(environment.nginx.rules ?? []);
+    const users = environment.redis?.users;
+    const routerUser = routerAccess && users && !users.clients?.some((c) => c.username === 'router')
+      ? { username: 'router', password: { name: users.admin.name, key: 'router' }, ...routerAccess }
+      : undefined;
+    this.redis = new Redis(this, 'redis', {
+      ...environment.redis,
+      ...(users && routerUser ? { users: { ...users, clients: [...(users.clients ?? []), routerUser] } } : {}),
+    });
+    if (environment.nginx) {
+      const redisCredentials = routerAccess && this.redis.requiresAuth ? this.redis.clientCredentials('router') : undefined;
+      this.routing = addDynamicRouting(this, { ...(routerAccess ? { redis: this.redis, redisCredentials } : {}), ...environment.nginx });
+    }
   }
 }

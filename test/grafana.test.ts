@@ -188,6 +188,8 @@ describe('Grafana', () => {
     const claim = findObject(objects, 'PersistentVolumeClaim', 'test-grafana-data');
     expect(claim.spec).toMatchObject({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '5Gi' } }, storageClassName: 'fast' });
     expect(podSpec(objects).volumes).toContainEqual({ name: 'data', persistentVolumeClaim: { claimName: 'test-grafana-data', readOnly: false } });
+    // AND neither Argo CD nor Flux prunes or deletes it
+    expect(claim.metadata.annotations).toEqual({ 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' });
     expect(findObject(objects, 'Deployment', 'test-grafana').spec.strategy).toEqual({ type: 'Recreate' });
   });
 

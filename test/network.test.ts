@@ -102,4 +102,43 @@ describe('the shipped environments let through exactly the wired connections', (
     expect(podsOf(objects, `dev-${to}`).ports.some((p) => allowed(objects, `dev-${from}`, `dev-${to}`, p))).toBe(false);
     expect(port(to)).toBeGreaterThan(0);
   });
+
+  describe('environments are isolated from each other', () => {
+    const both = [...synthEnvironment('dev'), ...synthEnvironment('prod')];
+    const scraped = (env: string) => both.filter((o) => o.metadata.namespace === `platform-${env}` && o.spec?.template?.metadata?.annotations?.['prometheus.io/scrape'] === 'true')
+      .map((o) => [o.metadata.name as string, Number(o.spec.template.metadata.annotations['prometheus.io/port'])] as const);
+
+    test("dev's Prometheus cannot reach any of prod's pods, on any port; prod's reaches each of prod's metrics ports", () => {
+      expect(scraped('prod').length).toBeGreaterThanOrEqual(4);
+      for (const [name, metricsPort] of scraped('prod')) {
+        for (const p of [metricsPort, ...podsOf(both, name).ports]) expect([name, p, allowed(both, 'dev-prometheus', name, p)]).toEqual([name, p, false]);
+        expect([name, allowed(both, 'prod-prometheus', name, metricsPort)]).toEqual([name, true]);
+      }
+      for (const [name, metricsPort] of scraped('dev')) expect([name, allowed(both, 'prod-prometheus', name, metricsPort)]).toEqual([name, false]);
+    });
+
+    test('the scraper ingress admits scraper pods of its own namespace only, not a scraper label in any namespace', () => {
+      const policy = findObject(both, 'NetworkPolicy', 'prod-router-ingress-from-metrics-scrapers');
+      expect(policy.spec.ingress[0].from).toEqual([{ namespaceSelector: { matchLabels: { [NAMESPACE_LABEL]: 'platform-prod' } }, podSelector: { matchLabels: { 'platform-stack.io/metrics-scraper': 'true' } } }]);
+    });
+
+    test("Prometheus's egress: its namespace's pods, the API server (443, 6443) and kubelets (10250) by IP block, kube-state-metrics in kube-system", () => {
+      const egress = both.filter((o) => o.kind === 'NetworkPolicy' && o.metadata.name.startsWith('prod-prometheus-egress-to-')).map((o) => [o.metadata.name, o.spec.egress]);
+      expect(Object.fromEntries(egress)).toEqual({
+        // No ports: every port (the scraped ports are declared by the workloads, possibly in other charts).
+        'prod-prometheus-egress-to-scrape-namespaces': [{ to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_LABEL]: 'platform-prod' } }, podSelector: {} }], ports: [] }],
+        'prod-prometheus-egress-to-kubernetes-api': [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 443, protocol: 'TCP' }, { port: 6443, protocol: 'TCP' }] }],
+        'prod-prometheus-egress-to-kubelets': [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 10250, protocol: 'TCP' }] }],
+        'prod-prometheus-egress-to-target-0': [{ to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_LABEL]: 'kube-system' } }, podSelector: {} }], ports: [{ port: 8080, protocol: 'TCP' }] }],
+      });
+    });
+
+    test("Grafana is reached where it is exposed: prod's through the ingress controller's namespace only, dev's NodePort from anywhere", () => {
+      expect(findObject(both, 'NetworkPolicy', 'prod-grafana-ingress-from-ingress-controller').spec.ingress).toEqual([
+        { from: [{ namespaceSelector: { matchLabels: { [NAMESPACE_LABEL]: 'ingress-nginx' } }, podSelector: {} }], ports: [{ port: 3000, protocol: 'TCP' }] },
+      ]);
+      expect(both.some((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'prod-grafana-ingress-from-anywhere')).toBe(false);
+      expect(both.some((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'dev-grafana-ingress-from-anywhere')).toBe(true);
+    });
+  });
 });

@@ -52,14 +52,32 @@ describe('Prometheus', () => {
   describe('RBAC', () => {
     const objects = synthPrometheus();
 
-    test('the ClusterRole grants read on discovery objects and GET /metrics, nothing more', () => {
+    test('the ClusterRole grants node discovery, the kubelet metrics and GET /metrics, nothing more: no nodes/proxy', () => {
       const role = findObject(objects, 'ClusterRole', 'platform-test-test-prometheus');
       expect(role.rules).toEqual([
-        { apiGroups: [''], resources: ['nodes', 'nodes/proxy', 'nodes/metrics', 'services', 'endpoints', 'pods'], verbs: ['get', 'list', 'watch'] },
-        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
-        { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: [''], resources: ['nodes'], verbs: ['list', 'watch'] },
+        { apiGroups: [''], resources: ['nodes/metrics'], verbs: ['get'] },
         { nonResourceURLs: ['/metrics'], verbs: ['get'] },
       ]);
+    });
+
+    test('pods, Services and EndpointSlices are read only where the jobs discover: its namespace, the scrape namespaces, default (API server)', () => {
+      const rules = [
+        { apiGroups: [''], resources: ['pods', 'services'], verbs: ['list', 'watch'] },
+        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+      ];
+      const shared = synthPrometheus({ scrapeNamespaces: ['team-a'] });
+      const roles = shared.filter((o) => o.kind === 'Role').map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
+      expect(roles).toEqual(['platform-test/test-prometheus', 'team-a/platform-test-test-prometheus', 'default/platform-test-test-prometheus']);
+      for (const role of shared.filter((o) => o.kind === 'Role')) expect(role.rules).toEqual(rules);
+      for (const binding of shared.filter((o) => o.kind === 'RoleBinding')) {
+        expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'test-prometheus', namespace: 'platform-test' }]);
+        expect(binding.roleRef.kind).toBe('Role');
+      }
+      for (const name of ['kubernetes-pods', 'kubernetes-service-endpoints']) {
+        expect(job(shared, name).kubernetes_sd_configs[0].namespaces).toEqual({ names: ['platform-test', 'team-a'] });
+      }
+      expect(() => synthPrometheus({ scrapeNamespaces: ['Team_A'] })).toThrow("scrapeNamespaces[0] must be");
     });
 
     test('the ClusterRole and its binding are cluster-scoped, named with the namespace first, and bind the service account', () => {
@@ -100,7 +118,7 @@ describe('Prometheus', () => {
 
     test('the pods job keeps annotated, running pods, on the annotated port and path', () => {
       const pods = job(synthPrometheus(), 'kubernetes-pods');
-      expect(pods.kubernetes_sd_configs).toEqual([{ role: 'pod' }]);
+      expect(pods.kubernetes_sd_configs).toEqual([{ role: 'pod', namespaces: { names: ['platform-test'] } }]);
       expect(pods.relabel_configs).toEqual(expect.arrayContaining([
         { source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_scrape'], action: 'keep', regex: 'true' },
         { source_labels: ['__meta_kubernetes_pod_phase'], action: 'keep', regex: 'Running' },
@@ -151,14 +169,17 @@ describe('Prometheus', () => {
     });
 
     test('the service-endpoints job discovers EndpointSlices', () => {
-      expect(job(synthPrometheus(), 'kubernetes-service-endpoints').kubernetes_sd_configs).toEqual([{ role: 'endpointslice' }]);
+      expect(job(synthPrometheus(), 'kubernetes-service-endpoints').kubernetes_sd_configs).toEqual([{ role: 'endpointslice', namespaces: { names: ['platform-test'] } }]);
     });
 
-    test('kubelet jobs go through the API server proxy with the service account token', () => {
-      const cadvisor = job(synthPrometheus(), 'kubernetes-cadvisor');
-      expect(cadvisor.authorization).toEqual({ credentials_file: '/var/run/secrets/kubernetes.io/serviceaccount/token' });
-      expect(cadvisor.tls_config).toEqual({ ca_file: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt' });
-      expect(cadvisor.relabel_configs).toContainEqual({ source_labels: ['__meta_kubernetes_node_name'], regex: '(.+)', target_label: '__metrics_path__', replacement: '/api/v1/nodes/${1}/proxy/metrics/cadvisor' });
+    test('kubelet jobs scrape each kubelet directly over HTTPS with the service account token, not through the API server proxy', () => {
+      for (const [name, path] of [['kubernetes-nodes', '/metrics'], ['kubernetes-cadvisor', '/metrics/cadvisor']]) {
+        const kubelet = job(synthPrometheus(), name);
+        expect(kubelet).toMatchObject({ scheme: 'https', metrics_path: path, kubernetes_sd_configs: [{ role: 'node' }] });
+        expect(kubelet.authorization).toEqual({ credentials_file: '/var/run/secrets/kubernetes.io/serviceaccount/token' });
+        expect(kubelet.tls_config).toEqual({ ca_file: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt' });
+        expect(JSON.stringify(kubelet.relabel_configs)).not.toContain('proxy');
+      }
     });
 
     test('addScrapeJob and scrapeJobs add jobs to the config', () => {
@@ -283,6 +304,8 @@ describe('Prometheus', () => {
       const objects = synthPrometheus({ storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(50), storageClassName: 'ebs.gp3' }), retention: Duration.days(30) });
       const claim = findObject(objects, 'PersistentVolumeClaim', 'test-prometheus');
       expect(claim.spec).toMatchObject({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } }, storageClassName: 'ebs.gp3' });
+      // Neither Argo CD nor Flux prunes or deletes the TSDB's claim
+      expect(claim.metadata.annotations).toEqual({ 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' });
       expect(podSpec(objects).volumes).toContainEqual({ name: 'data', persistentVolumeClaim: { claimName: 'test-prometheus', readOnly: false } });
       expect(podSpec(objects).containers[0].args).toEqual(expect.arrayContaining(['--storage.tsdb.retention.time=30d', '--storage.tsdb.retention.size=43520MB']));
     });

@@ -24,7 +24,11 @@ function synthRouter(props: Partial<RouterProps> = {}): K8sObject[] {
 function withRedis(chart: Chart) {
   const workload = restrictPod(new kplus.Deployment(chart, 'redis-pods', { replicas: 1, containers: [{ image: 'redis:7.4', portNumber: 6379 }] }));
   const service = new kplus.Service(chart, 'redis', { selector: workload, ports: [{ port: 6379 }] });
-  return { service, port: 6379, host: 'test-redis.platform-test.svc', password: { name: 'redis-auth', key: 'password' }, workload };
+  return { service, port: 6379, host: 'test-redis.platform-test.svc', requiresAuth: true, workload };
+}
+
+function routerCredentials() {
+  return { username: 'router', password: { name: 'redis-users', key: 'router' } };
 }
 
 /** The source is checked against the file below; the snapshot keeps the rest reviewable. */
@@ -82,21 +86,23 @@ describe('Router', () => {
     expect(router.decisionInputs).toEqual([{ cookie: 'session' }, { header: 'X-Tenant' }]);
   });
 
-  test('mounts the Redis password as a file and points rules.json at it', () => {
+  test('logs in as its own Redis user: the password mounted as a file, rules.json naming the user and the file', () => {
     const objects = synthWith((chart) => {
-      new Router(chart, 'router', { targets: ['app-a', 'app-b'], rules: [{ strategy: 'redisLookup', params: { keyPrefix: 'tenant:', key: { header: 'X-Tenant' } } }], redis: withRedis(chart) });
+      new Router(chart, 'router', { targets: ['app-a', 'app-b'], rules: [{ strategy: 'redisLookup', params: { keyPrefix: 'tenant:', key: { header: 'X-Tenant' } } }], redis: withRedis(chart), redisCredentials: routerCredentials() });
     });
-    expect(JSON.parse(configMapFile(objects, 'test-router-config', 'rules.json')).redis).toEqual({ host: 'test-redis.platform-test.svc', port: 6379, timeoutMs: 100, passwordFile: '/var/run/secrets/redis/password' });
+    expect(JSON.parse(configMapFile(objects, 'test-router-config', 'rules.json')).redis).toEqual({
+      host: 'test-redis.platform-test.svc', port: 6379, timeoutMs: 100, username: 'router', passwordFile: '/var/run/secrets/redis/password',
+    });
     const pod = findObject(objects, 'Deployment', 'test-router').spec.template.spec;
     const volume = pod.volumes.find((v: { secret?: unknown }) => v.secret);
-    expect(volume.secret).toEqual({ secretName: 'redis-auth', items: [{ key: 'password', path: 'password' }] });
+    expect(volume.secret).toEqual({ secretName: 'redis-users', items: [{ key: 'router', path: 'password' }] });
     expect(pod.containers[0].volumeMounts).toContainEqual({ mountPath: '/var/run/secrets/redis', name: volume.name, readOnly: true });
     expect(JSON.stringify(pod.containers[0].env ?? [])).not.toContain('password');
   });
 
   test('NetworkPolicies: to the Redis pods only, and from NGINX when NGINX is wired to it', () => {
     const objects = synthWith((chart) => {
-      const router = new Router(chart, 'router', { targets: ['app-a'], defaultTarget: 'app-a', redis: withRedis(chart) });
+      const router = new Router(chart, 'router', { targets: ['app-a'], defaultTarget: 'app-a', redis: withRedis(chart), redisCredentials: routerCredentials() });
       new Nginx(chart, 'nginx', { router, backends: [Backend.fromHost('app-a', 'app-a.shop.svc', 80)] });
     });
     const podsOf = (name: string) => findObject(objects, 'Deployment', name).spec.selector.matchLabels;

@@ -28,6 +28,14 @@ export interface IPrometheusEndpoint {
   readonly scrapeInterval?: Duration;
 }
 
+/** A Redis user and its password: what a client logs in with (`AUTH <username> <password>`). */
+export interface RedisCredentials {
+  /** The Redis user name. */
+  readonly username: string;
+  /** Its password's Secret key, to mount as a file. */
+  readonly password: SecretKeyRef;
+}
+
 /** What a client needs to reach Redis. The Redis construct implements it; the router takes it. */
 export interface IRedisEndpoint {
   /** The client Service in front of Redis. */
@@ -36,8 +44,8 @@ export interface IRedisEndpoint {
   readonly port: number;
   /** In-cluster host name of the client Service, e.g. `dev-redis.platform-dev.svc`. */
   readonly host: string;
-  /** The password clients authenticate with, if Redis requires one. */
-  readonly password?: SecretKeyRef;
+  /** Whether clients must log in with a user name and password (RedisCredentials). */
+  readonly requiresAuth: boolean;
   /** The pods behind `service`: clients are let through NetworkPolicies to these (see `allowConnection`). */
   readonly workload: kplus.Workload;
 }

@@ -31,6 +31,8 @@ export const METRICS_SCRAPER_LABEL = 'platform-stack.io/metrics-scraper';
 interface ChartNetwork {
   isolated: boolean;
   readonly pending: (() => void)[];
+  /** Namespaces whose Prometheus may scrape this chart's pods; undefined: the chart's own. */
+  scraperNamespaces?: readonly string[];
 }
 
 const networks = new WeakMap<Chart, ChartNetwork>();
@@ -145,15 +147,49 @@ export function everyAddress(workload: kplus.Workload, id: string): kplus.INetwo
   ];
 }
 
-/** Lets pods labelled as metrics scrapers, in any namespace, reach `workload` on its metrics port. */
-export function allowMetricsScrapers(workload: kplus.Workload, port: number): void {
-  allowIngress(workload, 'metrics-scrapers', () => kplus.Pods.select(workload, 'metrics-scrapers', {
-    labels: { [METRICS_SCRAPER_LABEL]: 'true' },
-    namespaces: kplus.Namespaces.all(workload, 'all-namespaces'),
-  }), [port]);
+/**
+ * Sets the namespaces whose Prometheus may scrape the pods of the chart of `scope` (a Prometheus
+ * shared by several teams, in its own namespace). Call it before `denyAllTrafficExceptDns`.
+ * @default - the chart's own namespace: only its own Prometheus
+ */
+export function setMetricsScraperNamespaces(scope: IConstruct, namespaces: readonly string[]): void {
+  const network = networkOf(scope);
+  if (network.isolated) throw new Error(`setMetricsScraperNamespaces('${Chart.of(scope).node.path}'): call it before denyAllTrafficExceptDns (the scrapers' policies are written then)`);
+  network.scraperNamespaces = [...namespaces];
 }
 
-/** Lets `workload` open connections anywhere (Prometheus: scrape targets in any namespace, nodes, the API server). */
+/**
+ * Lets the Prometheus wired to scrape `workload` reach it on its metrics port: pods labelled as
+ * metrics scrapers in the scraper namespaces of its chart (its own namespace unless
+ * `setMetricsScraperNamespaces` says otherwise), never a scraper label in just any namespace.
+ */
+export function allowMetricsScrapers(workload: kplus.Workload, port: number): void {
+  allowIngress(workload, 'metrics-scrapers', () => {
+    const names = [...(networkOf(workload).scraperNamespaces ?? [Chart.of(workload).namespace ?? 'default'])];
+    return kplus.Pods.select(workload, 'metrics-scrapers', {
+      labels: { [METRICS_SCRAPER_LABEL]: 'true' },
+      namespaces: kplus.Namespaces.select(workload, 'scraper-namespaces', { names }),
+    });
+  }, [port]);
+}
+
+/**
+ * Prometheus's egress: the pods of the namespaces it scrapes (any port: the scraped ports are
+ * declared by workloads, possibly in other charts), and the API server and the kubelets on their
+ * ports. Those two are not pods: a NetworkPolicy can name them only by IP block, so they are any
+ * address on 443/6443 (API server) and 10250 (kubelet).
+ */
+export function allowScraperEgress(workload: kplus.Workload, scrapeNamespaces: readonly string[], extraTargets: readonly { readonly namespace?: string; readonly port: number }[] = []): void {
+  allowEgress(workload, 'scrape-namespaces', () => kplus.Pods.all(workload, 'scrape-pods', { namespaces: kplus.Namespaces.select(workload, 'scrape-namespaces', { names: [...scrapeNamespaces] }) }), []);
+  allowEgress(workload, 'kubernetes-api', () => kplus.NetworkPolicyIpBlock.anyIpv4(workload, 'kubernetes-api-ips'), [443, 6443]);
+  allowEgress(workload, 'kubelets', () => kplus.NetworkPolicyIpBlock.anyIpv4(workload, 'kubelet-ips'), [10250]);
+  // A fixed target: the pods of its namespace on its port, or any address on its port when only an address is known.
+  extraTargets.forEach((target, i) => allowEgress(workload, `target-${i}`, () => (target.namespace
+    ? kplus.Pods.all(workload, `target-${i}-pods`, { namespaces: kplus.Namespaces.select(workload, `target-${i}-namespace`, { names: [target.namespace] }) })
+    : kplus.NetworkPolicyIpBlock.anyIpv4(workload, `target-${i}-ips`)), [target.port]));
+}
+
+/** Lets `workload` open connections anywhere. */
 export function allowEgressToAnywhere(workload: kplus.Workload, ports: readonly number[] = []): void {
   allowEgress(workload, 'anywhere', () => everyAddress(workload, 'anywhere-egress'), ports);
 }

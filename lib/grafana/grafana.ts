@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, Duration, JsonPatch, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { KEEP_ON_PRUNE_ANNOTATIONS } from '../core/persistence';
 import { Construct } from 'constructs';
 import { IPrometheusEndpoint } from '../core/endpoints';
 import { registerConstruct } from '../core/construct';
@@ -12,7 +13,7 @@ import { applyCommonProps, chartNamespace, checkCommonProps, checkResources, Com
 import { secretVolume } from '../core/secrets';
 import { formatPrometheusDuration } from '../prometheus/syntax';
 import { rollOnChange } from '../core/rollout';
-import { allowConnection, allowEgress, allowIngressFromAnywhere, everyAddress } from '../core/network';
+import { allowConnection, allowEgress, allowIngress, allowIngressFromAnywhere, everyAddress } from '../core/network';
 import { markForScraping } from '../core/scraping';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
 import { PropValidator, SecretKeyRef, ValidationError } from '../core/validation';
@@ -78,6 +79,12 @@ export interface GrafanaProps extends CommonProps {
    * @default ServiceExposure.clusterIp()
    */
   readonly expose?: ServiceExposure;
+  /**
+   * Namespace of the ingress controller whose pods may reach Grafana when the Service is not
+   * exposed itself (ClusterIP): Grafana admits them and nothing else.
+   * @default 'ingress-nginx'
+   */
+  readonly ingressControllerNamespace?: string;
   /**
    * Port of the Service.
    * @default 80
@@ -201,6 +208,7 @@ export class Grafana extends Construct {
     dashboardsDirs.forEach((dir, i) => {
       validator.check(fs.existsSync(dir) && fs.statSync(dir).isDirectory(), `dashboardsDirs[${i}]`, dir, 'an existing folder of dashboard JSON models');
     });
+    if (props.ingressControllerNamespace !== undefined) validator.dnsLabel('ingressControllerNamespace', props.ingressControllerNamespace);
     validator.throwIfInvalid();
 
     this.datasourceList.push({
@@ -249,7 +257,8 @@ export class Grafana extends Construct {
     const storage = props.storageSize === undefined
       ? kplus.Volume.fromEmptyDir(this, 'data-volume', 'data')
       : kplus.Volume.fromPersistentVolumeClaim(this, 'data-volume', new kplus.PersistentVolumeClaim(this, 'data', {
-        metadata: { labels: labels('storage') },
+        // Users, preferences and annotations: a GitOps prune or app deletion must not take them.
+        metadata: { labels: labels('storage'), annotations: KEEP_ON_PRUNE_ANNOTATIONS },
         storage: props.storageSize,
         accessModes: [kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE],
         storageClassName: props.storageClassName,
@@ -287,9 +296,14 @@ export class Grafana extends Construct {
     addProjectedVolumes(this.deployment, folders.map((f) => f.volume));
     restrictPod(this.deployment);
     markForScraping(this.deployment, { port: GRAFANA_CONTAINER_PORT, path: '/metrics' });
-    // NetworkPolicies: users reach Grafana (through the NodePort or an ingress); Grafana reaches
-    // only Prometheus (plugin installs and update checks are off).
-    allowIngressFromAnywhere(this.deployment, [GRAFANA_CONTAINER_PORT]);
+    // NetworkPolicies: users reach Grafana only where it is exposed: through its NodePort or load
+    // balancer (traffic from outside the cluster: any address), else through the ingress
+    // controller's pods. Grafana reaches only Prometheus (plugin installs and update checks are off).
+    if (this.expose.external) allowIngressFromAnywhere(this.deployment, [GRAFANA_CONTAINER_PORT]);
+    else {
+      const names = [props.ingressControllerNamespace ?? 'ingress-nginx'];
+      allowIngress(this.deployment, 'ingress-controller', () => kplus.Pods.all(this.deployment, 'ingress-controller-pods', { namespaces: kplus.Namespaces.select(this.deployment, 'ingress-controller-namespace', { names }) }), [GRAFANA_CONTAINER_PORT]);
+    }
     if (props.prometheus.workload) allowConnection(this.deployment, props.prometheus.workload, [props.prometheus.port]);
     else allowEgress(this.deployment, 'prometheus', () => everyAddress(this.deployment, 'prometheus-anywhere'), [props.prometheus.port]);
 

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { IRedisEndpoint } from '../core/endpoints';
+import { IRedisEndpoint, RedisCredentials } from '../core/endpoints';
 import { RouteRule, Router, RouterProps } from '../router/router';
 import { ExampleBackends } from './example-backends';
 import { IBackend, Nginx, NginxProps } from './nginx';
@@ -32,6 +32,11 @@ export interface DynamicRoutingProps {
    */
   readonly redis?: IRedisEndpoint;
   /**
+   * The Redis user the router logs in as, when Redis has users (one with what `Router.redisAccess(rules)` says).
+   * @default - none
+   */
+  readonly redisCredentials?: RedisCredentials;
+  /**
    * NGINX's props (replicas, decision cache, exposure, resources...), less what this wires.
    * @default - the Nginx defaults
    */
@@ -40,7 +45,7 @@ export interface DynamicRoutingProps {
    * The router's props (replicas, resources, image...), less what this wires.
    * @default - the Router defaults
    */
-  readonly router?: Partial<Omit<RouterProps, 'targets' | 'rules' | 'defaultTarget' | 'redis'>>;
+  readonly router?: Partial<Omit<RouterProps, 'targets' | 'rules' | 'defaultTarget' | 'redis' | 'redisCredentials'>>;
 }
 
 /** The constructs one chart's dynamic routing is made of. */
@@ -65,6 +70,7 @@ export function addDynamicRouting(scope: Construct, props: DynamicRoutingProps):
     rules: props.rules,
     defaultTarget: props.defaultTarget,
     redis: props.redis,
+    redisCredentials: props.redisCredentials,
   });
   const nginx = new Nginx(scope, 'nginx', { ...props.nginx, router, backends });
   return { nginx, router, exampleBackends };

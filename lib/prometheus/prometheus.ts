@@ -1,5 +1,6 @@
 import { Chart, Duration, Lazy, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { KEEP_ON_PRUNE_ANNOTATIONS } from '../core/persistence';
 import { Construct } from 'constructs';
 import type { PrometheusRuleSpecGroups } from '../../imports/prometheusrule-monitoring.coreos.com';
 import { IPrometheusEndpoint } from '../core/endpoints';
@@ -8,7 +9,7 @@ import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
 import { clusterScopedName, constructName, instanceName } from '../core/names';
 import { applyCommonProps, chartNamespace, checkCommonProps, checkResources, CommonProps, resolveResources, ServiceExposure } from '../core/props';
-import { allowEgressToAnywhere, allowIngress, allowIngressFromAnywhere, METRICS_SCRAPER_LABEL } from '../core/network';
+import { allowScraperEgress, allowIngress, allowIngressFromAnywhere, METRICS_SCRAPER_LABEL } from '../core/network';
 import { rollOnChange } from '../core/rollout';
 import { clusterScoped, restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
 import { PropValidator } from '../core/validation';
@@ -104,6 +105,13 @@ export interface PrometheusProps extends CommonProps {
    */
   readonly clientNamespaces?: readonly string[];
   /**
+   * Namespaces, besides its own, whose annotated pods and Services this Prometheus discovers and
+   * scrapes (a Prometheus shared by several teams). It gets read access to pods, Services and
+   * EndpointSlices in each of them (a Role per namespace), and nowhere else.
+   * @default [] - its own namespace only
+   */
+  readonly scrapeNamespaces?: readonly string[];
+  /**
    * `host:port` of kube-state-metrics, scraped by the `kube-state-metrics` job.
    * @default - no kube-state-metrics job (the cluster has none)
    */
@@ -153,6 +161,8 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
   /** The Service in front of Prometheus. */
   public readonly service: kplus.Service;
   /** The Service port of the HTTP API. */
+  /** Namespaces whose pods and Services it discovers: its own first, then `scrapeNamespaces`. */
+  public readonly scrapeNamespaces: readonly string[];
   public readonly port: number;
   /** In-cluster URL of the HTTP API. */
   public readonly url: string;
@@ -229,6 +239,10 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     if (this.storage.size !== undefined) v.check(this.storage.size.toKibibytes() > 0, 'storage.size', `${this.storage.size.toKibibytes()}Ki`, 'greater than 0');
     v.port('port', this.port);
     (props.clientNamespaces ?? []).forEach((name, i) => v.dnsLabel(`clientNamespaces[${i}]`, name));
+    (props.scrapeNamespaces ?? []).forEach((name, i) => v.dnsLabel(`scrapeNamespaces[${i}]`, name));
+    if (props.scrapeNamespaces) v.unique('scrapeNamespaces', props.scrapeNamespaces);
+    const ownNamespace = chartNamespace(this, 'Prometheus', 'the namespace it discovers');
+    this.scrapeNamespaces = [ownNamespace, ...(props.scrapeNamespaces ?? []).filter((name) => name !== ownNamespace)];
     for (const name of Object.keys(this.externalLabels)) v.check(/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name), 'externalLabels', name, 'label names matching [a-zA-Z_][a-zA-Z0-9_]*');
 
     const kubeStateMetrics = props.kubeStateMetrics !== undefined ? kubeStateMetricsJob(props.kubeStateMetrics) : undefined;
@@ -237,8 +251,8 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
       kubernetesApiserversJob(),
       kubernetesNodesJob(),
       kubernetesCadvisorJob(),
-      kubernetesPodsJob(),
-      kubernetesServiceEndpointsJob(),
+      kubernetesPodsJob(this.scrapeNamespaces),
+      kubernetesServiceEndpointsJob(this.scrapeNamespaces),
       ...(kubeStateMetrics ? [kubeStateMetrics] : []),
       prometheusSelfJob(CONTAINER_PORT),
     ];
@@ -275,7 +289,8 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     const configVolume = kplus.Volume.fromConfigMap(this, 'config-volume', this.configMap, { name: 'config' });
     const dataVolume = this.storage.persistent
       ? kplus.Volume.fromPersistentVolumeClaim(this, 'data-volume', new kplus.PersistentVolumeClaim(this, 'data', {
-        metadata,
+        // The TSDB: a GitOps prune or app deletion must not take it.
+        metadata: { ...metadata, annotations: KEEP_ON_PRUNE_ANNOTATIONS },
         storage: this.storage.size,
         storageClassName: this.storage.storageClassName,
         accessModes: [kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE],
@@ -315,10 +330,11 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     for (const [key, value] of Object.entries(labels)) this.deployment.podMetadata.addLabel(key, value);
     restrictPod(this.deployment);
     this.service.select(this.deployment);
-    // NetworkPolicies: scrape anything anywhere (pods of any namespace, kubelets through the API
-    // server); scraped workloads let it in by METRICS_SCRAPER_LABEL (see markForScraping).
+    // NetworkPolicies: scrape the pods of the namespaces it discovers, the kubelets and the API
+    // server (and kube-state-metrics); scraped workloads let in the scrapers of their chart's
+    // scraper namespaces (see markForScraping, setMetricsScraperNamespaces).
     this.deployment.podMetadata.addLabel(METRICS_SCRAPER_LABEL, 'true');
-    allowEgressToAnywhere(this.deployment);
+    allowScraperEgress(this.deployment, this.scrapeNamespaces, kubeStateMetricsTarget(props.kubeStateMetrics));
     if (this.expose.external) allowIngressFromAnywhere(this.deployment, [CONTAINER_PORT]);
     if (props.clientNamespaces?.length) {
       const names = [...props.clientNamespaces];
@@ -400,24 +416,48 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     ];
   }
 
+  /**
+   * RBAC for exactly what the jobs use. Cluster-wide (a ClusterRole): nodes (list, watch: node
+   * discovery of the kubelet jobs), `nodes/metrics` (get: the kubelet authorizes /metrics and
+   * /metrics/cadvisor with it) and the API server's /metrics. Per namespace (a Role and RoleBinding
+   * in each): pods, Services and EndpointSlices (list, watch) where the pod and service-endpoint
+   * jobs discover (`scrapeNamespaces`), and in `default` for the API server job (the
+   * `kubernetes` Service's EndpointSlice; endpointslice discovery watches Services and pods too).
+   */
   private createClusterRole(metadata: { name: string; labels: Record<string, string> }): void {
-    const read = ['get', 'list', 'watch'];
+    const discover = ['list', 'watch'];
     // Cluster-wide names start with the namespace: two apps or environments never share one.
     const clusterMetadata = { ...metadata, name: clusterScopedName(this) };
     const role = new kplus.k8s.KubeClusterRole(this, 'cluster-role', {
       metadata: clusterMetadata,
       rules: [
-        { apiGroups: [''], resources: ['nodes', 'nodes/proxy', 'nodes/metrics', 'services', 'endpoints', 'pods'], verbs: read },
-        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: read },
-        { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: read },
+        { apiGroups: [''], resources: ['nodes'], verbs: discover },
+        { apiGroups: [''], resources: ['nodes/metrics'], verbs: ['get'] },
         { nonResourceUrLs: ['/metrics'], verbs: ['get'] },
       ],
     });
+    const subject = { kind: 'ServiceAccount', name: this.serviceAccount.name, namespace: Chart.of(this).namespace ?? 'default' };
+    const discoveryRules = [
+      { apiGroups: [''], resources: ['pods', 'services'], verbs: discover },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: discover },
+    ];
+    const namespaces = [...this.scrapeNamespaces, ...(this.scrapeNamespaces.includes('default') ? [] : ['default'])];
+    for (const namespace of namespaces) {
+      // In its own namespace the objects keep the construct's name; elsewhere the name says whose they are.
+      const own = namespace === this.scrapeNamespaces[0];
+      const namespaced = { ...metadata, name: own ? metadata.name : clusterMetadata.name, namespace };
+      const discovery = new kplus.k8s.KubeRole(this, own ? 'discovery-role' : `discovery-role-${namespace}`, { metadata: namespaced, rules: discoveryRules });
+      new kplus.k8s.KubeRoleBinding(this, own ? 'discovery-role-binding' : `discovery-role-binding-${namespace}`, {
+        metadata: namespaced,
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: discovery.name },
+        subjects: [subject],
+      });
+    }
     clusterScoped(role);
     const binding = new kplus.k8s.KubeClusterRoleBinding(this, 'cluster-role-binding', {
       metadata: clusterMetadata,
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.name },
-      subjects: [{ kind: 'ServiceAccount', name: this.serviceAccount.name, namespace: Chart.of(this).namespace ?? 'default' }],
+      subjects: [subject],
     });
     clusterScoped(binding);
   }
@@ -470,4 +510,12 @@ function toYaml(value: unknown): string {
   // settings): every job reads complete on its own. Each distinct file is serialized once per
   // process (lib/core/yaml.ts): every environment ships the same rule groups.
   return CONFIG_HEADER + yamlText(value);
+}
+
+/** kube-state-metrics's namespace (from `<service>.<namespace>.svc`) and port, for Prometheus's egress. */
+function kubeStateMetricsTarget(target: string | undefined): { namespace?: string; port: number }[] {
+  if (target === undefined) return [];
+  const port = Number(target.slice(target.lastIndexOf(':') + 1));
+  const service = /^[a-z0-9-]+\.([a-z0-9-]+)(\.svc(\.[a-z0-9.-]+)?)?:\d+$/.exec(target);
+  return [{ namespace: service?.[1], port }];
 }

@@ -3,7 +3,7 @@ import { IConstruct } from 'constructs';
 import { bytesOf, checkCommonProps, checkResources, FullResources } from '../core/props';
 import { PropValidator } from '../core/validation';
 import { APPEND_FSYNC_MODES, MAX_MEMORY_POLICIES, REDIS_PRESETS } from './config';
-import type { RedisProps } from './redis';
+import type { RedisProps, RedisUsers } from './redis';
 
 /** Commands the probes, the exporter and the backup script need: they cannot be disabled. */
 const REQUIRED_COMMANDS = ['PING', 'INFO', 'AUTH', 'HELLO', 'BGSAVE', 'LASTSAVE', 'CONFIG', 'CONFIG|GET'];
@@ -33,7 +33,7 @@ export function validateRedisProps(construct: IConstruct, props: RedisProps, res
   if ((props.metricsExporter ?? true) && (props.port ?? 6379) === (props.metricsPort ?? 9121)) {
     v.fail('metricsPort', props.metricsPort ?? 9121, `different from port (${props.port ?? 6379})`);
   }
-  if (props.password !== undefined) v.secretKeyRef('password', props.password);
+  if (props.users !== undefined) validateUsers(v, props.users, props.metricsExporter ?? true);
   props.disabledCommands?.forEach((command, i) => {
     if (!v.check(COMMAND.test(command), `disabledCommands[${i}]`, command, 'a command name or COMMAND|SUBCOMMAND')) return;
     v.check(!REQUIRED_COMMANDS.includes(command.toUpperCase()), `disabledCommands[${i}]`, command, `none of ${REQUIRED_COMMANDS.join(', ')} (probes, exporter and backups use them)`);
@@ -53,6 +53,30 @@ export function validateRedisProps(construct: IConstruct, props: RedisProps, res
     atMost(v, 'maxMemory', props.maxMemory, memoryLimit, 'resources.memory.limit');
   }
   v.throwIfInvalid();
+}
+
+/** Users the stack defines itself: a client cannot take their names. */
+const RESERVED_USERS = ['default', 'admin', 'probe', 'exporter'];
+const USER_NAME = /^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/;
+// An ACL key pattern is one word: no spaces or control characters.
+const KEY_PREFIX = /^[\x21-\x7e]{1,200}$/;
+
+function validateUsers(v: PropValidator, users: RedisUsers, metricsExporter: boolean): void {
+  v.secretKeyRef('users.admin', users.admin);
+  if (users.exporter) v.secretKeyRef('users.exporter', users.exporter);
+  else if (metricsExporter) v.fail('users.exporter', undefined, 'a Secret key reference while metricsExporter is on (the exporter logs in as its own user)');
+  (users.clients ?? []).forEach((client, i) => {
+    const prop = `users.clients[${i}]`;
+    if (v.check(USER_NAME.test(client.username), `${prop}.username`, client.username, 'a DNS label of at most 32 characters')) {
+      v.check(!RESERVED_USERS.includes(client.username), `${prop}.username`, client.username, `none of ${RESERVED_USERS.join(', ')} (the stack's own users)`);
+    }
+    v.secretKeyRef(`${prop}.password`, client.password);
+    v.check(client.keyPrefixes.length > 0, `${prop}.keyPrefixes`, client.keyPrefixes, 'at least one key prefix');
+    client.keyPrefixes.forEach((prefix, j) => v.check(KEY_PREFIX.test(prefix), `${prop}.keyPrefixes[${j}]`, prefix, 'printable ASCII without spaces'));
+    v.check(client.commands.length > 0, `${prop}.commands`, client.commands, 'at least one command');
+    client.commands.forEach((command, j) => v.check(COMMAND.test(command), `${prop}.commands[${j}]`, command, 'a command name or COMMAND|SUBCOMMAND'));
+  });
+  if (users.clients) v.unique('users.clients[].username', users.clients.map((c) => c.username));
 }
 
 /** A Size that is a whole number of bytes, at least `min`. */

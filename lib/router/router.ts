@@ -3,11 +3,12 @@ import * as path from 'path';
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { IRedisEndpoint } from '../core/endpoints';
+import { IRedisEndpoint, RedisCredentials } from '../core/endpoints';
+import type { RedisClientAccess } from '../redis/acl';
 import { registerConstruct } from '../core/construct';
+import { Memo } from '../core/memo';
 import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
-import { Memo } from '../core/memo';
 import { constructName, instanceName } from '../core/names';
 import { applyCommonProps, chartNamespace, checkCommonProps, checkResources, CommonProps, resolveResources } from '../core/props';
 import { secretVolume } from '../core/secrets';
@@ -86,10 +87,16 @@ export interface RouterProps extends CommonProps {
    */
   readonly defaultTarget?: string;
   /**
-   * Redis for the `redisLookup` strategy; its password Secret key is mounted as a file.
+   * Redis for the `redisLookup` strategy.
    * @default - no Redis: `redisLookup` rules are rejected
    */
   readonly redis?: IRedisEndpoint;
+  /**
+   * The Redis user the router logs in as (`AUTH <user> <password>`); its password's Secret key is
+   * mounted as a file. Give it the keys and commands `Router.redisAccess(rules)` says.
+   * @default - none: only for a Redis without users
+   */
+  readonly redisCredentials?: RedisCredentials;
   /**
    * Timeout of one Redis command (whole milliseconds, up to 10s); keep it below NGINX's router
    * timeout so a Redis outage is reported as redis_unavailable rather than a router timeout.
@@ -189,6 +196,15 @@ export class Router extends Construct implements IRouterEndpoint {
   /** rules.json as mounted in the pod. */
   public readonly rulesJson: string;
 
+  /**
+   * What the router needs from Redis for `rules`: GET on the key prefix of each `redisLookup`
+   * rule, nothing else; undefined when no rule reads Redis (then it needs no Redis at all).
+   */
+  public static redisAccess(rules: readonly RouteRule[]): RedisClientAccess | undefined {
+    const prefixes = [...new Set(rules.flatMap((rule) => (rule.strategy === 'redisLookup' ? [rule.params.keyPrefix] : [])))];
+    return prefixes.length > 0 ? { keyPrefixes: prefixes, commands: ['GET'] } : undefined;
+  }
+
   constructor(scope: Construct, id: string, props: RouterProps) {
     super(scope, id);
     registerConstruct(this);
@@ -201,7 +217,7 @@ export class Router extends Construct implements IRouterEndpoint {
     validator.port('port', this.port);
     validator.integer('replicas', replicas, 1, 100);
     validator.check(Number.isInteger(redisTimeoutMs) && redisTimeoutMs >= 1 && redisTimeoutMs <= 10_000, 'redisTimeout', `${redisTimeoutMs}ms`, 'whole milliseconds from 1ms to 10s');
-    if (props.redis?.password) validator.secretKeyRef('redis.password', props.redis.password);
+    if (props.redisCredentials) validator.secretKeyRef('redisCredentials.password', props.redisCredentials.password);
     if (props.ownImage) {
       validator.pinnedImage('ownImage.image', props.ownImage.image);
       if (props.ownImage.user !== undefined) validator.integer('ownImage.user', props.ownImage.user, 1);
@@ -212,9 +228,16 @@ export class Router extends Construct implements IRouterEndpoint {
       rules: props.rules ?? [],
       defaultTarget: props.defaultTarget,
       redis: props.redis
-        ? { host: props.redis.host, port: props.redis.port, timeoutMs: redisTimeoutMs, passwordFile: props.redis.password ? `${REDIS_SECRET_DIR}/password` : undefined }
+        ? {
+          host: props.redis.host,
+          port: props.redis.port,
+          timeoutMs: redisTimeoutMs,
+          ...(props.redisCredentials ? { username: props.redisCredentials.username, passwordFile: `${REDIS_SECRET_DIR}/password` } : {}),
+        }
         : undefined,
     };
+    if (props.redis?.requiresAuth && !props.redisCredentials) validator.fail('redisCredentials', undefined, 'a Redis user (Redis refuses clients that do not log in)');
+    if (props.redisCredentials && !props.redis) validator.fail('redisCredentials', props.redisCredentials.username, 'set only together with redis');
     // The same validation the router runs at start: a bad rule fails the synth, not the pod.
     const { parsed, problems } = parseRouterConfig(JSON.parse(JSON.stringify(config)));
     for (const p of problems) validator.fail(p.prop, p.value, p.allowed);
@@ -258,8 +281,9 @@ export class Router extends Construct implements IRouterEndpoint {
       liveness: kplus.Probe.fromHttpGet('/healthz', { port: this.port, periodSeconds: Duration.seconds(10), failureThreshold: 3, initialDelaySeconds: Duration.seconds(5) }),
     });
     container.mount(CONFIG_DIR, kplus.Volume.fromConfigMap(this, 'config-volume', configMap), { readOnly: true });
-    if (props.redis?.password) {
-      container.mount(REDIS_SECRET_DIR, secretVolume(this, 'redis-password', `secret-${props.redis.password.name}`, { password: props.redis.password }), { readOnly: true });
+    if (props.redis && props.redisCredentials) {
+      const { password } = props.redisCredentials;
+      container.mount(REDIS_SECRET_DIR, secretVolume(this, 'redis-password', `secret-${password.name}`, { password }), { readOnly: true });
     }
     restrictPod(this.deployment);
     markForScraping(this.deployment, { port: this.port, path: '/metrics' });

@@ -35,7 +35,7 @@ export function synthStack(options: { cacheTtlSeconds?: number; routerTimeoutMs?
     // A stand-in for the Redis construct: the engine tests run a real redis-server on 127.0.0.1.
     const redisPods = restrictPod(new kplus.Deployment(chart, 'redis', { replicas: 1, containers: [{ image: 'redis:7.4', portNumber: 6379 }] }));
     const redisService = new kplus.Service(chart, 'redis-service', { selector: redisPods, ports: [{ port: 6379 }] });
-    const redis: IRedisEndpoint = { service: redisService, port: 6379, host: 'test-redis.platform-test.svc', workload: redisPods };
+    const redis: IRedisEndpoint = { service: redisService, port: 6379, host: 'test-redis.platform-test.svc', workload: redisPods, requiresAuth: false };
     router = new Router(chart, 'router', { targets: ['app-a', 'app-b'], rules: RULES, redis });
     const backends = [Backend.fromHost('app-a', 'app-a.apps.svc', 80), Backend.fromHost('app-b', 'app-b.apps.svc', 80)];
     const common = { router, backends, routerTimeout: Duration.millis(options.routerTimeoutMs ?? 300), directRoutes: [{ pathPrefix: '/direct/', backend: 'app-a' }] };

@@ -13,6 +13,6 @@ export const EXCEPTIONS: readonly PolicyException[] = [
   {
     object: 'Deployment/prometheus',
     check: 'platform/service-account-token',
-    reason: 'Prometheus discovers targets through the Kubernetes API and scrapes kubelets through the API server proxy: it needs its token (ClusterRole: get/list/watch on what it scrapes, nothing more).',
+    reason: 'Prometheus discovers targets through the Kubernetes API and scrapes the kubelets with it: it needs its token (nodes list/watch, nodes/metrics get, GET /metrics cluster-wide; pods/services/endpointslices list/watch only in the namespaces it discovers).',
   },
 ];

@@ -1,5 +1,5 @@
 /**
- * A minimal RESP2 client for the `redisLookup` strategy: GET and AUTH are all the router needs.
+ * A minimal RESP2 client for the `redisLookup` strategy: GET and AUTH (user and password) are all the router needs.
  * A command that gets no answer within `timeoutMs` fails (redis_unavailable) and drops the
  * connection, so a Redis that accepts and never answers costs a decision at most that long.
  */
@@ -10,6 +10,8 @@ import * as net from 'node:net';
 export interface RedisConfig {
   readonly host: string;
   readonly port: number;
+  /** The Redis user the router logs in as (`AUTH <username> <password>`); without it, `AUTH <password>` (the default user). */
+  readonly username?: string;
   /** File holding the password (a mounted Secret key); read at every (re)connect. */
   readonly passwordFile?: string;
   /** Per-command timeout: a decision fails with redis_unavailable after it. */
@@ -109,7 +111,7 @@ export class RedisClient {
       const password = fs.readFileSync(this.config.passwordFile, 'utf8').replace(/[\r\n]+$/, '');
       // AUTH goes first on the wire; a refusal fails the connection and everything behind it.
       this.pending.push({ resolve: () => undefined, reject: () => undefined });
-      socket.write(encodeCommand(['AUTH', password]));
+      socket.write(encodeCommand(this.config.username ? ['AUTH', this.config.username, password] : ['AUTH', password]));
     }
     return socket;
   }

@@ -374,13 +374,15 @@ export function parseRouterConfig(raw: unknown): { readonly parsed?: ParsedConfi
   }
   let redis: RedisConfig | undefined;
   if (o.redis !== undefined) {
-    const r = check.object('redis', o.redis, ['host', 'port', 'passwordFile', 'timeoutMs']);
+    const r = check.object('redis', o.redis, ['host', 'port', 'username', 'passwordFile', 'timeoutMs']);
     if (r) {
       const host = check.string('redis.host', r.host, HOST_NAME, 'a host name');
       const port = check.integer('redis.port', r.port, 1, 65535);
       const timeoutMs = check.integer('redis.timeoutMs', r.timeoutMs, 1, 60_000);
       const passwordFile = r.passwordFile === undefined ? undefined : check.string('redis.passwordFile', r.passwordFile, /^\/\S+$/, 'an absolute path');
-      if (host !== undefined && port !== undefined && timeoutMs !== undefined) redis = { host, port, timeoutMs, passwordFile };
+      const username = r.username === undefined ? undefined : check.string('redis.username', r.username, /^[\x21-\x7e]{1,64}$/, 'a Redis user name (printable ASCII without spaces)');
+      if (username !== undefined && passwordFile === undefined) check.fail('redis.username', username, 'given together with redis.passwordFile');
+      if (host !== undefined && port !== undefined && timeoutMs !== undefined) redis = { host, port, timeoutMs, username, passwordFile };
     }
   }
   const rules: ParsedRule[] = [];
