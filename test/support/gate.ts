@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
-import { checkObjects } from '../policy/checks';
+import { checkObjects, Violation } from '../policy/checks';
 import { PolicyException } from '../policy/exceptions';
 import { findSecretMaterial } from '../policy/secrets';
 import { K8sSchemaValidator } from './k8s-schema';
@@ -32,6 +32,8 @@ export interface GateOptions {
 
 let validator: K8sSchemaValidator | undefined;
 
+const CDK8S_NAME_HASH = /-c8[0-9a-f]{6}$/;
+
 /**
  * Every problem of the manifests under `dir`, one line each (none: the gate passes):
  * - policy: Pod Security "restricted", kube-score's critical and Polaris's danger checks;
@@ -49,9 +51,8 @@ export function platformGate(dir: string, options: GateOptions = {}): string[] {
 export function gateObjects(objects: readonly K8sObject[], options: GateOptions = {}): string[] {
   validator ??= new K8sSchemaValidator();
   const exceptions = options.exceptions ?? [];
-  const excepted = (object: string, check: string) => exceptions.some((e) => e.object === object && e.check === check);
   return [
-    ...checkObjects(objects).filter((v) => !excepted(v.object, v.check)).map((v) => `policy ${v.check} ${v.object}: ${v.detail}`),
+    ...checkObjects(objects).filter((v) => !exceptions.some((e) => excepts(e, v))).map((v) => `policy ${v.check} ${v.object}: ${v.detail}`),
     ...findSecretMaterial(objects).map((found) => `secrets ${found}`),
     ...objects.flatMap((o) => validator!.validate(o).map((problem) => `schema ${o.kind}/${o.metadata.name}: ${problem}`)),
     ...networkProblems(objects, options.connections ?? {}),
@@ -61,14 +62,19 @@ export function gateObjects(objects: readonly K8sObject[], options: GateOptions 
 /** The exceptions no violation of `dir` needs any more. */
 export function unusedExceptions(dir: string, exceptions: readonly PolicyException[]): PolicyException[] {
   const violations = checkObjects(loadManifests(dir));
-  return exceptions.filter((e) => !violations.some((v) => v.object === e.object && v.check === e.check));
+  return exceptions.filter((e) => !violations.some((v) => excepts(e, v)));
 }
+
+// A plain cdk8s Chart adds a hash to every name (`orders-api-c8c53a3f`): an exception or a
+// connection may name the object without it.
+const withoutHash = (name: string) => name.replace(CDK8S_NAME_HASH, '');
+const excepts = (e: PolicyException, v: Violation) => e.check === v.check && (e.object === v.object || e.object === withoutHash(v.object));
 
 function networkProblems(objects: readonly K8sObject[], expected: ExpectedConnections): string[] {
   const reachability = new Reachability(objects);
   const groups = podGroups(objects);
   const workloads = groups.filter((g) => g !== CLUSTER_DNS);
-  const group = (name: string): PodGroup | string => groups.find((g) => g.name === name) ?? `network: no workload ${name} (workloads: ${workloads.map((g) => g.name).join(', ')})`;
+  const group = (name: string): PodGroup | string => groups.find((g) => g.name === name || withoutHash(g.name) === name) ?? `network: no workload ${name} (workloads: ${workloads.map((g) => g.name).join(', ')})`;
   const problems: string[] = [];
 
   for (const pod of workloads) {
