@@ -15,6 +15,7 @@ import {
   Redis,
   Router,
   allowConnection,
+  denyAllTrafficExceptDns,
   monitorGoService,
   platformDashboardsDir,
   restrictPod,
@@ -37,6 +38,7 @@ class MonitoringChart extends Chart {
   public readonly prometheus: Prometheus;
   constructor(scope: Construct, id: string, props: ChartProps) {
     super(scope, id, props);
+    denyAllTrafficExceptDns(this); // isolated: each construct opens exactly the connections it makes
     this.prometheus = new Prometheus(this, 'prometheus', { retention: '7d' });
   }
 }
@@ -65,6 +67,7 @@ function goService(scope: Construct, id: string, image: string): kplus.Deploymen
 class OrdersChart extends Chart {
   constructor(scope: Construct, id: string, props: ChartProps & { prometheus: IPrometheusEndpoint }) {
     super(scope, id, props);
+    denyAllTrafficExceptDns(this);
     const redis = new Redis(this, 'redis', { preset: 'durable', storageSize: Size.gibibytes(5) });
 
     const api = goService(this, 'api', 'registry.example.com/orders/api:1.4.2');
@@ -100,7 +103,10 @@ class OrdersChart extends Chart {
   }
 }
 
-/** The payments team: only a Grafana of its own, with the shipped dashboards, on the shared Prometheus. */
+/**
+ * The payments team: only a Grafana of its own, with the shipped dashboards, on the shared
+ * Prometheus. Its chart declares no default-deny, so the library adds no NetworkPolicy to it.
+ */
 class PaymentsChart extends Chart {
   constructor(scope: Construct, id: string, props: ChartProps & { prometheus: IPrometheusEndpoint }) {
     super(scope, id, props);
