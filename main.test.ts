@@ -2,7 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { buildApp } from './main';
-import { ENVIRONMENTS, PlatformChart } from './lib';
+import { PlatformChart } from './lib';
+import { ENVIRONMENTS } from './app/environments';
 import { ENVIRONMENT_LABEL } from './lib/core/labels';
 
 describe('the app: one chart per environment', () => {

@@ -1,4 +1,5 @@
-import { ENVIRONMENTS, EnvironmentConfig, PlatformApp, PlatformAppProps, PlatformChart } from './lib';
+import { ENVIRONMENTS } from './app/environments';
+import { EnvironmentConfig, PlatformApp, PlatformAppProps, PlatformChart } from './lib';
 
 /**
  * Builds the app: one PlatformChart per environment. Building writes nothing; `synth()` writes a

@@ -1,26 +1,36 @@
-import { Chart } from 'cdk8s';
+import { ApiObject, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { EnvironmentConfig } from './environments';
+import { registerConstruct } from './core/construct';
+import { IPrometheusEndpoint } from './core/endpoints';
 import { ENVIRONMENT_LABEL, PART_OF } from './core/labels';
+import { constructName } from './core/names';
 import { denyAllTrafficExceptDns } from './core/network';
-import { DynamicRouting, addDynamicRouting } from './nginx/compose';
-import { clusterScoped } from './core/security';
+import { clusterScoped, POD_SECURITY_ENFORCE_LABEL } from './core/security';
 import { PropValidator } from './core/validation';
-import { Grafana, grafanaPropsForEnvironment } from './grafana';
-import { Prometheus } from './prometheus';
-import { Redis, redisPropsFor } from './redis';
+import { EnvironmentConfig } from './environments';
+import { Grafana, platformDashboardsDir } from './grafana/grafana';
+import { addDynamicRouting, DynamicRouting } from './nginx/compose';
+import { Prometheus } from './prometheus/prometheus';
+import { Redis } from './redis/redis';
 
 /** Props of an EnvironmentChart or a PlatformChart. */
 export interface PlatformChartProps {
   /** The environment this chart deploys. */
   readonly environment: EnvironmentConfig;
+  /**
+   * A Prometheus that already runs (another chart's or another app's, see `prometheusEndpoint`):
+   * the chart then makes no Prometheus of its own, and its Grafana queries this one.
+   * @default - the chart's own Prometheus (construct id `prometheus`)
+   */
+  readonly prometheus?: IPrometheusEndpoint;
 }
 
 /**
  * The ground every environment stands on, without the systems: its namespace (Pod Security
- * "restricted" enforced), all traffic denied but DNS and what the wiring allows, the recommended
- * labels and the environment label on every object. Other teams can put their own workloads on it.
+ * "restricted" enforced, and checked at synth for every pod template of the chart), all traffic
+ * denied but DNS and what the wiring allows, the recommended labels and the environment label on
+ * every object. Other teams can put their own workloads on it.
  */
 export class EnvironmentChart extends Chart {
   /** The environment this chart was built from. */
@@ -32,14 +42,13 @@ export class EnvironmentChart extends Chart {
     const namespaceName = props.environment.namespace ?? `platform-${props.environment.name}`;
     super(scope, id, {
       namespace: namespaceName,
-      // Names are derived from construct ids without hashes: readable, and stable while ids are.
-      disableResourceNameHashes: true,
       labels: {
         'app.kubernetes.io/part-of': PART_OF,
         'app.kubernetes.io/managed-by': 'cdk8s',
         [ENVIRONMENT_LABEL]: props.environment.name,
       },
     });
+    registerConstruct(this);
     this.environment = props.environment;
     this.namespaceName = namespaceName;
 
@@ -53,7 +62,7 @@ export class EnvironmentChart extends Chart {
       metadata: {
         name: namespaceName,
         labels: {
-          'pod-security.kubernetes.io/enforce': 'restricted',
+          [POD_SECURITY_ENFORCE_LABEL]: 'restricted',
           'pod-security.kubernetes.io/enforce-version': 'v1.27',
           'pod-security.kubernetes.io/warn': 'restricted',
           'pod-security.kubernetes.io/audit': 'restricted',
@@ -64,12 +73,20 @@ export class EnvironmentChart extends Chart {
     // Nothing talks unless the wiring says so: each system allows exactly its own connections.
     denyAllTrafficExceptDns(this);
   }
+
+  /**
+   * Names are `<chart>-<construct id path>` without hashes: readable, and stable while ids are. A
+   * name over 63 characters keeps the chart prefix and ends in a hash of its path (see constructName).
+   */
+  public override generateObjectName(apiObject: ApiObject): string {
+    return constructName(apiObject);
+  }
 }
 
 /** The whole stack for one environment: an EnvironmentChart with the four systems, wired together. */
 export class PlatformChart extends EnvironmentChart {
-  /** Prometheus of this environment (construct id `prometheus`). */
-  public readonly prometheus: Prometheus;
+  /** Prometheus of this environment (construct id `prometheus`); undefined when the chart uses an existing one. */
+  public readonly prometheus?: Prometheus;
   /** Grafana, wired to this chart's Prometheus, with the shipped dashboards (construct id `grafana`). */
   public readonly grafana: Grafana;
   /** Redis (construct id `redis`: objects named `<env>-redis`). */
@@ -79,14 +96,20 @@ export class PlatformChart extends EnvironmentChart {
 
   constructor(scope: Construct, id: string, props: PlatformChartProps) {
     super(scope, id, props);
-    this.prometheus = new Prometheus(this, 'prometheus', {
-      nodePort: props.environment.exposeNodePorts ? 30030 : undefined,
-      externalLabels: { environment: props.environment.name },
-      ...props.environment.prometheus,
+    const environment = props.environment;
+    this.prometheus = props.prometheus ? undefined : new Prometheus(this, 'prometheus', {
+      externalLabels: { environment: environment.name },
+      ...environment.prometheus,
     });
-    this.grafana = new Grafana(this, 'grafana', grafanaPropsForEnvironment(this, props.environment, this.prometheus));
-
-    this.redis = new Redis(this, 'redis', redisPropsFor(this, props.environment.redis));
-    if (props.environment.nginx) this.routing = addDynamicRouting(this, props.environment.nginx, props.environment.exposeNodePorts ?? false, this.redis);
+    const admin = `${environment.name}-grafana-admin`;
+    this.grafana = new Grafana(this, 'grafana', {
+      prometheus: props.prometheus ?? this.prometheus!,
+      adminUser: { name: admin, key: 'admin-user' },
+      adminPassword: { name: admin, key: 'admin-password' },
+      dashboardsDirs: [platformDashboardsDir()],
+      ...environment.grafana,
+    });
+    this.redis = new Redis(this, 'redis', environment.redis);
+    if (environment.nginx) this.routing = addDynamicRouting(this, { redis: this.redis, ...environment.nginx });
   }
 }

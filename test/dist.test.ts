@@ -2,10 +2,10 @@ import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ENVIRONMENTS } from '../lib';
+import { ENVIRONMENTS } from '../app/environments';
 import { tempDir } from './support/engines';
 
-/** A folder per environment of lib/environments.ts. */
+/** A folder per environment of app/environments.ts. */
 const ENVIRONMENT_FOLDERS = ENVIRONMENTS.map((e) => e.name).sort();
 
 const ROOT = path.join(__dirname, '..');
@@ -110,7 +110,7 @@ describe('dist/: the committed manifests', () => {
   test('is left byte for byte as it was when a synth fails on bad input', () => {
     // GIVEN a copy of the project whose environment config is invalid, and its last good dist/
     const project = copyProject(path.join(scratch, 'project'));
-    const environments = path.join(project, 'lib', 'environments.ts');
+    const environments = path.join(project, 'app', 'environments.ts');
     const source = fs.readFileSync(environments, 'utf8');
     expect(source).toContain("name: 'dev',");
     fs.writeFileSync(environments, source.replace("name: 'dev',", "name: 'Dev_1',"));
@@ -175,7 +175,7 @@ describe('dist/: the committed manifests', () => {
     // GIVEN a copy of the project WHEN an environment is added to its sources
     const project = copyProject(path.join(scratch, 'project'));
     fs.rmSync(path.join(project, 'dist'), { recursive: true });
-    const environments = path.join(project, 'lib', 'environments.ts');
+    const environments = path.join(project, 'app', 'environments.ts');
     const source = fs.readFileSync(environments, 'utf8');
     expect(source).toMatch(/^export const ENVIRONMENTS: readonly EnvironmentConfig\[\] = \[$/m);
     fs.writeFileSync(environments, source.replace(/^(export const ENVIRONMENTS: readonly EnvironmentConfig\[\] = \[)$/m, "$1\n  { name: 'synth-probe' },"));

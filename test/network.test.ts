@@ -2,10 +2,11 @@ import * as kplus from 'cdk8s-plus-27';
 import { allowConnection, allowIngressFromAnywhere } from '../lib';
 import { Reachability, podGroups } from './support/reachability';
 import { findObject, synthEnvironment, synthWith } from './support/synth';
+import { restrictPod } from '../lib';
 
 describe('NetworkPolicies from the wiring', () => {
   const deployment = (scope: kplus.Deployment['node']['scope'], id: string, port: number) =>
-    new kplus.Deployment(scope as never, id, { containers: [{ image: 'example:1', portNumber: port }] });
+    restrictPod(new kplus.Deployment(scope as never, id, { containers: [{ image: 'example:1', portNumber: port }] }));
 
   test('every chart denies all traffic in its namespace but DNS to the cluster DNS', () => {
     const objects = synthWith(() => undefined);

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { ENVIRONMENTS } from '../lib';
+import { ENVIRONMENTS } from '../app/environments';
 import { checkObjects } from './policy/checks';
 import { EXCEPTIONS, PolicyException } from './policy/exceptions';
 import { findSecretMaterial } from './policy/secrets';

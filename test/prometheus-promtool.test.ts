@@ -17,7 +17,7 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
 import * as YAML from 'yaml';
-import { ENVIRONMENTS } from '../lib';
+import { ENVIRONMENTS } from '../app/environments';
 import { freePort, requireEngine, run, startProcess, tempDir, waitForPort } from './support/engines';
 import { K8sObject, synthEnvironment } from './support/synth';
 

@@ -1,10 +1,12 @@
-import { Chart, Size, Testing } from 'cdk8s';
+import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { parser as promql } from '@prometheus-io/lezer-promql';
 import * as YAML from 'yaml';
-import { ENVIRONMENTS, EnvironmentChart, PlatformChart, markForScraping } from '../lib';
+import { EnvironmentChart, PlatformChart, markForScraping, ServiceExposure } from '../lib';
+import { ENVIRONMENTS } from '../app/environments';
 import { defaultRuleGroups, isAlertingRule, monitorGoService, parsePrometheusDuration, parsePrometheusSize, Prometheus, PrometheusProps, PrometheusStorage, relabelRegexProblem, RuleGroup, ScrapeConfig } from '../lib/prometheus';
 import { configMapFile, findObject, K8sObject, synthEnvironment, synthWith, testApp, thrownMessage } from './support/synth';
+import { restrictPod } from '../lib';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -41,7 +43,7 @@ describe('Prometheus', () => {
   });
 
   test('implements IPrometheusEndpoint: service, port and in-cluster url', () => {
-    const prometheus = new PlatformChart(testApp(), 'dev', { environment: { name: 'dev' } }).prometheus;
+    const prometheus = new PlatformChart(testApp(), 'dev', { environment: { name: 'dev' } }).prometheus!;
     expect(prometheus.service.name).toBe('dev-prometheus');
     expect(prometheus.port).toBe(9090);
     expect(prometheus.url).toBe('http://dev-prometheus.platform-dev.svc:9090');
@@ -51,7 +53,7 @@ describe('Prometheus', () => {
     const objects = synthPrometheus();
 
     test('the ClusterRole grants read on discovery objects and GET /metrics, nothing more', () => {
-      const role = findObject(objects, 'ClusterRole', 'test-prometheus');
+      const role = findObject(objects, 'ClusterRole', 'platform-test-test-prometheus');
       expect(role.rules).toEqual([
         { apiGroups: [''], resources: ['nodes', 'nodes/proxy', 'nodes/metrics', 'services', 'endpoints', 'pods'], verbs: ['get', 'list', 'watch'] },
         { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
@@ -60,12 +62,12 @@ describe('Prometheus', () => {
       ]);
     });
 
-    test('the ClusterRole and its binding are cluster-scoped, named with the environment prefix, and bind the service account', () => {
-      const role = findObject(objects, 'ClusterRole', 'test-prometheus');
-      const binding = findObject(objects, 'ClusterRoleBinding', 'test-prometheus');
+    test('the ClusterRole and its binding are cluster-scoped, named with the namespace first, and bind the service account', () => {
+      const role = findObject(objects, 'ClusterRole', 'platform-test-test-prometheus');
+      const binding = findObject(objects, 'ClusterRoleBinding', 'platform-test-test-prometheus');
       expect(role.metadata.namespace).toBeUndefined();
       expect(binding.metadata.namespace).toBeUndefined();
-      expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'test-prometheus' });
+      expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'platform-test-test-prometheus' });
       expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'test-prometheus', namespace: 'platform-test' }]);
       expect(podSpec(objects).serviceAccountName).toBe('test-prometheus');
       expect(podSpec(objects).automountServiceAccountToken).toBe(true);
@@ -74,7 +76,7 @@ describe('Prometheus', () => {
     test.each(ENVIRONMENTS.map((e) => e.name))('in %s, cluster-scoped names differ from every other environment, and only Prometheus mounts a token', (name) => {
       const objects = synthEnvironment(name);
       for (const kind of ['ClusterRole', 'ClusterRoleBinding']) {
-        expect(objects.filter((o) => o.kind === kind).map((o) => o.metadata.name)).toEqual([`${name}-prometheus`]);
+        expect(objects.filter((o) => o.kind === kind).map((o) => o.metadata.name)).toEqual([`platform-${name}-${name}-prometheus`]);
       }
       const withToken = objects.filter((o) => o.spec?.template?.spec && o.spec.template.spec.automountServiceAccountToken !== false).map((o) => `${o.kind}/${o.metadata.name}`);
       expect(withToken).toEqual([`Deployment/${name}-prometheus`]);
@@ -93,7 +95,7 @@ describe('Prometheus', () => {
 
     test('global intervals: defaults, and a timeout never above a short interval', () => {
       expect(prometheusConfig(synthPrometheus()).global).toEqual({ scrape_interval: '30s', scrape_timeout: '10s', evaluation_interval: '30s' });
-      expect(prometheusConfig(synthPrometheus({ scrapeInterval: '5s' })).global).toEqual({ scrape_interval: '5s', scrape_timeout: '5s', evaluation_interval: '5s' });
+      expect(prometheusConfig(synthPrometheus({ scrapeInterval: Duration.seconds(5) })).global).toEqual({ scrape_interval: '5s', scrape_timeout: '5s', evaluation_interval: '5s' });
     });
 
     test('the pods job keeps annotated, running pods, on the annotated port and path', () => {
@@ -109,7 +111,7 @@ describe('Prometheus', () => {
     test('markForScraping writes the annotations whose meta labels the pods job reads', () => {
       // GIVEN a workload marked for scraping
       const objects = synthWith((chart) => {
-        const deployment = new kplus.Deployment(chart, 'api', { containers: [{ image: 'api:1', portNumber: 8080 }] });
+        const deployment = restrictPod(new kplus.Deployment(chart, 'api', { containers: [{ image: 'api:1', portNumber: 8080 }] }));
         markForScraping(deployment, { port: 8080, path: '/stats' });
       });
       const annotations = findObject(objects, 'Deployment', 'test-api').spec.template.metadata.annotations;
@@ -236,7 +238,7 @@ describe('Prometheus', () => {
       const checksum = (o: K8sObject[]) => findObject(o, 'Deployment', 'test-prometheus').spec.template.metadata.annotations['checksum/config'];
       const base = checksum(synthPrometheus());
       expect(checksum(synthPrometheus())).toBe(base);
-      expect(checksum(synthPrometheus({ scrapeInterval: '15s' }))).not.toBe(base);
+      expect(checksum(synthPrometheus({ scrapeInterval: Duration.seconds(15) }))).not.toBe(base);
       expect(checksum(synthPrometheus({}, (p) => p.addRuleGroup({ name: 'extra', rules: [{ record: 'x:up:sum', expr: 'sum(up)' }] })))).not.toBe(base);
       expect(checksum(synthPrometheus({}, (p) => p.addScrapeJob({ job_name: 'x', static_configs: [{ targets: ['x:1'] }] })))).not.toBe(base);
     });
@@ -250,7 +252,7 @@ describe('Prometheus', () => {
     });
 
     test('a PersistentVolumeClaim with size and class; retention size defaults to 85% of it', () => {
-      const objects = synthPrometheus({ storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(50), storageClassName: 'ebs.gp3' }), retention: '30d' });
+      const objects = synthPrometheus({ storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(50), storageClassName: 'ebs.gp3' }), retention: Duration.days(30) });
       const claim = findObject(objects, 'PersistentVolumeClaim', 'test-prometheus');
       expect(claim.spec).toMatchObject({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } }, storageClassName: 'ebs.gp3' });
       expect(podSpec(objects).volumes).toContainEqual({ name: 'data', persistentVolumeClaim: { claimName: 'test-prometheus', readOnly: false } });
@@ -258,7 +260,7 @@ describe('Prometheus', () => {
     });
 
     test('an explicit retention size wins', () => {
-      const objects = synthPrometheus({ storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(50) }), retentionSize: '40GB' });
+      const objects = synthPrometheus({ storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(50) }), retentionSize: Size.gibibytes(40) });
       expect(podSpec(objects).containers[0].args).toContain('--storage.tsdb.retention.size=40GB');
     });
   });
@@ -266,7 +268,7 @@ describe('Prometheus', () => {
   describe('service', () => {
     test('ClusterIP by default; NodePort when asked', () => {
       expect(findObject(synthPrometheus(), 'Service', 'test-prometheus').spec).toMatchObject({ type: 'ClusterIP', ports: [{ name: 'http', port: 9090, targetPort: 9090 }] });
-      expect(findObject(synthPrometheus({ nodePort: 30030 }), 'Service', 'test-prometheus').spec).toMatchObject({ type: 'NodePort', ports: [{ port: 9090, nodePort: 30030 }] });
+      expect(findObject(synthPrometheus({ expose: ServiceExposure.nodePort(30030) }), 'Service', 'test-prometheus').spec).toMatchObject({ type: 'NodePort', ports: [{ port: 9090, nodePort: 30030 }] });
     });
 
     test.each([['dev', 'NodePort'], ['staging', 'ClusterIP'], ['prod', 'ClusterIP']])('in %s the Service is %s', (name, type) => {
@@ -312,17 +314,18 @@ describe('Prometheus', () => {
 
   describe('fails when', () => {
     test.each<[string, PrometheusProps, string]>([
-      ['scrapeInterval is not a Prometheus duration', { scrapeInterval: '30 seconds' }, "scrapeInterval must be a Prometheus duration such as 30s, 5m, 1h30m or 15d (units y w d h m s ms, largest first), greater than 0, got '30 seconds'"],
-      ['scrapeInterval is 0', { scrapeInterval: '0' }, "scrapeInterval must be a Prometheus duration such as 30s, 5m, 1h30m or 15d (units y w d h m s ms, largest first), greater than 0, got '0'"],
-      ['scrapeTimeout exceeds scrapeInterval', { scrapeInterval: '15s', scrapeTimeout: '20s' }, "scrapeTimeout must be at most scrapeInterval (15s), got '20s'"],
-      ['evaluationInterval is in the wrong unit order', { evaluationInterval: '30s1m' }, "evaluationInterval must be a Prometheus duration"],
-      ['retention is not a duration', { retention: '2 weeks' }, "retention must be a Prometheus duration such as 30s, 5m, 1h30m or 15d (units y w d h m s ms, largest first), greater than 0, got '2 weeks'"],
-      ['retentionSize has no Prometheus unit', { retentionSize: '40G' }, "retentionSize must be a whole number of bytes with a unit, such as 512MB, 40GB or 1TB (B, KB, MB, GB, TB, PB, EB; powers of 1024), got '40G'"],
-      ['retentionSize exceeds the volume', { storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(10) }), retentionSize: '20GB' }, "retentionSize must be at most the storage size (10GiB), got '20GB'"],
-      ['storageClassName is not a DNS subdomain', { storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(10), storageClassName: 'Fast_SSD' }) }, "storage.storageClassName must be a DNS subdomain (lower-case letters, digits, - and .), as StorageClass names are, got 'Fast_SSD'"],
-      ['nodePort is outside 30000-32767', { nodePort: 8080 }, 'nodePort must be an integer from 30000 to 32767, got 8080'],
-      ['the image is latest', { image: 'quay.io/prometheus/prometheus:latest' }, "image must be an image pinned to a version (a tag other than 'latest', or @sha256:<digest>), got 'quay.io/prometheus/prometheus:latest'"],
-      ['the image has no tag', { image: 'quay.io/prometheus/prometheus' }, "image must be an image pinned to a version (a tag other than 'latest', or @sha256:<digest>), got 'quay.io/prometheus/prometheus'"],
+      ['scrapeInterval is a fraction of a millisecond', { scrapeInterval: Duration.millis(0.5) }, "scrapeInterval must be a Duration of whole milliseconds, greater than 0, got '0.5 millis'"],
+      ['scrapeInterval is 0', { scrapeInterval: Duration.seconds(0) }, "scrapeInterval must be a Duration of whole milliseconds, greater than 0, got '0s'"],
+      ['scrapeTimeout exceeds scrapeInterval', { scrapeInterval: Duration.seconds(15), scrapeTimeout: Duration.seconds(20) }, "scrapeTimeout must be at most scrapeInterval (15s), got '20s'"],
+      ['evaluationInterval is 0', { evaluationInterval: Duration.millis(0) }, "evaluationInterval must be a Duration of whole milliseconds, greater than 0, got '0s'"],
+      ['retention is 0', { retention: Duration.days(0) }, "retention must be a Duration of whole milliseconds, greater than 0, got '0s'"],
+      ['retentionSize is not whole bytes', { retentionSize: Size.kibibytes(0.0001) }, 'retentionSize must be a whole number of bytes, greater than 0'],
+      ['retentionSize exceeds the volume', { storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(10) }), retentionSize: Size.gibibytes(20) }, "retentionSize must be at most the storage size (10GiB), got '20Gi'"],
+      ['storageClassName is not a DNS subdomain', { storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(10), storageClassName: 'Fast_SSD' }) }, "storage.storageClassName must be a StorageClass name (a DNS subdomain: lower-case letters, digits, '-' and '.'), got 'Fast_SSD'"],
+      ['nodePort is outside 30000-32767', { expose: ServiceExposure.nodePort(8080) }, 'expose.nodePort must be an integer from 30000 to 32767, got 8080'],
+      ['the image is latest', { image: 'quay.io/prometheus/prometheus:latest' }, "image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'quay.io/prometheus/prometheus:latest'"],
+      ['the image has no tag', { image: 'quay.io/prometheus/prometheus' }, "image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'quay.io/prometheus/prometheus'"],
+      ['the image has a registry port but no tag', { image: 'registry.local:5000/prometheus' }, "got 'registry.local:5000/prometheus'"],
       ['kubeStateMetrics is a URL', { kubeStateMetrics: 'http://ksm:8080/metrics' }, "kubeStateMetrics.static_configs[0].targets[0] must be host:port with a port from 1 to 65535 (no scheme, no path), got 'http://ksm:8080/metrics'"],
       ['a scrape job reuses a default job name', { scrapeJobs: [{ job_name: 'kubernetes-pods', static_configs: [{ targets: ['x:1'] }] }] }, "scrapeJobs[].job_name (including the default jobs) must be unique, got 'kubernetes-pods'"],
       ['a relabel regex does not compile', { scrapeJobs: [{ job_name: 'x', static_configs: [{ targets: ['x:1'] }], relabel_configs: [{ source_labels: ['a'], regex: '(foo', action: 'keep' }] }] }, "scrapeJobs[0].relabel_configs[0].regex must be a regular expression that compiles (RE2 syntax, anchored by Prometheus as ^(?:...)$)"],
@@ -341,8 +344,8 @@ describe('Prometheus', () => {
     });
 
     test('several props are bad: one error lists them all', () => {
-      const error = thrownMessage(() => synthPrometheus({ scrapeInterval: '1 minute', retention: 'forever', nodePort: 80 }));
-      expect(error).toMatch(/^Prometheus 'test\/prometheus' has 3 invalid props:\n {2}- scrapeInterval must be .*\n {2}- retention must be .*\n {2}- nodePort must be an integer from 30000 to 32767, got 80$/);
+      const error = thrownMessage(() => synthPrometheus({ evaluationInterval: Duration.seconds(0), retention: Duration.seconds(0), expose: ServiceExposure.nodePort(80) }));
+      expect(error).toMatch(/^Prometheus 'test\/prometheus' has 3 invalid props:\n {2}- expose.nodePort must be an integer from 30000 to 32767, got 80\n {2}- evaluationInterval must be .*\n {2}- retention must be .*$/);
     });
 
     test('addScrapeJob adds a job name already taken', () => {
@@ -371,7 +374,7 @@ describe('Prometheus syntax checks', () => {
 describe('markForScraping', () => {
   test('fails when a workload is marked again with another port', () => {
     const error = thrownMessage(() => synthWith((chart) => {
-      const deployment = new kplus.Deployment(chart, 'api', { containers: [{ image: 'api:1', portNumber: 8080 }] });
+      const deployment = restrictPod(new kplus.Deployment(chart, 'api', { containers: [{ image: 'api:1', ports: [{ number: 8080 }, { number: 9100 }] }] }));
       markForScraping(deployment, { port: 8080 });
       markForScraping(deployment, { port: 9100 });
     }));
@@ -380,7 +383,7 @@ describe('markForScraping', () => {
 
   test('fails when the port or path is bad', () => {
     const error = thrownMessage(() => synthWith((chart) => {
-      markForScraping(new kplus.Deployment(chart, 'api', { containers: [{ image: 'api:1' }] }), { port: 0, path: 'metrics' });
+      markForScraping(restrictPod(new kplus.Deployment(chart, 'api', { containers: [{ image: 'api:1' }] })), { port: 0, path: 'metrics' });
     }));
     expect(error).toContain("markForScraping 'test/api' has 2 invalid props");
     expect(error).toContain('port must be an integer from 1 to 65535, got 0');
@@ -389,7 +392,7 @@ describe('markForScraping', () => {
 });
 
 describe('monitorGoService', () => {
-  const goService = (chart: EnvironmentChart) => new kplus.Deployment(chart, 'api', { containers: [{ name: 'api', image: 'api:1', ports: [{ number: 8080, name: 'http' }] }] });
+  const goService = (chart: EnvironmentChart) => restrictPod(new kplus.Deployment(chart, 'api', { containers: [{ name: 'api', image: 'api:1', ports: [{ number: 8080, name: 'http' }] }] }));
 
   test('marks the pods for scraping and declares a private pprof port for kubectl port-forward', () => {
     let command = '';

@@ -11,7 +11,7 @@ const conf = (props: RedisProps) => synthRedisFiles(props)['redis.conf'];
 
 /** Builds a Redis with a password Secret reference in its own chart. */
 function synthWithPassword(props: RedisProps = {}) {
-  return synthRedis({}, (chart) => new Redis(chart, 'redis', { ...props, password: { secret: kplus.Secret.fromSecretName(chart, 'auth', 'redis-auth'), key: 'password' } }));
+  return synthRedis({}, (chart) => new Redis(chart, 'redis', { ...props, password: { name: 'redis-auth', key: 'password' } }));
 }
 
 describe('Redis', () => {
@@ -171,11 +171,11 @@ describe('Redis', () => {
   });
 
   test('wires as an IRedisEndpoint: client Service, port, host, password reference', () => {
-    const { redis } = synthRedis({}, (chart) => new Redis(chart, 'redis', { port: 6380, password: { secret: kplus.Secret.fromSecretName(chart, 'auth', 'redis-auth'), key: 'pw' } }));
+    const { redis } = synthRedis({}, (chart) => new Redis(chart, 'redis', { port: 6380, password: { name: 'redis-auth', key: 'pw' } }));
     expect(redis.service.name).toBe('test-redis');
     expect(redis.port).toBe(6380);
     expect(redis.host).toBe('test-redis.platform-test.svc');
-    expect(redis.password?.secret.name).toBe('redis-auth');
+    expect(redis.password?.name).toBe('redis-auth');
     expect(redis.password?.key).toBe('pw');
   });
 
@@ -206,10 +206,11 @@ describe('Redis', () => {
     });
 
     test('fails when sizes do not fit', () => {
-      expect(build({ maxMemory: Size.gibibytes(1), memoryLimit: Size.mebibytes(512) })).toThrow("Redis 'test/redis': maxMemory must be at most memoryLimit (512Mi), got '1Gi'");
+      expect(build({ maxMemory: Size.gibibytes(1), resources: { memory: { limit: Size.mebibytes(512) } } })).toThrow("Redis 'test/redis': maxMemory must be at most resources.memory.limit (512Mi), got '1Gi'");
       expect(build({ storageSize: Size.kibibytes(0.5) })).toThrow("storageSize must be a whole number of bytes, at least 1Mi, got '0.5Ki'");
-      expect(build({ memoryRequest: Size.gibibytes(1) })).toThrow("memoryRequest must be at most memoryLimit (512Mi), got '1Gi'");
-      expect(build({ cpuRequest: kplus.Cpu.millis(2000) })).toThrow("cpuRequest must be at most cpuLimit (1), got '2000m'");
+      expect(build({ resources: { memory: { request: Size.gibibytes(1) } } })).toThrow("resources.memory.request must be at most resources.memory.limit (512Mi, the default), got '1Gi'");
+      expect(build({ resources: { memory: { limit: Size.mebibytes(128) } } })).toThrow("resources.memory.limit must be at least resources.memory.request (256Mi, the default), got '128Mi'");
+      expect(build({ resources: { cpu: { request: kplus.Cpu.millis(2000) } } })).toThrow("resources.cpu.request must be at most resources.cpu.limit (1, the default), got '2000m'");
     });
 
     test('fails when ports are out of range or clash', () => {
@@ -229,7 +230,7 @@ describe('Redis', () => {
     });
 
     test('fails when an image is not pinned', () => {
-      expect(build({ image: 'redis:latest' })).toThrow("image must be an image pinned to a version (a tag other than 'latest', or @sha256:<digest>), got 'redis:latest'");
+      expect(build({ image: 'redis:latest' })).toThrow("image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'redis:latest'");
       expect(build({ exporterImage: 'oliver006/redis_exporter' })).toThrow("exporterImage must be an image pinned to a version");
     });
 
@@ -239,7 +240,7 @@ describe('Redis', () => {
         + "  - preset must be one of cache|durable|strict, got 'fast'\n"
         + "  - appendFsync must be one of always|everysec|no, got 'often'\n"
         + '  - autoAofRewritePercentage must be an integer >= 0, got -1\n'
-        + "  - storageClassName must be a StorageClass name (a DNS subdomain), got 'Fast SSD'\n"
+        + "  - storageClassName must be a StorageClass name (a DNS subdomain: lower-case letters, digits, '-' and '.'), got 'Fast SSD'\n"
         + '  - maxUnavailable must be an integer from 0 to 1, got 2\n'
         + '  - terminationGracePeriod (seconds) must be an integer >= 1, got 0.01',
       );

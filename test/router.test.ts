@@ -8,6 +8,7 @@ import { tempDir } from './support/engines';
 import * as path from 'path';
 import { K8sObject, configMapFile, findObject, synthWith } from './support/synth';
 import { ROUTER_SOURCE } from './nginx/stack';
+import { restrictPod } from '../lib';
 
 const rules: RouterProps['rules'] = [
   { strategy: 'pathPrefix', params: { prefix: '/b/', target: 'app-b' } },
@@ -21,10 +22,9 @@ function synthRouter(props: Partial<RouterProps> = {}): K8sObject[] {
 }
 
 function withRedis(chart: Chart) {
-  const workload = new kplus.Deployment(chart, 'redis-pods', { replicas: 1, containers: [{ image: 'redis:7.4', portNumber: 6379 }] });
+  const workload = restrictPod(new kplus.Deployment(chart, 'redis-pods', { replicas: 1, containers: [{ image: 'redis:7.4', portNumber: 6379 }] }));
   const service = new kplus.Service(chart, 'redis', { selector: workload, ports: [{ port: 6379 }] });
-  const secret = kplus.Secret.fromSecretName(chart, 'redis-auth', 'redis-auth');
-  return { service, port: 6379, host: 'test-redis.platform-test.svc', password: { secret, key: 'password' }, workload };
+  return { service, port: 6379, host: 'test-redis.platform-test.svc', password: { name: 'redis-auth', key: 'password' }, workload };
 }
 
 /** The source is checked against the file below; the snapshot keeps the rest reviewable. */
@@ -150,7 +150,7 @@ describe('Router', () => {
 
   test('fails when the own image is not pinned', () => {
     expect(() => synthRouter({ ownImage: { image: 'registry.example/router:latest' } })).toThrow(
-      "Router 'test/router': ownImage.image must be an image pinned to a version (a tag other than 'latest', or @sha256:<digest>), got 'registry.example/router:latest'",
+      "Router 'test/router': ownImage.image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'registry.example/router:latest'",
     );
   });
 });

@@ -1,4 +1,5 @@
-import { ENVIRONMENTS, Prometheus } from '../lib';
+import { Prometheus } from '../lib';
+import { ENVIRONMENTS } from '../app/environments';
 import { K8sSchemaValidator } from './support/k8s-schema';
 import { K8sObject, synthEnvironment, synthWith } from './support/synth';
 

@@ -1,16 +1,61 @@
 import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
+import { constructName } from './names';
 
 /**
- * NetworkPolicies generated from the wiring: the chart denies all traffic in its namespace, and
- * each construct allows exactly the connections it makes (Grafana to Prometheus, NGINX to the
- * router, the router to Redis, ...). Policies are named after what they allow:
- * `<workload>-ingress-from-<peer>`, `<workload>-egress-to-<peer>`.
+ * NetworkPolicies generated from the wiring, named `<workload>-ingress-from-<peer>` and
+ * `<workload>-egress-to-<peer>` in every chart (no cdk8s hash). The model, for every chart under any App:
+ *
+ * - A chart that declares default-deny (`denyAllTrafficExceptDns(chart)`; every EnvironmentChart
+ *   does) isolates its pods, and each construct then allows exactly the connections it makes
+ *   (Grafana to Prometheus, NGINX to the router and its backends, the router to Redis, Prometheus
+ *   to scrape targets), named after what they allow: `<workload>-ingress-from-<peer>`,
+ *   `<workload>-egress-to-<peer>`.
+ * - A chart that does not declare it gets no NetworkPolicy from the library at all: a policy
+ *   that selects a pod isolates it, so a lone "allow the scrapers" policy would make scrapers its
+ *   only clients, and a lone egress policy would cut DNS. Its pods keep Kubernetes' default (all
+ *   traffic allowed) until the team declares default-deny; then every connection recorded so far
+ *   gets its policies, whatever the order of the calls.
+ *
+ * Why not cdk8s-plus's `connections.allowTo/allowFrom`: they isolate the pods they touch whatever
+ * the chart declares (the second bullet's trap), and name each policy after the peer's construct
+ * address (`allowegressc8f3...`), which a reviewer cannot read in a pull request and which changes
+ * when an unrelated id moves.
  */
 
 /** Pod label of the workloads that scrape metrics (Prometheus): scraped pods accept them on their metrics port. */
 export const METRICS_SCRAPER_LABEL = 'platform-stack.io/metrics-scraper';
+
+/** The connections of one chart, made into policies only once the chart declares default-deny. */
+interface ChartNetwork {
+  isolated: boolean;
+  readonly pending: (() => void)[];
+}
+
+const networks = new WeakMap<Chart, ChartNetwork>();
+
+function networkOf(scope: IConstruct): ChartNetwork {
+  const chart = Chart.of(scope);
+  let network = networks.get(chart);
+  if (!network) {
+    network = { isolated: false, pending: [] };
+    networks.set(chart, network);
+  }
+  return network;
+}
+
+/** Runs `create` now if the chart of `scope` is isolated, else when it declares default-deny. */
+function whenIsolated(scope: IConstruct, create: () => void): void {
+  const network = networkOf(scope);
+  if (network.isolated) create();
+  else network.pending.push(create);
+}
+
+/** True when the chart of `scope` declared default-deny. */
+export function isIsolated(scope: IConstruct): boolean {
+  return networkOf(scope).isolated;
+}
 
 /** A TCP port list as NetworkPolicy ports. */
 function tcp(ports: readonly number[]): kplus.NetworkPolicyPort[] {
@@ -18,12 +63,17 @@ function tcp(ports: readonly number[]): kplus.NetworkPolicyPort[] {
 }
 
 /**
- * Default deny for every pod of the scope's namespace, ingress and egress, plus DNS egress to the
- * cluster DNS (kube-system pods labelled k8s-app=kube-dns, as CoreDNS and kube-dns are).
+ * Declares default-deny for the chart of `scope`: every pod of its namespace is isolated for
+ * ingress and egress, except DNS egress to the cluster DNS (kube-system pods labelled
+ * k8s-app=kube-dns, as CoreDNS and kube-dns are). The library's constructs in this chart then
+ * get their allow policies, those added before this call included. Once per chart.
  */
 export function denyAllTrafficExceptDns(scope: Construct): void {
+  const network = networkOf(scope);
+  if (network.isolated) return;
   const allPods = kplus.Pods.all(scope, 'all-pods');
   new kplus.NetworkPolicy(scope, 'deny-all', {
+    metadata: { name: constructName(scope, 'deny-all') },
     selector: allPods,
     ingress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
     egress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
@@ -33,36 +83,59 @@ export function denyAllTrafficExceptDns(scope: Construct): void {
     namespaces: kplus.Namespaces.select(scope, 'kube-system', { names: ['kube-system'] }),
   });
   new kplus.NetworkPolicy(scope, 'allow-dns', {
+    metadata: { name: constructName(scope, 'allow-dns') },
     selector: allPods,
     egress: { rules: [{ peer: clusterDns, ports: [kplus.NetworkPolicyPort.udp(53), kplus.NetworkPolicyPort.tcp(53)] }] },
   });
+  network.isolated = true;
+  for (const create of network.pending.splice(0)) create();
 }
 
-/** Lets `workload` accept connections from `peer` on `ports` (all ports when empty). */
-export function allowIngress(workload: kplus.Workload, peerName: string, peers: kplus.INetworkPolicyPeer | readonly kplus.INetworkPolicyPeer[], ports: readonly number[]): kplus.NetworkPolicy {
-  return new kplus.NetworkPolicy(workload, `ingress-from-${peerName}`, {
-    selector: workload,
-    ingress: { rules: [peers].flat().map((peer) => ({ peer, ports: ports.length ? tcp(ports) : undefined })) },
+type Peers = kplus.INetworkPolicyPeer | readonly kplus.INetworkPolicyPeer[] | (() => kplus.INetworkPolicyPeer | readonly kplus.INetworkPolicyPeer[]);
+
+/** Lets `workload` accept connections from `peers` on `ports` (all ports when empty), in an isolated chart. */
+export function allowIngress(workload: kplus.Workload, peerName: string, peers: Peers, ports: readonly number[]): void {
+  whenIsolated(workload, () => {
+    new kplus.NetworkPolicy(workload, `ingress-from-${peerName}`, {
+      metadata: { name: constructName(workload, `ingress-from-${peerName}`) },
+      selector: workload,
+      ingress: { rules: [typeof peers === 'function' ? peers() : peers].flat().map((peer) => ({ peer, ports: ports.length ? tcp(ports) : undefined })) },
+    });
   });
 }
 
-/** Lets `workload` open connections to `peer` on `ports` (all ports when empty). */
-export function allowEgress(workload: kplus.Workload, peerName: string, peers: kplus.INetworkPolicyPeer | readonly kplus.INetworkPolicyPeer[], ports: readonly number[]): kplus.NetworkPolicy {
-  return new kplus.NetworkPolicy(workload, `egress-to-${peerName}`, {
-    selector: workload,
-    egress: { rules: [peers].flat().map((peer) => ({ peer, ports: ports.length ? tcp(ports) : undefined })) },
+/** Lets `workload` open connections to `peers` on `ports` (all ports when empty), in an isolated chart. */
+export function allowEgress(workload: kplus.Workload, peerName: string, peers: Peers, ports: readonly number[]): void {
+  whenIsolated(workload, () => {
+    new kplus.NetworkPolicy(workload, `egress-to-${peerName}`, {
+      metadata: { name: constructName(workload, `egress-to-${peerName}`) },
+      selector: workload,
+      egress: { rules: [typeof peers === 'function' ? peers() : peers].flat().map((peer) => ({ peer, ports: ports.length ? tcp(ports) : undefined })) },
+    });
   });
 }
 
-/** Lets `from` connect to `to` on `ports`: an egress policy on one side, an ingress policy on the other. */
-export function allowConnection(from: kplus.Workload, to: kplus.Workload, ports: readonly number[]): void {
-  allowEgress(from, peerName(to), to, ports);
-  allowIngress(to, peerName(from), from, ports);
+/**
+ * Lets `from` connect to `to` on `ports`: an egress policy on `from` where its chart is isolated,
+ * an ingress policy on `to` where its chart is (the two may be different teams' charts).
+ */
+export function allowConnection(from: kplus.Workload, to: kplus.Workload, ports: readonly number[], names: { readonly from?: string; readonly to?: string } = {}): void {
+  allowEgress(from, names.to ?? peerName(to, from), to, ports);
+  allowIngress(to, names.from ?? peerName(from, to), from, ports);
+}
+
+/**
+ * The name of `peer` in the policies of `workload`: its owner's id, prefixed by its chart's id
+ * when it is in another chart (two teams' charts may both have a `grafana` on one Prometheus).
+ */
+function peerName(peer: kplus.Workload, workload: kplus.Workload): string {
+  const chart = Chart.of(peer);
+  return chart === Chart.of(workload) ? ownerName(peer) : `${chart.node.id}-${ownerName(peer)}`;
 }
 
 /** Lets anyone (in or outside the cluster: NodePort, LoadBalancer and ingress traffic) reach `workload` on `ports`. */
 export function allowIngressFromAnywhere(workload: kplus.Workload, ports: readonly number[]): void {
-  allowIngress(workload, 'anywhere', everyAddress(workload, 'anywhere-ingress'), ports);
+  allowIngress(workload, 'anywhere', () => everyAddress(workload, 'anywhere-ingress'), ports);
 }
 
 /**
@@ -78,20 +151,22 @@ export function everyAddress(workload: kplus.Workload, id: string): kplus.INetwo
 
 /** Lets pods labelled as metrics scrapers, in any namespace, reach `workload` on its metrics port. */
 export function allowMetricsScrapers(workload: kplus.Workload, port: number): void {
-  const scrapers = kplus.Pods.select(workload, 'metrics-scrapers', {
+  allowIngress(workload, 'metrics-scrapers', () => kplus.Pods.select(workload, 'metrics-scrapers', {
     labels: { [METRICS_SCRAPER_LABEL]: 'true' },
     namespaces: kplus.Namespaces.all(workload, 'all-namespaces'),
-  });
-  allowIngress(workload, 'metrics-scrapers', scrapers, [port]);
+  }), [port]);
 }
 
 /** Lets `workload` open connections anywhere (Prometheus: scrape targets in any namespace, nodes, the API server). */
 export function allowEgressToAnywhere(workload: kplus.Workload, ports: readonly number[] = []): void {
-  allowEgress(workload, 'anywhere', everyAddress(workload, 'anywhere-egress'), ports);
+  allowEgress(workload, 'anywhere', () => everyAddress(workload, 'anywhere-egress'), ports);
 }
 
-/** A short name for a peer in policy names: the id of the system construct that owns it (`prometheus`, `redis`). */
-function peerName(workload: kplus.Workload): string {
+/**
+ * A short name for a workload in policy names: the id of the library construct that owns it
+ * (`prometheus`, `redis`, `echo`), or the workload's own id when it stands alone in a chart.
+ */
+export function ownerName(workload: kplus.Workload): string {
   const owner = workload.node.scope;
   return owner && !Chart.isChart(owner) ? owner.node.id : workload.node.id;
 }

@@ -40,19 +40,20 @@ const BUILT_IN_DATASOURCES: Record<string, string> = {
 };
 
 /**
- * Reads every `*.json` under `dir` (hidden files and folders skipped, as Grafana does) and checks
+ * Reads every `*.json` under each of `dirs` (hidden files and folders skipped, as Grafana does) and checks
  * what Grafana itself would skip silently at run time or break on: JSON syntax, title and uid,
  * unique uids and titles, datasource references and `${DS_...}` placeholders, library panels, and
  * that every PromQL expression parses. Only parse and checks: this runs at every synth.
  */
-export function scanDashboards(dir: string, datasources: readonly GrafanaDatasource[]): DashboardScan {
+export function scanDashboards(dirs: readonly string[], datasources: readonly GrafanaDatasource[]): DashboardScan {
   const problems: string[] = [];
   const dashboards: CheckedDashboard[] = [];
   const uids = new Map<string, string>();
   const titles = new Map<string, string>();
   const ids = new Map<string, string>();
-  for (const file of listJsonFiles(dir)) {
-    const report = (what: string) => problems.push(`${file}: ${what}`);
+  // Several folders: uids, titles and ConfigMap names are unique across them all.
+  for (const [dir, file] of dirs.flatMap((d) => listJsonFiles(d).map((f) => [d, f] as const))) {
+    const report = (what: string) => problems.push(`${dirs.length > 1 ? `${path.basename(dir)}/` : ''}${file}: ${what}`);
     const segments = file.split('/');
     const fileName = segments[segments.length - 1];
     const folder = segments.length > 1 ? segments[0] : undefined;

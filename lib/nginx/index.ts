@@ -7,5 +7,5 @@ export type { NginxNode, NginxBlock, NginxDirective, NginxComment, NginxMapEntry
 export { ExampleBackends } from './example-backends';
 export type { ExampleBackendsProps } from './example-backends';
 export { addDynamicRouting } from './compose';
-export type { NginxEnvironmentConfig, DynamicRouting } from './compose';
+export type { DynamicRoutingProps, DynamicRouting } from './compose';
 export type { BackendPods } from './nginx';

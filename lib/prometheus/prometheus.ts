@@ -1,9 +1,13 @@
-import { Chart, Duration, Lazy, Size } from 'cdk8s';
+import { Chart, Duration, Lazy, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { PrometheusRuleSpecGroups } from '../../imports/prometheusrule-monitoring.coreos.com';
 import { IPrometheusEndpoint } from '../core/endpoints';
+import { registerConstruct } from '../core/construct';
+import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
+import { clusterScopedName, constructName, instanceName } from '../core/names';
+import { applyCommonProps, chartNamespace, checkCommonProps, CommonProps, ServiceExposure } from '../core/props';
 import { allowEgressToAnywhere, allowIngressFromAnywhere, METRICS_SCRAPER_LABEL } from '../core/network';
 import { rollOnChange } from '../core/rollout';
 import { clusterScoped, restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
@@ -21,7 +25,7 @@ import {
   prometheusSelfJob,
 } from './scrape-jobs';
 import { PrometheusStorage } from './storage';
-import { parsePrometheusDuration, parsePrometheusSize, SIZE_SYNTAX } from './syntax';
+import { formatPrometheusDuration, formatPrometheusSize } from './syntax';
 import { checkDuration, checkRuleGroup, checkScrapeJob } from './validate';
 
 /** The official image, a 2.x release: the config stays readable by Debian's promtool 2.42 in CI. */
@@ -37,27 +41,27 @@ const DATA_DIR = '/prometheus';
 const RULE_FILE_SUFFIX = '.rules.yml';
 
 /** Props of a Prometheus. */
-export interface PrometheusProps {
+export interface PrometheusProps extends CommonProps {
   /**
    * Container image, pinned to a version.
    * @default PROMETHEUS_IMAGE (quay.io/prometheus/prometheus:v2.55.1)
    */
   readonly image?: string;
   /**
-   * How often every target is scraped (Prometheus duration).
-   * @default '30s'
+   * How often every target is scraped.
+   * @default Duration.seconds(30)
    */
-  readonly scrapeInterval?: string;
+  readonly scrapeInterval?: Duration;
   /**
    * How long a scrape may take; at most the scrape interval.
    * @default - 10s, or the scrape interval if shorter
    */
-  readonly scrapeTimeout?: string;
+  readonly scrapeTimeout?: Duration;
   /**
-   * How often rules are evaluated (Prometheus duration).
+   * How often rules are evaluated.
    * @default - the scrape interval
    */
-  readonly evaluationInterval?: string;
+  readonly evaluationInterval?: Duration;
   /**
    * Labels added to every series and alert that leaves this Prometheus.
    * @default - none
@@ -65,15 +69,14 @@ export interface PrometheusProps {
   readonly externalLabels?: Readonly<Record<string, string>>;
   /**
    * How long samples are kept (`--storage.tsdb.retention.time`).
-   * @default '15d'
+   * @default Duration.days(15)
    */
-  readonly retention?: string;
+  readonly retention?: Duration;
   /**
-   * Most the TSDB may occupy before the oldest blocks are deleted (`--storage.tsdb.retention.size`),
-   * such as `40GB` (powers of 1024).
+   * Most the TSDB may occupy before the oldest blocks are deleted (`--storage.tsdb.retention.size`).
    * @default - 85% of the storage size when it has one (the TSDB must never fill its volume), else no limit
    */
-  readonly retentionSize?: string;
+  readonly retentionSize?: Size;
   /**
    * Where the TSDB lives.
    * @default PrometheusStorage.emptyDir()
@@ -90,10 +93,10 @@ export interface PrometheusProps {
    */
   readonly port?: number;
   /**
-   * Expose the Service on this NodePort (30000-32767); the seed used 30030.
-   * @default - a ClusterIP Service
+   * How the Service is exposed; the seed used `ServiceExposure.nodePort(30030)`.
+   * @default ServiceExposure.clusterIp()
    */
-  readonly nodePort?: number;
+  readonly expose?: ServiceExposure;
   /**
    * `host:port` of kube-state-metrics, scraped by the `kube-state-metrics` job.
    * @default - no kube-state-metrics job (the cluster has none)
@@ -143,7 +146,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
   public readonly url: string;
   /** Name shared by every object of this Prometheus; cluster-scoped ones are unique by its chart prefix. */
   public readonly name: string;
-  /** The Prometheus Deployment (one replica). */
+  /** The Prometheus Deployment (one replica; construct id `Resource`). */
   public readonly deployment: kplus.Deployment;
 
   /** The pods behind `service` (IPrometheusEndpoint): clients are let through NetworkPolicies to these. */
@@ -157,62 +160,61 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
   /** Container image in use. */
   public readonly image: string;
   /** Global scrape interval. */
-  public readonly scrapeInterval: string;
+  public readonly scrapeInterval: Duration;
   /** Global scrape timeout. */
-  public readonly scrapeTimeout: string;
+  public readonly scrapeTimeout: Duration;
   /** Global rule evaluation interval. */
-  public readonly evaluationInterval: string;
+  public readonly evaluationInterval: Duration;
   /** Retention time of the TSDB. */
-  public readonly retention: string;
+  public readonly retention: Duration;
   /** Retention size of the TSDB, if limited. */
-  public readonly retentionSize?: string;
+  public readonly retentionSize?: Size;
   /** Where the TSDB lives. */
   public readonly storage: PrometheusStorage;
-  /** The NodePort the Service is exposed on, if any. */
-  public readonly nodePort?: number;
+  /** How the Service is exposed. */
+  public readonly expose: ServiceExposure;
 
   private readonly externalLabels: Readonly<Record<string, string>>;
   private readonly jobs: ScrapeConfig[] = [];
   private readonly groups: RuleGroup[] = [];
+  private readonly ruleFiles = new Map<string, string>();
 
   constructor(scope: Construct, id: string, props: PrometheusProps = {}) {
     super(scope, id);
+    registerConstruct(this);
     this.image = props.image ?? PROMETHEUS_IMAGE;
-    this.scrapeInterval = props.scrapeInterval ?? '30s';
-    const intervalMs = parsePrometheusDuration(this.scrapeInterval);
-    this.scrapeTimeout = props.scrapeTimeout ?? (intervalMs !== undefined && intervalMs < 10_000 ? this.scrapeInterval : '10s');
+    this.scrapeInterval = props.scrapeInterval ?? Duration.seconds(30);
+    const intervalMs = this.scrapeInterval.toMilliseconds({ integral: false });
+    this.scrapeTimeout = props.scrapeTimeout ?? (intervalMs < 10_000 ? this.scrapeInterval : Duration.seconds(10));
     this.evaluationInterval = props.evaluationInterval ?? this.scrapeInterval;
-    this.retention = props.retention ?? '15d';
+    this.retention = props.retention ?? Duration.days(15);
     this.storage = props.storage ?? PrometheusStorage.emptyDir();
     const storageBytes = this.storage.size ? this.storage.size.toKibibytes() * 1024 : undefined;
-    this.retentionSize = props.retentionSize ?? (storageBytes ? `${Math.floor((storageBytes * 0.85) / 1024 ** 2)}MB` : undefined);
+    this.retentionSize = props.retentionSize ?? (storageBytes ? Size.mebibytes(Math.floor((storageBytes * 0.85) / 1024 ** 2)) : undefined);
     this.port = props.port ?? 9090;
-    this.nodePort = props.nodePort;
+    this.expose = props.expose ?? ServiceExposure.clusterIp();
     this.externalLabels = props.externalLabels ?? {};
 
     const v = new PropValidator(this, 'Prometheus');
+    checkCommonProps(v, props);
     v.pinnedImage('image', this.image);
     const globalIntervalMs = checkDuration(v, 'scrapeInterval', this.scrapeInterval);
     const globalTimeoutMs = checkDuration(v, 'scrapeTimeout', this.scrapeTimeout);
     if (globalIntervalMs !== undefined && globalTimeoutMs !== undefined && globalTimeoutMs > globalIntervalMs) {
-      v.fail('scrapeTimeout', this.scrapeTimeout, `at most scrapeInterval (${this.scrapeInterval})`);
+      v.fail('scrapeTimeout', formatPrometheusDuration(this.scrapeTimeout), `at most scrapeInterval (${formatPrometheusDuration(this.scrapeInterval)})`);
     }
     // Defaulted from scrapeInterval, it would only repeat that error.
     if (props.evaluationInterval !== undefined) checkDuration(v, 'evaluationInterval', this.evaluationInterval);
     checkDuration(v, 'retention', this.retention);
     if (this.retentionSize !== undefined) {
-      const bytes = parsePrometheusSize(this.retentionSize);
-      if (v.check(bytes !== undefined && bytes > 0, 'retentionSize', this.retentionSize, SIZE_SYNTAX) && storageBytes !== undefined) {
-        v.check(bytes! <= storageBytes, 'retentionSize', this.retentionSize, `at most the storage size (${storageBytes / 1024 ** 3}GiB)`);
+      const bytes = this.retentionSize.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) * 1024;
+      if (v.check(Number.isInteger(bytes) && bytes > 0, 'retentionSize', this.retentionSize.asString(), 'a whole number of bytes, greater than 0') && storageBytes !== undefined) {
+        v.check(bytes <= storageBytes, 'retentionSize', this.retentionSize.asString(), `at most the storage size (${storageBytes / 1024 ** 3}GiB)`);
       }
     }
-    if (this.storage.storageClassName !== undefined) {
-      const name = this.storage.storageClassName;
-      v.check(name.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name), 'storage.storageClassName', name, 'a DNS subdomain (lower-case letters, digits, - and .), as StorageClass names are');
-    }
+    if (this.storage.storageClassName !== undefined) v.storageClassName('storage.storageClassName', this.storage.storageClassName);
     if (this.storage.size !== undefined) v.check(this.storage.size.toKibibytes() > 0, 'storage.size', `${this.storage.size.toKibibytes()}Ki`, 'greater than 0');
     v.port('port', this.port);
-    if (this.nodePort !== undefined) v.nodePort('nodePort', this.nodePort);
     for (const name of Object.keys(this.externalLabels)) v.check(/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name), 'externalLabels', name, 'label names matching [a-zA-Z_][a-zA-Z0-9_]*');
 
     const kubeStateMetrics = props.kubeStateMetrics !== undefined ? kubeStateMetricsJob(props.kubeStateMetrics) : undefined;
@@ -237,25 +239,25 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     this.jobs.push(...jobs);
     this.groups.push(...groups);
 
-    const chart = Chart.of(this);
-    const version = this.image.split(':').pop()?.split('@')[0];
-
-    // The Service is this construct's main object ('Default' leaves its id out of the name), so it
-    // is called `<chart>-<id>` (dev-prometheus); every other object takes the same name.
-    this.service = new kplus.Service(this, 'Default', {
-      type: this.nodePort !== undefined ? kplus.ServiceType.NODE_PORT : kplus.ServiceType.CLUSTER_IP,
-      ports: [{ name: 'http', port: this.port, targetPort: CONTAINER_PORT, nodePort: this.nodePort }],
-    });
-    this.name = this.service.name;
-    this.url = `http://${this.name}.${chart.namespace ?? 'default'}.svc:${this.port}`;
-    const labels = recommendedLabels({ name: 'prometheus', instance: this.name, component: 'monitoring', version });
+    // Every object takes the construct's name, `<chart>-<id>` (dev-prometheus).
+    this.name = constructName(this);
+    const labels = recommendedLabels({ name: 'prometheus', instance: instanceName(this), component: 'monitoring', version: imageVersion(this.image) });
     const metadata = { name: this.name, labels };
-    for (const [key, value] of Object.entries(labels)) this.service.metadata.addLabel(key, value);
+    this.service = new kplus.Service(this, 'service', {
+      metadata,
+      type: this.expose.type,
+      ports: [{ name: 'http', port: this.port, targetPort: CONTAINER_PORT, nodePort: this.expose.nodePort }],
+    });
+    this.url = `http://${this.name}.${chartNamespace(this, 'Prometheus', 'its url')}.svc:${this.port}`;
 
     this.serviceAccount = new kplus.ServiceAccount(this, 'service-account', { metadata, automountToken: true });
     this.createClusterRole(metadata);
 
     this.configMap = new kplus.ConfigMap(this, 'config', { metadata });
+    // Late-bound: jobs added after construction (addScrapeJob) are in prometheus.yml; rule files are added as groups are.
+    let config: string | undefined;
+    const renderConfig = () => (config ??= this.renderConfig());
+    this.configMap.addData(CONFIG_FILE, Lazy.any({ produce: renderConfig }));
     const configVolume = kplus.Volume.fromConfigMap(this, 'config-volume', this.configMap, { name: 'config' });
     const dataVolume = this.storage.persistent
       ? kplus.Volume.fromPersistentVolumeClaim(this, 'data-volume', new kplus.PersistentVolumeClaim(this, 'data', {
@@ -266,7 +268,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
       }), { name: 'data' })
       : kplus.Volume.fromEmptyDir(this, 'data-volume', 'data', { sizeLimit: this.storage.size });
 
-    this.deployment = new kplus.Deployment(this, 'deployment', {
+    this.deployment = new kplus.Deployment(this, 'Resource', {
       metadata,
       replicas: 1,
       // One TSDB, one writer: the old pod must release the volume (and the TSDB lock) first.
@@ -306,26 +308,19 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     // server); scraped workloads let it in by METRICS_SCRAPER_LABEL (see markForScraping).
     this.deployment.podMetadata.addLabel(METRICS_SCRAPER_LABEL, 'true');
     allowEgressToAnywhere(this.deployment);
-    if (this.nodePort !== undefined) allowIngressFromAnywhere(this.deployment, [CONTAINER_PORT]);
+    if (this.expose.external) allowIngressFromAnywhere(this.deployment, [CONTAINER_PORT]);
+    for (const group of this.groups) this.addRuleFile(group);
+    rollOnChange(this.deployment, 'config', () => [renderConfig(), ...this.groups.flatMap((group) => [ruleFileName(group), this.ruleFiles.get(group.name)!])]);
 
     if (props.prometheusOperator) this.createOperatorResources(props.prometheusOperatorLabels ?? {});
-
-    // Rendered just before synthesis, so jobs and groups added after construction are included.
-    let rendered = false;
-    this.node.addValidation({
-      validate: () => {
-        if (!rendered) this.render();
-        rendered = true;
-        return [];
-      },
-    });
+    applyCommonProps(this, props);
   }
 
   /** Adds a scrape job; it fails at once on a bad or duplicate job. */
   public addScrapeJob(job: ScrapeConfig): void {
     const v = new PropValidator(this, 'Prometheus');
     const prop = `addScrapeJob(${JSON.stringify(job.job_name)})`;
-    checkScrapeJob(v, prop, job, parsePrometheusDuration(this.scrapeInterval), parsePrometheusDuration(this.scrapeTimeout));
+    checkScrapeJob(v, prop, job, this.scrapeInterval.toMilliseconds(), this.scrapeTimeout.toMilliseconds());
     v.check(!this.jobs.some((existing) => existing.job_name === job.job_name), `${prop}.job_name`, job.job_name, `unique (jobs: ${this.jobs.map((j) => j.job_name).join(', ')})`);
     v.throwIfInvalid();
     this.jobs.push(job);
@@ -339,6 +334,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     v.check(!this.groups.some((existing) => existing.name === group.name), `${prop}.name`, group.name, `unique (groups: ${this.groups.map((g) => g.name).join(', ')})`);
     v.throwIfInvalid();
     this.groups.push(group);
+    this.addRuleFile(group);
   }
 
   /** Names of the scrape jobs, in config order. */
@@ -354,9 +350,9 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
   /** prometheus.yml as a typed object. */
   public get config(): PrometheusConfig {
     const global: PrometheusGlobalConfig = {
-      scrape_interval: this.scrapeInterval,
-      scrape_timeout: this.scrapeTimeout,
-      evaluation_interval: this.evaluationInterval,
+      scrape_interval: formatPrometheusDuration(this.scrapeInterval)!,
+      scrape_timeout: formatPrometheusDuration(this.scrapeTimeout)!,
+      evaluation_interval: formatPrometheusDuration(this.evaluationInterval)!,
       ...(Object.keys(this.externalLabels).length > 0 ? { external_labels: this.externalLabels } : {}),
     };
     return { global, rule_files: [`*${RULE_FILE_SUFFIX}`], scrape_configs: [...this.jobs] };
@@ -369,23 +365,32 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
 
   /** The rule files, by file name (`<group>.rules.yml`, beside prometheus.yml). */
   public renderRuleFiles(): Record<string, string> {
-    return Object.fromEntries(this.groups.map((group) => [`${group.name}${RULE_FILE_SUFFIX}`, toYaml({ groups: [group] })]));
+    return Object.fromEntries(this.groups.map((group) => [ruleFileName(group), toYaml({ groups: [group] })]));
+  }
+
+  /** Puts a group's rule file into the ConfigMap. */
+  private addRuleFile(group: RuleGroup): void {
+    const text = toYaml({ groups: [group] });
+    this.ruleFiles.set(group.name, text);
+    this.configMap.addData(ruleFileName(group), text);
   }
 
   private args(): string[] {
     return [
       `--config.file=${CONFIG_DIR}/${CONFIG_FILE}`,
       `--storage.tsdb.path=${DATA_DIR}`,
-      `--storage.tsdb.retention.time=${this.retention}`,
-      ...(this.retentionSize ? [`--storage.tsdb.retention.size=${this.retentionSize}`] : []),
+      `--storage.tsdb.retention.time=${formatPrometheusDuration(this.retention)}`,
+      ...(this.retentionSize ? [`--storage.tsdb.retention.size=${formatPrometheusSize(this.retentionSize)}`] : []),
       `--web.listen-address=:${CONTAINER_PORT}`,
     ];
   }
 
   private createClusterRole(metadata: { name: string; labels: Record<string, string> }): void {
     const read = ['get', 'list', 'watch'];
+    // Cluster-wide names start with the namespace: two apps or environments never share one.
+    const clusterMetadata = { ...metadata, name: clusterScopedName(this) };
     const role = new kplus.k8s.KubeClusterRole(this, 'cluster-role', {
-      metadata,
+      metadata: clusterMetadata,
       rules: [
         { apiGroups: [''], resources: ['nodes', 'nodes/proxy', 'nodes/metrics', 'services', 'endpoints', 'pods'], verbs: read },
         { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: read },
@@ -395,7 +400,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     });
     clusterScoped(role);
     const binding = new kplus.k8s.KubeClusterRoleBinding(this, 'cluster-role-binding', {
-      metadata,
+      metadata: clusterMetadata,
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.name },
       subjects: [{ kind: 'ServiceAccount', name: this.serviceAccount.name, namespace: Chart.of(this).namespace ?? 'default' }],
     });
@@ -433,14 +438,11 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     new operatorRules.PrometheusRule(this, 'prometheus-rule', { metadata, spec: { groups } });
   }
 
-  /** Writes the config and rule files into the ConfigMap and rolls the pods when they change. */
-  private render(): void {
-    const config = this.renderConfig();
-    const ruleFiles = this.renderRuleFiles();
-    this.configMap.addData(CONFIG_FILE, config);
-    for (const [file, content] of Object.entries(ruleFiles)) this.configMap.addData(file, content);
-    rollOnChange(this.deployment, 'config', config, ...Object.entries(ruleFiles).flat());
-  }
+}
+
+/** A group's rule file, beside prometheus.yml. */
+function ruleFileName(group: RuleGroup): string {
+  return `${group.name}${RULE_FILE_SUFFIX}`;
 }
 
 /** A YAML comment, then a blank line, above every rendered file. */

@@ -1,14 +1,21 @@
-import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { IRedisEndpoint, SecretKeyRef } from '../core/endpoints';
+import { registerConstruct } from '../core/construct';
+import { IRedisEndpoint } from '../core/endpoints';
+import { imageVersion } from '../core/image';
+import { constructName, instanceName } from '../core/names';
+import { allowConnection } from '../core/network';
+import { applyCommonProps, bytesOf, chartNamespace, CommonProps, resolveResources } from '../core/props';
+import { secretVolume } from '../core/secrets';
+import { SecretKeyRef } from '../core/validation';
 import { disruptionBudget } from '../core/disruption';
 import { recommendedLabels } from '../core/labels';
 import { rollOnChange } from '../core/rollout';
 import { markForScraping } from '../core/scraping';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
 import {
-  AppendFsync, MaxMemoryPolicy, RedisPersistenceSettings, REDIS_PERSISTENCE_PRESETS, RdbSaveRule, RedisConfig, RedisPreset, defaultUserAcl, renderRedisConf, sizeInBytes,
+  AppendFsync, MaxMemoryPolicy, RedisPersistenceSettings, REDIS_PERSISTENCE_PRESETS, RdbSaveRule, RedisConfig, RedisPreset, defaultUserAcl, renderRedisConf,
 } from './config';
 import { validateRedisProps } from './validate';
 import { AUTH_INIT_SCRIPT, BACKUP_SCRIPT, PROBE_SCRIPT } from './scripts';
@@ -22,6 +29,12 @@ export const REDIS_UID = 999;
 /** The user of the redis_exporter image (`USER 59000:59000`). */
 export const REDIS_EXPORTER_UID = 59000;
 
+/** Resources of the redis container, each part overridable by `resources`. */
+export const REDIS_DEFAULT_RESOURCES = {
+  cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.units(1) },
+  memory: { request: Size.mebibytes(256), limit: Size.mebibytes(512) },
+} as const;
+
 /** Commands the default user cannot run unless `disabledCommands` says otherwise. */
 export const REDIS_DEFAULT_DISABLED_COMMANDS: readonly string[] = ['FLUSHALL', 'FLUSHDB', 'CONFIG|SET', 'CONFIG|REWRITE', 'CONFIG|RESETSTAT', 'SHUTDOWN', 'DEBUG', 'MODULE'];
 
@@ -34,7 +47,7 @@ export const REDIS_PATHS = {
 } as const;
 
 /** Props of a Redis. Persistence fields left out come from `preset`. */
-export interface RedisProps {
+export interface RedisProps extends CommonProps {
   /**
    * Persistence preset: `cache`, `durable` or `strict` (see README). Any field below overrides it.
    * @default 'durable'
@@ -101,7 +114,7 @@ export interface RedisProps {
    */
   readonly port?: number;
   /**
-   * The password clients must give, from an existing Secret (mounted as a file, never in dist/).
+   * The password clients must give: a key of an existing Secret (mounted as a file, never in dist/).
    * @default - no password: any pod that reaches the Service can use Redis
    */
   readonly password?: SecretKeyRef;
@@ -127,25 +140,11 @@ export interface RedisProps {
    */
   readonly image?: string;
   /**
-   * CPU request of Redis.
-   * @default Cpu.millis(100)
+   * CPU and memory of the redis container; each part left out keeps its default. `maxMemory`
+   * defaults to 60% of the memory limit.
+   * @default - requests 100m CPU / 256Mi memory, limits 1 CPU / 512Mi memory
    */
-  readonly cpuRequest?: kplus.Cpu;
-  /**
-   * CPU limit of Redis.
-   * @default Cpu.units(1)
-   */
-  readonly cpuLimit?: kplus.Cpu;
-  /**
-   * Memory request of Redis.
-   * @default Size.mebibytes(256)
-   */
-  readonly memoryRequest?: Size;
-  /**
-   * Memory limit of Redis.
-   * @default Size.mebibytes(512)
-   */
-  readonly memoryLimit?: Size;
+  readonly resources?: kplus.ContainerResources;
   /**
    * Run the redis_exporter sidecar and mark the pod for scraping (feeds the Redis dashboard).
    * @default true
@@ -185,7 +184,7 @@ export class Redis extends Construct implements IRedisEndpoint {
   public readonly service: kplus.Service;
   /** The headless Service that gives the pod its stable DNS name. */
   public readonly headlessService: kplus.Service;
-  /** The StatefulSet. */
+  /** The StatefulSet (construct id `Resource`). */
   public readonly statefulSet: kplus.StatefulSet;
 
   /** The pods behind `service` (IRedisEndpoint): clients are let through NetworkPolicies to these. */
@@ -211,9 +210,11 @@ export class Redis extends Construct implements IRedisEndpoint {
 
   constructor(scope: Construct, id: string, props: RedisProps = {}) {
     super(scope, id);
-    validateRedisProps(this, props);
+    registerConstruct(this);
+    const resources = resolveResources(props.resources, REDIS_DEFAULT_RESOURCES);
+    validateRedisProps(this, props, resources);
 
-    const memoryLimit = props.memoryLimit ?? Size.mebibytes(512);
+    const memoryLimit = resources.memory.limit;
     const image = props.image ?? REDIS_IMAGE;
     const metricsExporter = props.metricsExporter ?? true;
     const metricsPort = props.metricsPort ?? 9121;
@@ -223,7 +224,7 @@ export class Redis extends Construct implements IRedisEndpoint {
     const aclFile = `${REDIS_PATHS.authDir}/users.acl`;
     this.config = resolveConfig(props, {
       port: this.port,
-      maxMemory: Size.mebibytes(Math.floor((sizeInBytes(memoryLimit) * 0.6) / 1024 ** 2)),
+      maxMemory: Size.mebibytes(Math.floor((bytesOf(memoryLimit) * 0.6) / 1024 ** 2)),
       users: this.password ? { aclFile } : { defaultUserRules: defaultUserAcl(disabledCommands, { nopass: true }) },
     });
     this.redisConf = renderRedisConf(this.config);
@@ -237,13 +238,14 @@ export class Redis extends Construct implements IRedisEndpoint {
       ...(this.password ? { 'auth-init.sh': AUTH_INIT_SCRIPT, 'users.acl': `${defaultUserAcl(disabledCommands, { nopass: false })}\n` } : {}),
     };
     this.configMap = new kplus.ConfigMap(this, 'config', { data: configData });
+    const name = constructName(this);
 
     this.headlessService = new kplus.Service(this, 'headless', {
       clusterIP: 'None',
       ports: [{ name: 'redis', port: this.port, targetPort: this.port }],
     });
-    // Id 'Default': the StatefulSet is named after this construct (`<env>-redis`, pod `<env>-redis-0`).
-    this.statefulSet = new kplus.StatefulSet(this, 'Default', {
+    // The primary object: named after this construct (`<env>-redis`, pod `<env>-redis-0`).
+    this.statefulSet = new kplus.StatefulSet(this, 'Resource', {
       service: this.headlessService,
       replicas: 1,
       securityContext: restrictedPodSecurityContext(REDIS_UID),
@@ -251,15 +253,13 @@ export class Redis extends Construct implements IRedisEndpoint {
       terminationGracePeriod: props.terminationGracePeriod ?? Duration.seconds(60),
     });
     const workload = this.statefulSet;
-    const labels = recommendedLabels({ name: 'redis', instance: workload.name, component: 'database', version: imageVersion(image) });
+    const labels = recommendedLabels({ name: 'redis', instance: instanceName(this), component: 'database', version: imageVersion(image) });
     Object.entries(labels).forEach(([key, value]) => workload.podMetadata.addLabel(key, value));
     restrictPod(workload);
     rollOnChange(workload, 'config', ...Object.keys(configData).sort().map((key) => `${key}\0${configData[key]}`));
 
     const configVolume = kplus.Volume.fromConfigMap(this, 'config-volume', this.configMap, { name: 'config', defaultMode: 0o444 });
-    const passwordVolume = this.password
-      ? kplus.Volume.fromSecret(this, 'password-volume', this.password.secret, { name: 'password', defaultMode: 0o440, items: { [this.password.key]: { path: 'password' } } })
-      : undefined;
+    const passwordVolume = this.password ? secretVolume(this, 'password-volume', 'password', { password: this.password }, { defaultMode: 0o440 }) : undefined;
     const authVolume = kplus.Volume.fromEmptyDir(this, 'auth-volume', 'auth', { medium: kplus.EmptyDirMedium.MEMORY, sizeLimit: Size.mebibytes(1) });
     const passwordFile = `${REDIS_PATHS.passwordDir}/password`;
     const exporterRedisUrl = `redis://127.0.0.1:${this.port}`;
@@ -272,10 +272,7 @@ export class Redis extends Construct implements IRedisEndpoint {
       args: ['redis-server', ...this.serverArgs],
       ports: [{ name: 'redis', number: this.port }],
       securityContext: restrictedContainerSecurityContext(REDIS_UID),
-      resources: {
-        cpu: { request: props.cpuRequest ?? kplus.Cpu.millis(100), limit: props.cpuLimit ?? kplus.Cpu.units(1) },
-        memory: { request: props.memoryRequest ?? Size.mebibytes(256), limit: memoryLimit },
-      },
+      resources,
       readiness: kplus.Probe.fromCommand(probeCommand('ready', this.port, this.password && passwordFile), {
         periodSeconds: Duration.seconds(5), timeoutSeconds: Duration.seconds(3), failureThreshold: 3,
       }),
@@ -303,7 +300,7 @@ export class Redis extends Construct implements IRedisEndpoint {
     }
 
     if (this.persistent) {
-      this.addDataVolumeClaim(props.storageSize ?? Size.gibibytes(1), props.storageClassName, labels);
+      this.addDataVolumeClaim(props.storageSize ?? Size.gibibytes(1), props.storageClassName, { ...labels, ...props.labels });
     } else {
       redis.mount(REDIS_PATHS.dataDir, kplus.Volume.fromEmptyDir(this, 'data-volume', 'data'));
     }
@@ -314,16 +311,25 @@ export class Redis extends Construct implements IRedisEndpoint {
 
     // The client Service carries the StatefulSet's name: what clients see is `<env>-redis`.
     this.service = new kplus.Service(this, 'service', {
-      metadata: { name: workload.name },
+      metadata: { name },
       selector: workload,
       ports: [{ name: 'redis', port: this.port, targetPort: this.port }],
     });
-    this.host = `${this.service.name}.${Chart.of(this).namespace ?? 'default'}.svc`;
+    this.host = `${this.service.name}.${chartNamespace(this, 'Redis', 'its host name')}.svc`;
 
     const pdb = disruptionBudget(this, 'pdb', workload, { maxUnavailable: props.maxUnavailable });
     for (const metadata of [this.configMap.metadata, this.headlessService.metadata, workload.metadata, this.service.metadata, pdb.metadata]) {
       Object.entries(labels).forEach(([key, value]) => metadata.addLabel(key, value));
     }
+    applyCommonProps(this, props);
+  }
+
+  /**
+   * Lets `client`'s pods connect to Redis: its ingress policy (and the client's egress policy) where
+   * the charts declare default-deny. Every client but the router needs this call.
+   */
+  public allowFrom(client: kplus.Workload): void {
+    allowConnection(client, this.statefulSet, [this.port]);
   }
 
   /**
@@ -398,9 +404,3 @@ function probeCommand(mode: 'ready' | 'alive', port: number, passwordFile: strin
   return ['sh', `${REDIS_PATHS.configDir}/probe.sh`, mode, String(port), ...(passwordFile ? [passwordFile] : [])];
 }
 
-/** The tag of an image reference, for the version label; undefined for a digest. */
-function imageVersion(image: string): string | undefined {
-  if (image.includes('@')) return undefined;
-  const name = image.slice(image.lastIndexOf('/') + 1);
-  return name.includes(':') ? name.slice(name.indexOf(':') + 1) : undefined;
-}

@@ -1,10 +1,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Chart, Duration, Size } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { IRedisEndpoint } from '../core/endpoints';
+import { registerConstruct } from '../core/construct';
+import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
+import { Memo } from '../core/memo';
+import { constructName, instanceName } from '../core/names';
+import { applyCommonProps, chartNamespace, checkCommonProps, CommonProps } from '../core/props';
+import { secretVolume } from '../core/secrets';
 import { allowConnection } from '../core/network';
 import { rollOnChange } from '../core/rollout';
 import { markForScraping } from '../core/scraping';
@@ -66,7 +72,7 @@ export interface RouterImage {
   readonly user?: number;
 }
 
-export interface RouterProps {
+export interface RouterProps extends CommonProps {
   /** Backend names the rules may answer (each must be in NGINX's allowlist). */
   readonly targets: readonly string[];
   /**
@@ -85,11 +91,11 @@ export interface RouterProps {
    */
   readonly redis?: IRedisEndpoint;
   /**
-   * Timeout of one Redis command, milliseconds; keep it below NGINX's router timeout so a Redis
-   * outage is reported as redis_unavailable rather than a router timeout.
-   * @default 100
+   * Timeout of one Redis command (whole milliseconds, up to 10s); keep it below NGINX's router
+   * timeout so a Redis outage is reported as redis_unavailable rather than a router timeout.
+   * @default Duration.millis(100)
    */
-  readonly redisTimeoutMs?: number;
+  readonly redisTimeout?: Duration;
   /**
    * Router pods; two or more get a PodDisruptionBudget.
    * @default 1
@@ -123,7 +129,7 @@ const NODE_USER = 1000;
 const CONFIG_DIR = '/etc/router';
 const REDIS_SECRET_DIR = '/var/run/secrets/redis';
 
-const sourceCache = new Map<string, string>();
+const sourceCache = new Memo<string, string>(16);
 
 /**
  * The router source shipped in the ConfigMap, found beside this module: `service/router.ts` from
@@ -131,14 +137,13 @@ const sourceCache = new Map<string, string>();
  * the build copies it: the package ships no .ts but declarations).
  */
 export function routerSource(dir: string = __dirname): string {
-  const cached = sourceCache.get(dir);
-  if (cached !== undefined) return cached;
+  return sourceCache.get(dir, () => readRouterSource(dir));
+}
+
+function readRouterSource(dir: string): string {
   const candidates = [path.join(dir, 'service', 'router.ts'), path.join(dir, 'service', 'router.mts')];
   for (const file of candidates) {
-    if (!fs.existsSync(file)) continue;
-    const source = fs.readFileSync(file, 'utf8');
-    sourceCache.set(dir, source);
-    return source;
+    if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8');
   }
   throw new Error(`the router source is missing: none of ${candidates.join(', ')} exists (the package build must copy lib/router/service/router.ts to build/lib/router/service/router.mts)`);
 }
@@ -148,7 +153,9 @@ export function routerSource(dir: string = __dirname): string {
  * implementation (TypeScript, Node built-ins only) from a ConfigMap on the official Node image.
  */
 export class Router extends Construct implements IRouterEndpoint {
+  /** The Service NGINX asks. */
   public readonly service: kplus.Service;
+  /** The router Deployment (construct id `Resource`). */
   public readonly deployment: kplus.Deployment;
   /** The router's pods. */
   public readonly workload: kplus.Workload;
@@ -165,13 +172,16 @@ export class Router extends Construct implements IRouterEndpoint {
 
   constructor(scope: Construct, id: string, props: RouterProps) {
     super(scope, id);
+    registerConstruct(this);
     const validator = new PropValidator(this, 'Router');
+    checkCommonProps(validator, props);
     this.port = props.port ?? 8080;
     const replicas = props.replicas ?? 1;
-    const redisTimeoutMs = props.redisTimeoutMs ?? 100;
+    const redisTimeoutMs = (props.redisTimeout ?? Duration.millis(100)).toMilliseconds({ integral: false });
     validator.port('port', this.port);
     validator.integer('replicas', replicas, 1, 100);
-    validator.integer('redisTimeoutMs', redisTimeoutMs, 1, 10_000);
+    validator.check(Number.isInteger(redisTimeoutMs) && redisTimeoutMs >= 1 && redisTimeoutMs <= 10_000, 'redisTimeout', `${redisTimeoutMs}ms`, 'whole milliseconds from 1ms to 10s');
+    if (props.redis?.password) validator.secretKeyRef('redis.password', props.redis.password);
     if (props.ownImage) {
       validator.pinnedImage('ownImage.image', props.ownImage.image);
       if (props.ownImage.user !== undefined) validator.integer('ownImage.user', props.ownImage.user, 1);
@@ -193,16 +203,17 @@ export class Router extends Construct implements IRouterEndpoint {
     this.targets = parsed!.config.targets;
     this.decisionInputs = ruleInputs(parsed!);
     this.rulesJson = `${JSON.stringify(config, null, 2)}\n`;
-    const namespace = Chart.of(this).namespace ?? 'default';
+    const namespace = chartNamespace(this, 'Router', 'its host name');
+    const image = props.ownImage?.image ?? props.nodeImage ?? ROUTER_NODE_IMAGE;
 
-    const labels = recommendedLabels({ name: 'router', instance: `${Chart.of(this).node.id}-${this.node.id}`, component: 'router' });
+    const labels = recommendedLabels({ name: 'router', instance: instanceName(this), component: 'router', version: imageVersion(image) });
     const configMap = new kplus.ConfigMap(this, 'config', { metadata: { labels } });
     configMap.addData('rules.json', this.rulesJson);
     // .mts: an ES module for Node whatever package.json is (or is not) around it.
     if (!props.ownImage) configMap.addData('router.mts', routerSource());
 
     const user = props.ownImage?.user ?? NODE_USER;
-    this.deployment = new kplus.Deployment(this, 'Default', {
+    this.deployment = new kplus.Deployment(this, 'Resource', {
       metadata: { labels },
       podMetadata: { labels },
       replicas,
@@ -214,7 +225,7 @@ export class Router extends Construct implements IRouterEndpoint {
     const args = ['--config', `${CONFIG_DIR}/rules.json`, '--port', String(this.port)];
     const container = this.deployment.addContainer({
       name: 'router',
-      image: props.ownImage?.image ?? props.nodeImage ?? ROUTER_NODE_IMAGE,
+      image,
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       command: props.ownImage ? props.ownImage.command && [...props.ownImage.command] : ['node', '--disable-warning=ExperimentalWarning', `${CONFIG_DIR}/router.mts`],
       args: [...args, '--drain-ms', '5000'],
@@ -230,15 +241,14 @@ export class Router extends Construct implements IRouterEndpoint {
     });
     container.mount(CONFIG_DIR, kplus.Volume.fromConfigMap(this, 'config-volume', configMap), { readOnly: true });
     if (props.redis?.password) {
-      const secretVolume = kplus.Volume.fromSecret(this, 'redis-password', props.redis.password.secret, { items: { [props.redis.password.key]: { path: 'password' } } });
-      container.mount(REDIS_SECRET_DIR, secretVolume, { readOnly: true });
+      container.mount(REDIS_SECRET_DIR, secretVolume(this, 'redis-password', `secret-${props.redis.password.name}`, { password: props.redis.password }), { readOnly: true });
     }
     restrictPod(this.deployment);
     markForScraping(this.deployment, { port: this.port, path: '/metrics' });
     rollOnChange(this.deployment, 'router-config', this.rulesJson, props.ownImage ? '' : routerSource());
 
-    this.service = new kplus.Service(this, 'Resource', {
-      metadata: { labels },
+    this.service = new kplus.Service(this, 'service', {
+      metadata: { name: constructName(this), labels },
       selector: this.deployment,
       ports: [{ port: this.port, targetPort: this.port, name: 'http' }],
     });
@@ -247,5 +257,6 @@ export class Router extends Construct implements IRouterEndpoint {
     if (props.redis) allowConnection(this.deployment, props.redis.workload, [props.redis.port]);
     this.host = `${this.service.name}.${namespace}.svc`;
     this.url = `http://${this.host}:${this.port}`;
+    applyCommonProps(this, props);
   }
 }
