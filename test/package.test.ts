@@ -27,7 +27,7 @@ import { PlatformChart, EnvironmentConfig, ValidationError } from 'cdk8s-platfor
 declare const process: { argv: string[] };
 declare const console: { log(message: string): void };
 
-const environment: EnvironmentConfig = { name: 'team-a', exposeNodePorts: false };
+const environment: EnvironmentConfig = { name: 'team-a' };
 const app = new App({ outdir: process.argv[2], yamlOutputType: YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE });
 new PlatformChart(app, environment.name, { environment });
 app.synth();

@@ -63,11 +63,25 @@ export function docsContext() {
 `;
 const CONTEXT_NAMES = ['app', 'chart', 'prometheus', 'redis', 'deployment', 'shopA'];
 
-// Runs each compiled block in this process, each with its own App, and reports what threw.
+// Runs each compiled block in one process and synthesizes every App it made (its own, or the
+// context's); reports what threw. Apps are recorded through the class cdk8s's index re-exports
+// live from lib/app.js, so `new App()` in a block is seen whatever it imports.
 const RUNNER_JS = `
+const appModule = require(require.resolve('cdk8s/lib/app', { paths: [process.cwd()] }));
+const apps = [];
+appModule.App = class RecordedApp extends appModule.App {
+  constructor(...args) { super(...args); apps.push(this); }
+};
 const results = {};
 for (const file of process.argv.slice(2)) {
-  try { require(file); results[file] = 'ok'; } catch (error) { results[file] = String(error && error.stack || error); }
+  apps.length = 0;
+  try {
+    require(file);
+    for (const app of apps) app.synthYaml();
+    results[file] = apps.length ? 'ok' : 'made no App';
+  } catch (error) {
+    results[file] = String((error && error.stack) || error);
+  }
 }
 console.log(JSON.stringify(results));
 `;
@@ -93,8 +107,8 @@ function compile(files: readonly string[], outDir?: string, oldProgram?: ts.Prog
 const CANNOT_FIND_NAME = new Set([2304, 2552, 18004]);
 
 /**
- * Compiles every block in `dir` (an app folder whose node_modules has the package and its peers),
- * then runs each. Returns one problem per block that does not compile or throws, naming the README line.
+ * Compiles every block in `dir` (an app folder whose node_modules has the package and its peers,
+ * and maybe a `dashboards/` folder of its own), then runs each. Returns one problem per block that does not compile or throws, naming the README line.
  */
 export function checkDocBlocks(blocks: readonly DocBlock[], dir: string): string[] {
   const docs = path.join(dir, 'docs');
@@ -113,12 +127,12 @@ export function checkDocBlocks(blocks: readonly DocBlock[], dir: string): string
     if (i >= 0 && CANNOT_FIND_NAME.has(d.code) && name && CONTEXT_NAMES.includes(name)) missing[i].add(name);
   }
 
-  // Pass 2: the context on the first line (so line numbers stay the README's), a synth at the end.
+  // Pass 2: the context on the first line, so line numbers stay the README's.
   fs.writeFileSync(path.join(docs, 'context.ts'), CONTEXT_TS);
   blocks.forEach((block, i) => {
     const names = [...missing[i]];
-    const prelude = `import { docsContext } from './context'; const __docs = docsContext();${names.length ? ` const { ${names.join(', ')} } = __docs;` : ''} `;
-    fs.writeFileSync(file(i), `${prelude}${block.code}\n__docs.app.synthYaml();\n`);
+    const prelude = `import { docsContext } from './context';${names.length ? ` const { ${names.join(', ')} } = docsContext();` : ''} `;
+    fs.writeFileSync(file(i), `${prelude}${block.code}\n`);
   });
   const out = path.join(docs, 'out');
   const second = compile([...blocks.map((_, i) => file(i)), path.join(docs, 'context.ts')], out, first);
@@ -131,8 +145,10 @@ export function checkDocBlocks(blocks: readonly DocBlock[], dir: string): string
     problems[i].push(`${readme}:${Number(line) + offset} does not compile: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
   }
 
-  // Run the blocks that compiled, each with its own App, in one process.
+  // Run the blocks that compiled, in one process, in a folder with the app's own `dashboards/`
+  // (a block may name `./dashboards`, a team's own folder).
   fs.writeFileSync(path.join(docs, 'run.js'), RUNNER_JS);
+  if (fs.existsSync(path.join(dir, 'dashboards'))) fs.cpSync(path.join(dir, 'dashboards'), path.join(docs, 'dashboards'), { recursive: true });
   const runnable = blocks.map((_, i) => i).filter((i) => problems[i].length === 0);
   const compiled = (i: number) => path.join(out, `block-${i}.js`);
   const results = JSON.parse(execFileSync(process.execPath, [path.join(docs, 'run.js'), ...runnable.map(compiled)], { cwd: docs, encoding: 'utf8' })) as Record<string, string>;
