@@ -69,6 +69,12 @@ describe('several teams on one Prometheus', () => {
     expect(policies(objects)).toContain('qa-grafana-egress-to-prometheus');
   });
 
+  test('the platform admits another app\'s clients by namespace', () => {
+    const platform = new PlatformChart(testApp(), 'platform', { environment: { name: 'platform', prometheus: { clientNamespaces: ['team-c'] } } });
+    const policy = (Testing.synth(platform) as K8sObject[]).find((o) => o.metadata.name === 'platform-prometheus-ingress-from-client-namespaces')!;
+    expect(policy.spec.ingress).toEqual([{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'team-c' } }, podSelector: {} }], ports: [{ port: 9090, protocol: 'TCP' }] }]);
+  });
+
   test('two apps with an environment named dev in different namespaces share no cluster-scoped name', () => {
     const clusterNames = (namespace: string) => (Testing.synth(new PlatformChart(testApp(), 'dev', { environment: { name: 'dev', namespace } })) as K8sObject[])
       .filter((o) => !o.metadata.namespace).map((o) => `${o.kind}/${o.metadata.name}`);

@@ -112,9 +112,9 @@ describe('the package other teams install', () => {
     if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
   });
 
-  test('ships compiled JS, type declarations and the module manuals, without sources, tests or dist/', () => {
-    expect(shipped).toEqual(expect.arrayContaining(['package.json', 'build/lib/index.js', 'build/lib/index.d.ts', 'build/lib/platform-chart.js']));
-    expect(shipped.filter((f) => /\.test\.|^test\/|^dist\/|^lib\/|^main\.|^examples\/|\.ts$/.test(f) && !f.endsWith('.d.ts') && !/^lib\/[a-z-]+\/README\.md$/.test(f))).toEqual([]);
+  test('ships compiled JS, type declarations, the module manuals and the LICENSE, without sources, tests, the app or dist/', () => {
+    expect(shipped).toEqual(expect.arrayContaining(['package.json', 'LICENSE', 'CHANGELOG.md', 'build/lib/index.js', 'build/lib/index.d.ts', 'build/lib/platform-chart.js']));
+    expect(shipped.filter((f) => /\.test\.|^test\/|^dist\/|^app\/|^lib\/|^main\.|^examples\/|\.ts$/.test(f) && !f.endsWith('.d.ts') && !/^lib\/[a-z-]+\/README\.md$/.test(f))).toEqual([]);
     // The manuals the declarations point to (`see lib/router/README.md`), at those paths.
     expect(shipped).toEqual(expect.arrayContaining(['lib/grafana/README.md', 'lib/nginx/README.md', 'lib/prometheus/README.md', 'lib/redis/README.md', 'lib/router/README.md']));
   });

@@ -95,23 +95,19 @@ type Peers = kplus.INetworkPolicyPeer | readonly kplus.INetworkPolicyPeer[] | ((
 
 /** Lets `workload` accept connections from `peers` on `ports` (all ports when empty), in an isolated chart. */
 export function allowIngress(workload: kplus.Workload, peerName: string, peers: Peers, ports: readonly number[]): void {
-  whenIsolated(workload, () => {
-    new kplus.NetworkPolicy(workload, `ingress-from-${peerName}`, {
-      metadata: { name: constructName(workload, `ingress-from-${peerName}`) },
-      selector: workload,
-      ingress: { rules: [typeof peers === 'function' ? peers() : peers].flat().map((peer) => ({ peer, ports: ports.length ? tcp(ports) : undefined })) },
-    });
-  });
+  allow(workload, 'ingress', `ingress-from-${peerName}`, peers, ports);
 }
 
 /** Lets `workload` open connections to `peers` on `ports` (all ports when empty), in an isolated chart. */
 export function allowEgress(workload: kplus.Workload, peerName: string, peers: Peers, ports: readonly number[]): void {
+  allow(workload, 'egress', `egress-to-${peerName}`, peers, ports);
+}
+
+/** One policy of `workload` for one direction, named (and given the id) `id`, once the chart is isolated. */
+function allow(workload: kplus.Workload, direction: 'ingress' | 'egress', id: string, peers: Peers, ports: readonly number[]): void {
   whenIsolated(workload, () => {
-    new kplus.NetworkPolicy(workload, `egress-to-${peerName}`, {
-      metadata: { name: constructName(workload, `egress-to-${peerName}`) },
-      selector: workload,
-      egress: { rules: [typeof peers === 'function' ? peers() : peers].flat().map((peer) => ({ peer, ports: ports.length ? tcp(ports) : undefined })) },
-    });
+    const rules = [typeof peers === 'function' ? peers() : peers].flat().map((peer) => ({ peer, ports: ports.length ? tcp(ports) : undefined }));
+    new kplus.NetworkPolicy(workload, id, { metadata: { name: constructName(workload, id) }, selector: workload, [direction]: { rules } });
   });
 }
 

@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { Memo } from '../core/memo';
 import { UID_PATTERN, UID_RULE, GrafanaDatasource } from './datasources';
 import { promqlSyntaxError, savePromqlParseCache } from './promql';
 
@@ -104,18 +105,13 @@ interface CheckedFile {
   readonly json?: string;
 }
 
-// main.ts builds a Grafana per environment from the same files: check each content once. The
+// An app builds a Grafana per environment from the same files: check each content once. The
 // checks read only these fields of the datasources (not their URLs, which differ per environment).
-const checkedFiles = new Map<string, CheckedFile>();
+const checkedFiles = new Memo<string, CheckedFile>(256);
 
 function checkFile(text: string, datasources: readonly GrafanaDatasource[]): CheckedFile {
   const key = `${JSON.stringify(datasources.map((d) => [d.name, d.uid, d.type, d.isDefault ?? false]))}\0${text}`;
-  let checked = checkedFiles.get(key);
-  if (!checked) {
-    checked = parseAndCheck(text, datasources);
-    checkedFiles.set(key, checked);
-  }
-  return checked;
+  return checkedFiles.get(key, () => parseAndCheck(text, datasources));
 }
 
 function parseAndCheck(text: string, datasources: readonly GrafanaDatasource[]): CheckedFile {

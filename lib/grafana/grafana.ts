@@ -116,7 +116,7 @@ export interface GrafanaProps extends CommonProps {
   readonly allowUiUpdates?: boolean;
   /**
    * Keep a dashboard in Grafana when its file disappears.
-   * @default false - a dashboard removed from dashboardsDir is removed from Grafana
+   * @default false - a dashboard removed from dashboardsDirs is removed from Grafana
    */
   readonly disableDeletion?: boolean;
   /**
@@ -138,8 +138,8 @@ export function platformDashboardsDir(): string {
 }
 
 /**
- * Grafana with a provisioned Prometheus datasource and the dashboards of a folder, one ConfigMap
- * per dashboard. Dashboards are checked at synth (Grafana skips a bad file silently): JSON, title,
+ * Grafana with a provisioned Prometheus datasource and the dashboards of its folders, one
+ * ConfigMap per dashboard. Dashboards are checked at synth (Grafana skips a bad file silently): JSON, title,
  * uid, datasource references, `${DS_...}` placeholders, PromQL syntax, and the size
  * client-side `kubectl apply` accepts.
  */
@@ -158,7 +158,7 @@ export class Grafana extends Construct {
   public readonly image: string;
   /** The dashboards provisioned, in file order. */
   public readonly dashboards: readonly CheckedDashboard[];
-  /** Grafana folder names (from dashboardsDir's subfolders), sorted. */
+  /** Grafana folder names (from the subfolders of dashboardsDirs), sorted. */
   public readonly folders: readonly string[];
 
   private readonly datasourceList: GrafanaDatasource[] = [];

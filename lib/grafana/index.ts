@@ -2,3 +2,4 @@ export * from './grafana';
 export { PROMETHEUS_DATASOURCE_UID } from './datasources';
 export type { GrafanaDatasource } from './datasources';
 export type { CheckedDashboard } from './dashboards';
+export { persistPromqlParses } from './promql';

@@ -8,7 +8,7 @@ import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
 import { clusterScopedName, constructName, instanceName } from '../core/names';
 import { applyCommonProps, chartNamespace, checkCommonProps, CommonProps, ServiceExposure } from '../core/props';
-import { allowEgressToAnywhere, allowIngressFromAnywhere, METRICS_SCRAPER_LABEL } from '../core/network';
+import { allowEgressToAnywhere, allowIngress, allowIngressFromAnywhere, METRICS_SCRAPER_LABEL } from '../core/network';
 import { rollOnChange } from '../core/rollout';
 import { clusterScoped, restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
 import { PropValidator } from '../core/validation';
@@ -97,6 +97,12 @@ export interface PrometheusProps extends CommonProps {
    * @default ServiceExposure.clusterIp()
    */
   readonly expose?: ServiceExposure;
+  /**
+   * Namespaces whose pods may query the HTTP API where this chart declares default-deny: other
+   * apps' clients (a team's Grafana wired with `prometheusEndpoint(url)`).
+   * @default - only the clients wired to this construct (Grafana in this app)
+   */
+  readonly clientNamespaces?: readonly string[];
   /**
    * `host:port` of kube-state-metrics, scraped by the `kube-state-metrics` job.
    * @default - no kube-state-metrics job (the cluster has none)
@@ -215,6 +221,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     if (this.storage.storageClassName !== undefined) v.storageClassName('storage.storageClassName', this.storage.storageClassName);
     if (this.storage.size !== undefined) v.check(this.storage.size.toKibibytes() > 0, 'storage.size', `${this.storage.size.toKibibytes()}Ki`, 'greater than 0');
     v.port('port', this.port);
+    (props.clientNamespaces ?? []).forEach((name, i) => v.dnsLabel(`clientNamespaces[${i}]`, name));
     for (const name of Object.keys(this.externalLabels)) v.check(/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name), 'externalLabels', name, 'label names matching [a-zA-Z_][a-zA-Z0-9_]*');
 
     const kubeStateMetrics = props.kubeStateMetrics !== undefined ? kubeStateMetricsJob(props.kubeStateMetrics) : undefined;
@@ -309,6 +316,10 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     this.deployment.podMetadata.addLabel(METRICS_SCRAPER_LABEL, 'true');
     allowEgressToAnywhere(this.deployment);
     if (this.expose.external) allowIngressFromAnywhere(this.deployment, [CONTAINER_PORT]);
+    if (props.clientNamespaces?.length) {
+      const names = [...props.clientNamespaces];
+      allowIngress(this.deployment, 'client-namespaces', () => kplus.Pods.all(this.deployment, 'client-pods', { namespaces: kplus.Namespaces.select(this.deployment, 'client-namespaces', { names }) }), [CONTAINER_PORT]);
+    }
     for (const group of this.groups) this.addRuleFile(group);
     rollOnChange(this.deployment, 'config', () => [renderConfig(), ...this.groups.flatMap((group) => [ruleFileName(group), this.ruleFiles.get(group.name)!])]);
 
