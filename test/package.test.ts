@@ -17,7 +17,17 @@ const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const NPX = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 // The cdk8s CLI asks the registry for a newer version of itself unless told not to.
 const ENV = { ...process.env, CDK8S_CHECK_UPGRADE: 'false', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
-const INSTALL = ['--prefer-offline', '--no-audit', '--no-fund'];
+// Offline: every package of the example's lock is one of the repository's lock (a test below checks),
+// so the repository's own `npm ci` has put each in npm's cache and the suite needs no registry.
+const INSTALL = ['--offline', '--no-audit', '--no-fund'];
+
+/** `name@version` of every package a lock file installs from a registry. */
+function lockedPackages(lockFile: string): string[] {
+  const packages: Record<string, { version?: string; link?: boolean; resolved?: string }> = JSON.parse(fs.readFileSync(lockFile, 'utf8')).packages;
+  return Object.entries(packages)
+    .filter(([where, p]) => where !== '' && !p.link && !p.resolved?.startsWith('file:'))
+    .map(([where, p]) => `${where.replace(/.*node_modules\//, '')}@${p.version}`);
+}
 
 // Another team's cdk8s app, outside the repo, using the public API only.
 const CONSUMER_TS = `
@@ -131,6 +141,11 @@ describe('the package other teams install', () => {
     expect(output.trim()).toBe('ValidationError');
     expect(fs.readdirSync(path.join(consumer, 'dist', 'team-a'))).toContain('Namespace.platform-team-a.k8s.yaml');
   }, 120_000);
+
+  test("the example app's lock installs only packages of the repository's lock (so the suite installs offline)", () => {
+    const repository = new Set(lockedPackages(path.join(ROOT, 'package-lock.json')));
+    expect(lockedPackages(path.join(EXAMPLE, 'package-lock.json')).filter((p) => !repository.has(p))).toEqual([]);
+  });
 
   test('exposes only the public API: deep imports are refused', () => {
     expect(() => run(process.execPath, ['-e', "require('cdk8s-platform-stack/build/lib/core/validation')"], { cwd: app })).toThrow(/ERR_PACKAGE_PATH_NOT_EXPORTED/);
