@@ -91,6 +91,7 @@ const CASES: [string, () => void, Expected][] = [
   ['Redis image without a tag', redis({ image: 'redis' }), { construct: R, prop: 'image', value: "'redis'", allowed: 'pinned' }],
   // Grafana
   ['Grafana NodePort outside 30000-32767', grafana({ expose: ServiceExposure.nodePort(3000) }), { construct: G, prop: 'nodePort', value: '3000', allowed: 'an integer from 30000 to 32767' }],
+  ['Grafana CPU request over its default limit', grafana({ resources: { cpu: { request: kplus.Cpu.units(2) } } }), { construct: G, prop: 'resources.cpu.request', value: "'2'", allowed: 'at most resources.cpu.limit (500m, the default)' }],
   ['Grafana StorageClass not a DNS subdomain', grafana({ storageSize: Size.gibibytes(1), storageClassName: 'Fast_SSD' }), { construct: G, prop: 'storageClassName', value: "'Fast_SSD'", allowed: 'a StorageClass name' }],
   ['Grafana admin Secret with an invalid name', grafana({ adminUser: { name: 'Grafana_Admin', key: 'user' }, adminPassword: { name: 'Grafana_Admin', key: 'password' } }), { construct: G, prop: 'adminUser.name', value: "'Grafana_Admin'", allowed: 'the name of an existing Secret' }],
   ['Grafana URL in a chart without a namespace', () => new Grafana(new Chart(testApp(), 'orders'), 'grafana', { prometheus: prometheusEndpoint('http://prometheus.monitoring.svc:9090'), adminUser: { name: 'admin', key: 'user' }, adminPassword: { name: 'admin', key: 'password' } }), { construct: "Grafana 'orders/grafana'", prop: 'scope', value: "'orders'", allowed: 'a Chart with a namespace' }],

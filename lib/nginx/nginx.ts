@@ -6,7 +6,7 @@ import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
 import { constructName, instanceName } from '../core/names';
 import { allowConnection, allowEgress, allowIngressFromAnywhere, everyAddress, ownerName } from '../core/network';
-import { applyCommonProps, bytesOf, chartNamespace, checkCommonProps, CommonProps, ServiceExposure } from '../core/props';
+import { applyCommonProps, bytesOf, chartNamespace, checkCommonProps, checkResources, CommonProps, resolveResources, ServiceExposure } from '../core/props';
 import { rollOnChange } from '../core/rollout';
 import { markForScraping } from '../core/scraping';
 import { restrictPod, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/security';
@@ -38,6 +38,12 @@ export interface IBackend {
    */
   readonly pods?: BackendPods;
 }
+
+/** Resources of the NGINX container, each part overridable by `resources`. */
+export const NGINX_DEFAULT_RESOURCES = {
+  cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.units(1) },
+  memory: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
+} as const;
 
 /** Ways to declare a backend. */
 export class Backend {
@@ -204,6 +210,7 @@ export class Nginx extends Construct {
     registerConstruct(this);
     const v = new PropValidator(this, 'Nginx');
     checkCommonProps(v, props);
+    checkResources(v, 'resources', resolveResources(props.resources, NGINX_DEFAULT_RESOURCES), props.resources);
     const backends = props.backends;
     const directRoutes = props.directRoutes ?? [];
     const routerTimeoutMs = (props.routerTimeout ?? Duration.millis(500)).toMilliseconds({ integral: false });
@@ -295,10 +302,7 @@ export class Nginx extends Construct {
       command: ['nginx', '-c', `${CONFIG_DIR}/nginx.conf`, '-g', 'daemon off;'],
       ports: [{ number: HTTP_PORT, name: 'http' }, { number: HEALTH_PORT, name: 'health' }],
       securityContext: restrictedContainerSecurityContext(NGINX_USER),
-      resources: props.resources ?? {
-        cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.units(1) },
-        memory: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
-      },
+      resources: resolveResources(props.resources, NGINX_DEFAULT_RESOURCES),
       // Ready: the config loaded and a worker answers. Alive: the listener accepts (more patient).
       readiness: kplus.Probe.fromHttpGet('/healthz', { port: HEALTH_PORT, periodSeconds: Duration.seconds(5), failureThreshold: 2 }),
       liveness: kplus.Probe.fromTcpSocket({ port: HTTP_PORT, periodSeconds: Duration.seconds(10), failureThreshold: 3, initialDelaySeconds: Duration.seconds(5) }),
