@@ -200,6 +200,19 @@ describe('the package other teams install', () => {
       expect(synth('local copy')).toEqual(committed);
     }, 120_000);
 
+    test('a team workload that Pod Security "restricted" would refuse fails the synth, naming it and the fix, and writes nothing', () => {
+      // GIVEN the example with its Go services left unhardened (no restrictPod)
+      const source = fs.readFileSync(path.join(app, 'main.ts'), 'utf8');
+      const unhardened = source.replace(/^\s*restrictPod\(deployment\);.*$/m, '');
+      expect(unhardened).not.toEqual(source);
+      fs.writeFileSync(path.join(app, 'unhardened.ts'), unhardened);
+      // WHEN it synthesizes THEN it fails with the workload, the field and the fix
+      const env = { ...ENV, TS_NODE_TRANSPILE_ONLY: 'true' };
+      expect(() => run(NPX, ['cdk8s', 'synth', '--app', 'npx ts-node unhardened.ts', '--output', 'dist-unhardened'], { cwd: app, env }))
+        .toThrow(/Deployment 'orders-api-c8[0-9a-f]{6}' \(orders\/api\/Resource\) would be refused by Pod Security "restricted", which namespace 'orders' enforces: .*seccompProfile.*restrictPod\(workload\)/);
+      expect(fs.existsSync(path.join(app, 'dist-unhardened')) ? fs.readdirSync(path.join(app, 'dist-unhardened')) : []).toEqual([]);
+    }, 120_000);
+
     test('a symlink (`npm install <library>` without --install-links, or npm link) works, or fails at load saying what to do', () => {
       install('symlink', ['install', '--install-links=false', ROOT]);
       expect(fs.lstatSync(path.join(app, 'node_modules', 'cdk8s-platform-stack')).isSymbolicLink()).toBe(true);
