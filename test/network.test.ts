@@ -1,6 +1,6 @@
 import * as kplus from 'cdk8s-plus-27';
 import { allowConnection, allowIngressFromAnywhere } from '../lib';
-import { Reachability, podGroups } from './support/reachability';
+import { PodGroup, Reachability, podGroups } from './support/reachability';
 import { findObject, synthEnvironment, synthWith } from './support/synth';
 import { restrictPod } from '../lib';
 
@@ -83,16 +83,21 @@ describe('the shipped environments let through exactly the wired connections', (
 
   describe('environments are isolated from each other', () => {
     const both = [...synthEnvironment('dev'), ...synthEnvironment('prod')];
-    const scraped = (env: string) => both.filter((o) => o.metadata.namespace === `platform-${env}` && o.spec?.template?.metadata?.annotations?.['prometheus.io/scrape'] === 'true')
-      .map((o) => [o.metadata.name as string, Number(o.spec.template.metadata.annotations['prometheus.io/port'])] as const);
+    const NAMESPACE_LABEL = 'kubernetes.io/metadata.name';
+    const bothReachability = new Reachability(both);
+    const bothGroups = podGroups(both);
+    const group = (env: string, name: string) => bothGroups.find((g) => g.name === `platform-${env}/${name}`)!;
+    const scraped = (env: string) => bothGroups.filter((g) => g.namespace === `platform-${env}` && g.annotations['prometheus.io/scrape'] === 'true');
+    const allowed = (fromEnv: string, to: PodGroup, port: number) => bothReachability.allows({ from: group(fromEnv, `${fromEnv}-prometheus`), to, port });
 
     test("dev's Prometheus cannot reach any of prod's pods, on any port; prod's reaches each of prod's metrics ports", () => {
       expect(scraped('prod').length).toBeGreaterThanOrEqual(4);
-      for (const [name, metricsPort] of scraped('prod')) {
-        for (const p of [metricsPort, ...podsOf(both, name).ports]) expect([name, p, allowed(both, 'dev-prometheus', name, p)]).toEqual([name, p, false]);
-        expect([name, allowed(both, 'prod-prometheus', name, metricsPort)]).toEqual([name, true]);
+      for (const pod of scraped('prod')) {
+        const metricsPort = Number(pod.annotations['prometheus.io/port']);
+        for (const p of [metricsPort, ...pod.ports.map((q) => q.number)]) expect([pod.name, p, allowed('dev', pod, p)]).toEqual([pod.name, p, false]);
+        expect([pod.name, allowed('prod', pod, metricsPort)]).toEqual([pod.name, true]);
       }
-      for (const [name, metricsPort] of scraped('dev')) expect([name, allowed(both, 'prod-prometheus', name, metricsPort)]).toEqual([name, false]);
+      for (const pod of scraped('dev')) expect([pod.name, allowed('prod', pod, Number(pod.annotations['prometheus.io/port']))]).toEqual([pod.name, false]);
     });
 
     test('the scraper ingress admits scraper pods of its own namespace only, not a scraper label in any namespace', () => {
