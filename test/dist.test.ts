@@ -199,7 +199,7 @@ describe('dist/: the committed manifests', () => {
   });
 
   describe('the plan the synth ends with (scripts/plan.js)', () => {
-    test("names what one changed setting changes: dev's scrape interval changes its ConfigMap and rolls the Prometheus Deployment", () => {
+    test("names what one changed setting changes: dev's scrape interval changes Prometheus's config and Grafana's datasource, and rolls both Deployments", () => {
       // GIVEN a copy of the project whose dist/ is up to date
       const project = copyProject(path.join(scratch, 'project'));
       const out = path.join(project, 'dist');
@@ -208,19 +208,23 @@ describe('dist/: the committed manifests', () => {
       expect(upToDate.stdout).toBe(`plan: no changes to dist (${ENVIRONMENT_FOLDERS.length} environments, ${Object.keys(treeDigest(out)).length} objects)\n`);
 
       // WHEN dev's scrape interval changes and the plan is asked for without writing
-      editDevConfig(project, (entry) => entry.replace(/scrapeInterval: (?:'15s'|Duration\.seconds\(15\))/, "scrapeInterval: '20s'"));
+      editDevConfig(project, (entry) => entry.replace('scrapeInterval: Duration.seconds(15)', 'scrapeInterval: Duration.seconds(20)'));
       const before = treeDigest(out);
       const dryRun = synth(project, out, {}, ['--dry-run']);
 
-      // THEN it names the changed ConfigMap and the Deployment that rolls for its checksum, and writes nothing
+      // THEN it names the changed ConfigMaps (Prometheus's, and Grafana's datasource, whose timeInterval
+      // follows the scrape interval) and the Deployments that roll for their checksums, and writes nothing
       expect(dryRun.stderr).toBe('');
       expect(dryRun.status).toBe(0);
       const others = ENVIRONMENT_FOLDERS.filter((e) => e !== 'dev').join(', ');
       expect(dryRun.stdout).toBe([
         'plan: changes to dist',
-        'dev: 0 to add, 2 to change, 0 to remove',
+        'dev: 0 to add, 4 to change, 0 to remove',
+        '  ~ ConfigMap dev-grafana-datasources: data.datasources.yaml',
         '  ~ ConfigMap dev-prometheus: data.prometheus.yml',
+        '  ~ Deployment dev-grafana: spec.template.metadata.annotations.checksum/provisioning',
         '  ~ Deployment dev-prometheus: spec.template.metadata.annotations.checksum/config',
+        '  rolls Deployment dev-grafana: pod template metadata.annotations.checksum/provisioning',
         '  rolls Deployment dev-prometheus: pod template metadata.annotations.checksum/config',
         `no changes: ${others}`,
         '',
@@ -237,11 +241,16 @@ describe('dist/: the committed manifests', () => {
       expect(plan.environments.dev).toMatchObject({
         added: [],
         changed: [
+          { kind: 'ConfigMap', name: 'dev-grafana-datasources', paths: ['data.datasources.yaml'] },
           { kind: 'ConfigMap', name: 'dev-prometheus', paths: ['data.prometheus.yml'] },
+          { kind: 'Deployment', name: 'dev-grafana', paths: ['spec.template.metadata.annotations.checksum/provisioning'] },
           { kind: 'Deployment', name: 'dev-prometheus', paths: ['spec.template.metadata.annotations.checksum/config'] },
         ],
         removed: [],
-        rolls: [{ kind: 'Deployment', name: 'dev-prometheus', podTemplate: ['metadata.annotations.checksum/config'] }],
+        rolls: [
+          { kind: 'Deployment', name: 'dev-grafana', podTemplate: ['metadata.annotations.checksum/provisioning'] },
+          { kind: 'Deployment', name: 'dev-prometheus', podTemplate: ['metadata.annotations.checksum/config'] },
+        ],
       });
       for (const other of ENVIRONMENT_FOLDERS.filter((e) => e !== 'dev')) expect(plan.environments[other]).toMatchObject({ added: [], changed: [], removed: [], rolls: [] });
 
