@@ -15,6 +15,7 @@ import {
   Redis,
   Router,
   denyAllTrafficExceptDns,
+  setMetricsScraperNamespaces,
   monitorGoService,
   platformDashboardsDir,
   restrictPod,
@@ -38,7 +39,8 @@ class MonitoringChart extends Chart {
   constructor(scope: Construct, id: string, props: ChartProps) {
     super(scope, id, props);
     denyAllTrafficExceptDns(this); // isolated: each construct opens exactly the connections it makes
-    this.prometheus = new Prometheus(this, 'prometheus', { retention: Duration.days(7) });
+    // Discovers the teams' namespaces besides its own (and may connect to their pods).
+    this.prometheus = new Prometheus(this, 'prometheus', { retention: Duration.days(7), scrapeNamespaces: ['orders', 'payments'] });
   }
 }
 
@@ -66,6 +68,7 @@ function goService(scope: Construct, id: string, image: string): kplus.Deploymen
 class OrdersChart extends Chart {
   constructor(scope: Construct, id: string, props: ChartProps & { prometheus: IPrometheusEndpoint }) {
     super(scope, id, props);
+    setMetricsScraperNamespaces(this, ['monitoring']); // the shared Prometheus scrapes these pods (before the default-deny writes the policies)
     denyAllTrafficExceptDns(this);
     const redis = new Redis(this, 'redis', { preset: 'durable', storageSize: Size.gibibytes(5) });
 
@@ -109,6 +112,7 @@ class PaymentsChart extends Chart {
     super(scope, id, props);
     // Without it the library writes no NetworkPolicy here (nothing isolated, nothing cut), and the
     // platform gate flags the pods no policy selects (kube-score's pod-networkpolicy).
+    setMetricsScraperNamespaces(this, ['monitoring']);
     denyAllTrafficExceptDns(this);
     new Grafana(this, 'grafana', {
       prometheus: props.prometheus,
