@@ -1,7 +1,7 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { ServiceExposure } from '../lib';
-import { Backend, IBackend, Nginx, NginxProps, block, comment, directive, mapEntry, renderNginxConf } from '../lib/nginx';
+import { Backend, IBackend, Nginx, NginxProps, addDynamicRouting, block, comment, directive, mapEntry, renderNginxConf } from '../lib/nginx';
 import { IRouterEndpoint } from '../lib/router';
 import { K8sObject, configMapFile, findObject, synthEnvironment, synthWith } from './support/synth';
 import { restrictPod } from '../lib';
@@ -56,7 +56,24 @@ describe('Nginx', () => {
     expect(text).toContain('proxy_pass http://$route_upstream;');
     // No resolver: nothing the router answers is ever resolved.
     expect(text).not.toMatch(/^\s*resolver\s/m);
-    expect(text).not.toContain('proxy_cache ');
+    // The decision cache is on by default, for one second.
+    expect(text).toContain('proxy_cache route_decisions;');
+    expect(text).toContain('proxy_cache_valid 200 204 1s;');
+    expect(conf(synthNginx({ decisionCacheTtl: Duration.seconds(0) }))).not.toContain('proxy_cache ');
+  });
+
+  test('an environment overrides the decision cache TTL, 0 turning it off', () => {
+    const confOf = (decisionCacheTtlSeconds?: number) => {
+      let conf = '';
+      synthWith((chart) => {
+        const nginx = decisionCacheTtlSeconds === undefined ? undefined : { decisionCacheTtl: Duration.seconds(decisionCacheTtlSeconds) };
+        conf = addDynamicRouting(chart, { exampleBackends: ['echo-a'], defaultTarget: 'echo-a', nginx }).nginx.conf;
+      });
+      return conf;
+    };
+    expect(confOf()).toContain('proxy_cache_valid 200 204 1s;');
+    expect(confOf(5)).toContain('proxy_cache_valid 200 204 5s;');
+    expect(confOf(0)).not.toContain('proxy_cache ');
   });
 
   test('the decision cache keys on method, host, URI and the request fields the rules read', () => {

@@ -3,11 +3,11 @@ import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Backend, Nginx } from '../lib/nginx';
 import { Router, RouterProps } from '../lib/router';
-import { routerSource } from '../lib/router/router';
+import { ROUTER_MODULES, routerSources } from '../lib/router/router';
 import { tempDir } from './support/engines';
 import * as path from 'path';
 import { K8sObject, configMapFile, findObject, synthWith } from './support/synth';
-import { ROUTER_SOURCE } from './nginx/stack';
+import { ROUTER_SERVICE_DIR } from './nginx/stack';
 import { restrictPod } from '../lib';
 
 const rules: RouterProps['rules'] = [
@@ -31,7 +31,7 @@ function withRedis(chart: Chart) {
 function masked(objects: K8sObject[]): K8sObject[] {
   return objects.map((o) => {
     const copy = JSON.parse(JSON.stringify(o));
-    if (copy.data?.['router.mts']) copy.data['router.mts'] = '<lib/router/service/router.ts>';
+    for (const name of ROUTER_MODULES) if (copy.data?.[`${name}.ts`]) copy.data[`${name}.ts`] = `<lib/router/service/${name}.ts>`;
     const annotations = copy.spec?.template?.metadata?.annotations;
     if (annotations?.['checksum/router-config']) annotations['checksum/router-config'] = '<checksum>';
     return copy;
@@ -48,23 +48,26 @@ describe('Router', () => {
 
   test('ships the reference router source and the rules in one ConfigMap, run by the pinned Node image', () => {
     const objects = synthRouter({ defaultTarget: 'app-a' });
-    expect(configMapFile(objects, 'test-router-config', 'router.mts')).toBe(fs.readFileSync(ROUTER_SOURCE, 'utf8'));
+    for (const name of ROUTER_MODULES) expect(configMapFile(objects, 'test-router-config', `${name}.ts`)).toBe(fs.readFileSync(path.join(ROUTER_SERVICE_DIR, `${name}.ts`), 'utf8'));
+    // Every module of the service is shipped, and nothing else: the list is the folder.
+    expect(fs.readdirSync(ROUTER_SERVICE_DIR).sort()).toEqual(ROUTER_MODULES.map((n) => `${n}.ts`).sort());
+    expect(JSON.parse(configMapFile(objects, 'test-router-config', 'package.json'))).toEqual({ type: 'module' });
     expect(JSON.parse(configMapFile(objects, 'test-router-config', 'rules.json'))).toEqual({ targets: ['app-a', 'app-b'], rules, defaultTarget: 'app-a' });
     const container = findObject(objects, 'Deployment', 'test-router').spec.template.spec.containers[0];
     expect(container.image).toBe('node:24.11.1-alpine');
-    expect([...container.command, ...container.args]).toEqual(['node', '--disable-warning=ExperimentalWarning', '/etc/router/router.mts', '--config', '/etc/router/rules.json', '--port', '8080', '--drain-ms', '5000']);
+    expect([...container.command, ...container.args]).toEqual(['node', '--max-semi-space-size=2', '--max-old-space-size=64', '--disable-warning=ExperimentalWarning', '/etc/router/main.ts', '--config', '/etc/router/rules.json', '--port', '8080', '--drain-ms', '5000']);
   });
 
-  test('finds the source from the compiled package too (build/lib/router/service/router.mts), or says what the build must copy', () => {
+  test('finds the sources in the compiled package too (build/lib/router/service/*.mts), or says what the build must copy', () => {
     // GIVEN a compiled-package layout: no .ts, the copied .mts
     const built = tempDir('router-build');
     fs.mkdirSync(path.join(built, 'service'));
-    fs.writeFileSync(path.join(built, 'service', 'router.mts'), 'export {};\n');
-    // THEN it is found there
-    expect(routerSource(built)).toBe('export {};\n');
+    for (const name of ROUTER_MODULES) fs.writeFileSync(path.join(built, 'service', `${name}.mts`), `export const name = '${name}';\n`);
+    // THEN they are found there, and shipped under their source names
+    expect(routerSources(built)['rules.ts']).toBe("export const name = 'rules';\n");
     // AND a build that forgot the copy fails with the fix
     const broken = tempDir('router-build-broken');
-    expect(() => routerSource(broken)).toThrow('the package build must copy lib/router/service/router.ts to build/lib/router/service/router.mts');
+    expect(() => routerSources(broken)).toThrow('the package build must copy lib/router/service/*.ts to build/lib/router/service/*.mts');
     fs.rmSync(built, { recursive: true });
     fs.rmSync(broken, { recursive: true });
   });

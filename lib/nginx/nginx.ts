@@ -13,7 +13,7 @@ import { restrictPod, restrictedContainerSecurityContext, restrictedPodSecurityC
 import { PropValidator } from '../core/validation';
 import { disruptionBudget } from '../core/disruption';
 import { IRouterEndpoint } from '../router/router';
-import { RequestInput } from '../router/service/router';
+import { RequestInput } from '../router/service/rules';
 import { RoutingConfModel, renderRoutingConf } from './routing-conf';
 
 /** The pods behind a backend, for NetworkPolicies: NGINX may connect to them on `port`. */
@@ -88,8 +88,10 @@ export interface NginxProps extends CommonProps {
   readonly routerTimeout?: Duration;
   /**
    * Cache router decisions this long (whole seconds, up to 5 minutes), keyed by method, host, URI
-   * and the headers and cookies the rules read. A change at run time then takes up to this long to apply.
-   * @default - off: every request asks the router
+   * and the headers and cookies the rules read. A change at run time then takes up to this long (plus
+   * under a second: nginx counts whole seconds) to apply; `Duration.seconds(0)` turns the cache off,
+   * so every request asks the router.
+   * @default Duration.seconds(DEFAULT_DECISION_CACHE_TTL_SECONDS) (1 s)
    */
   readonly decisionCacheTtl?: Duration;
   /**
@@ -183,6 +185,12 @@ function inputVariables(inputs: readonly RequestInput[]): string[] {
 }
 
 /**
+ * The decision cache's default TTL: a hot path pays one router round trip a second per key (the
+ * dynamic route then costs about what a direct proxy_pass does), and a change applies within 2 s.
+ */
+export const DEFAULT_DECISION_CACHE_TTL_SECONDS = 1;
+
+/**
  * NGINX in front of a dynamic router: each request asks the router (auth_request) which backend
  * to use, and is proxied there only if the answer is in the allowlist. Fails closed with
  * documented statuses (see lib/nginx/README.md).
@@ -207,7 +215,7 @@ export class Nginx extends Construct {
     const backends = props.backends;
     const directRoutes = props.directRoutes ?? [];
     const routerTimeoutMs = (props.routerTimeout ?? Duration.millis(500)).toMilliseconds({ integral: false });
-    const decisionCacheTtlSeconds = (props.decisionCacheTtl ?? Duration.seconds(0)).toSeconds({ integral: false });
+    const decisionCacheTtlSeconds = (props.decisionCacheTtl ?? Duration.seconds(DEFAULT_DECISION_CACHE_TTL_SECONDS)).toSeconds({ integral: false });
     const backendConnectTimeoutMs = (props.backendConnectTimeout ?? Duration.seconds(2)).toMilliseconds({ integral: false });
     const backendTimeoutSeconds = (props.backendTimeout ?? Duration.seconds(60)).toSeconds({ integral: false });
     const keepaliveConnections = props.keepaliveConnections ?? 32;

@@ -17,7 +17,7 @@ import { markForScraping } from '../core/scraping';
 import { restrictPod, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/security';
 import { PropValidator } from '../core/validation';
 import { disruptionBudget } from '../core/disruption';
-import { MatchParams, PathPrefixParams, RedisLookupParams, RefuseParams, RequestInput, RouterConfig, WeightedParams, parseRouterConfig, ruleInputs } from './service/router';
+import { MatchParams, PathPrefixParams, RedisLookupParams, RefuseParams, RequestInput, RouterConfig, WeightedParams, parseRouterConfig, ruleInputs } from './service/rules';
 
 /** A routing rule: a registered strategy and its typed parameters. Rules are tried in order. */
 export type RouteRule =
@@ -113,7 +113,7 @@ export interface RouterProps extends CommonProps {
   readonly nodeImage?: string;
   /**
    * Run your own router image instead of the reference implementation; rules.json is still mounted.
-   * @default - the reference router (lib/router/service/router.ts) on `nodeImage`
+   * @default - the reference router (lib/router/service/main.ts) on `nodeImage`
    */
   readonly ownImage?: RouterImage;
   /**
@@ -125,27 +125,41 @@ export interface RouterProps extends CommonProps {
 
 /** Node >= 23.6 strips TypeScript types natively: the router source runs as is. */
 export const ROUTER_NODE_IMAGE = 'node:24.11.1-alpine';
+/**
+ * V8 flags of the router's node: a small young generation (2 MiB semi-spaces instead of 16) and a
+ * 64 MiB old-space cap keep the heap from growing into the pod's 128 MiB limit under abuse; with
+ * node's defaults a run of the attacks in test/router-abuse.test.ts peaked at 131 MiB, with these at 84.
+ */
+export const ROUTER_NODE_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=64'] as const;
 const NODE_USER = 1000;
 const CONFIG_DIR = '/etc/router';
 const REDIS_SECRET_DIR = '/var/run/secrets/redis';
 
-const sourceCache = new Memo<string, string>(16);
+/** The service's modules, each `<name>.ts` in lib/router/service/; main.ts is the entry point. */
+export const ROUTER_MODULES = ['main', 'server', 'rules', 'path', 'redis', 'metrics'] as const;
+
+const sourceCache = new Memo<string, Readonly<Record<string, string>>>(16);
 
 /**
- * The router source shipped in the ConfigMap, found beside this module: `service/router.ts` from
- * source (lib/router/), `service/router.mts` from the compiled package (build/lib/router/, where
- * the build copies it: the package ships no .ts but declarations).
+ * The router's source files as the ConfigMap ships them (`<name>.ts`, plus a package.json that
+ * makes them ES modules), found beside this module: `service/<name>.ts` from source (lib/router/),
+ * `service/<name>.mts` from the compiled package (build/lib/router/, where the build copies them:
+ * the package ships no .ts but declarations, which TypeScript consumers would type-check).
  */
-export function routerSource(dir: string = __dirname): string {
-  return sourceCache.get(dir, () => readRouterSource(dir));
+export function routerSources(dir: string = __dirname): Readonly<Record<string, string>> {
+  return sourceCache.get(dir, () => readRouterSources(dir));
 }
 
-function readRouterSource(dir: string): string {
-  const candidates = [path.join(dir, 'service', 'router.ts'), path.join(dir, 'service', 'router.mts')];
-  for (const file of candidates) {
-    if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8');
+function readRouterSources(dir: string): Readonly<Record<string, string>> {
+  const files: Record<string, string> = { 'package.json': '{ "type": "module" }\n' };
+  for (const name of ROUTER_MODULES) {
+    const candidates = [path.join(dir, 'service', `${name}.ts`), path.join(dir, 'service', `${name}.mts`)];
+    const file = candidates.find((f) => fs.existsSync(f));
+    if (!file) throw new Error(`the router source is missing: none of ${candidates.join(', ')} exists (the package build must copy lib/router/service/*.ts to build/lib/router/service/*.mts)`);
+    files[`${name}.ts`] = fs.readFileSync(file, 'utf8');
   }
-  throw new Error(`the router source is missing: none of ${candidates.join(', ')} exists (the package build must copy lib/router/service/router.ts to build/lib/router/service/router.mts)`);
+  sourceCache.set(dir, files);
+  return files;
 }
 
 /**
@@ -209,8 +223,9 @@ export class Router extends Construct implements IRouterEndpoint {
     const labels = recommendedLabels({ name: 'router', instance: instanceName(this), component: 'router', version: imageVersion(image) });
     const configMap = new kplus.ConfigMap(this, 'config', { metadata: { labels } });
     configMap.addData('rules.json', this.rulesJson);
-    // .mts: an ES module for Node whatever package.json is (or is not) around it.
-    if (!props.ownImage) configMap.addData('router.mts', routerSource());
+    // The service's modules, run as they are: Node >= 23.6 strips the types, package.json makes them ES modules.
+    const sources = props.ownImage ? {} : routerSources();
+    for (const [file, text] of Object.entries(sources)) configMap.addData(file, text);
 
     const user = props.ownImage?.user ?? NODE_USER;
     this.deployment = new kplus.Deployment(this, 'Resource', {
@@ -227,7 +242,7 @@ export class Router extends Construct implements IRouterEndpoint {
       name: 'router',
       image,
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-      command: props.ownImage ? props.ownImage.command && [...props.ownImage.command] : ['node', '--disable-warning=ExperimentalWarning', `${CONFIG_DIR}/router.mts`],
+      command: props.ownImage ? props.ownImage.command && [...props.ownImage.command] : ['node', ...ROUTER_NODE_FLAGS, '--disable-warning=ExperimentalWarning', `${CONFIG_DIR}/main.ts`],
       args: [...args, '--drain-ms', '5000'],
       ports: [{ number: this.port, name: 'http' }],
       securityContext: restrictedContainerSecurityContext(user),
@@ -245,7 +260,7 @@ export class Router extends Construct implements IRouterEndpoint {
     }
     restrictPod(this.deployment);
     markForScraping(this.deployment, { port: this.port, path: '/metrics' });
-    rollOnChange(this.deployment, 'router-config', this.rulesJson, props.ownImage ? '' : routerSource());
+    rollOnChange(this.deployment, 'router-config', this.rulesJson, ...(props.ownImage ? [''] : Object.values(sources)));
 
     this.service = new kplus.Service(this, 'service', {
       metadata: { name: constructName(this), labels },

@@ -11,6 +11,8 @@ import { restrictPod } from '../../lib';
 export const RULES = [
   { strategy: 'refuse', params: { prefix: '/admin/', status: 403 } },
   { strategy: 'refuse', params: { prefix: '/private/', status: 401 } },
+  // The README's example: the bypass tests try every spelling of this path.
+  { strategy: 'refuse', params: { prefix: '/internal/', status: 403 } },
   { strategy: 'pathPrefix', params: { prefix: '/b/', target: 'app-b' } },
   { strategy: 'header', params: { name: 'X-Beta', value: 'yes', target: 'app-b' } },
   { strategy: 'cookie', params: { name: 'beta', value: '1', target: 'app-b' } },
@@ -37,8 +39,9 @@ export function synthStack(options: { cacheTtlSeconds?: number; routerTimeoutMs?
     router = new Router(chart, 'router', { targets: ['app-a', 'app-b'], rules: RULES, redis });
     const backends = [Backend.fromHost('app-a', 'app-a.apps.svc', 80), Backend.fromHost('app-b', 'app-b.apps.svc', 80)];
     const common = { router, backends, routerTimeout: Duration.millis(options.routerTimeoutMs ?? 300), directRoutes: [{ pathPrefix: '/direct/', backend: 'app-a' }] };
-    nginx = new Nginx(chart, 'nginx', common);
-    cachedNginx = new Nginx(chart, 'nginx-cached', { ...common, decisionCacheTtl: Duration.seconds(options.cacheTtlSeconds ?? 1) });
+    nginx = new Nginx(chart, 'nginx', { ...common, decisionCacheTtl: Duration.seconds(0) });
+    // The default: the decision cache on.
+    cachedNginx = new Nginx(chart, 'nginx-cached', options.cacheTtlSeconds === undefined ? common : { ...common, decisionCacheTtl: Duration.seconds(options.cacheTtlSeconds) });
   });
   return { objects, router, nginx, cachedNginx };
 }
