@@ -27,7 +27,7 @@ function synth(cwd: string, outdir: string, env: Record<string, string> = {}) {
 
 /** A copy of the project (sources and dist/) sharing node_modules, caches included. */
 function copyProject(to: string): string {
-  fs.cpSync(ROOT, to, { recursive: true, filter: (src) => !/[/\\](node_modules|\.git|build|coverage|\.bench)$/.test(src) });
+  fs.cpSync(ROOT, to, { recursive: true, filter: (src) => !/[/\\](node_modules|\.git|build|coverage|\.bench|\.engines)$/.test(src) });
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(to, 'node_modules'));
   return to;
 }

@@ -210,7 +210,7 @@ describe('Prometheus', () => {
     const container = spec.containers[0];
 
     test('pinned official image, retention flag, config from the ConfigMap', () => {
-      expect(container.image).toBe('quay.io/prometheus/prometheus:v2.55.1');
+      expect(container.image).toBe('quay.io/prometheus/prometheus:v3.16.0');
       expect(container.args).toEqual(['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.path=/prometheus', '--storage.tsdb.retention.time=15d', '--web.listen-address=:9090']);
       expect(container.volumeMounts).toEqual([{ mountPath: '/etc/prometheus', name: 'config', readOnly: true }, { mountPath: '/prometheus', name: 'data' }]);
     });

@@ -28,8 +28,8 @@ import { PrometheusStorage } from './storage';
 import { formatPrometheusDuration, formatPrometheusSize } from './syntax';
 import { checkDuration, checkRuleGroup, checkScrapeJob } from './validate';
 
-/** The official image, a 2.x release: the config stays readable by Debian's promtool 2.42 in CI. */
-export const PROMETHEUS_IMAGE = 'quay.io/prometheus/prometheus:v2.55.1';
+/** The official image; the tests run promtool and prometheus built at this same version (`npm run engines`). */
+export const PROMETHEUS_IMAGE = 'quay.io/prometheus/prometheus:v3.16.0';
 /** `nobody`: the user the official image runs as. */
 const PROMETHEUS_UID = 65534;
 /** The port Prometheus listens on inside its pod. */
@@ -44,7 +44,7 @@ const RULE_FILE_SUFFIX = '.rules.yml';
 export interface PrometheusProps extends CommonProps {
   /**
    * Container image, pinned to a version.
-   * @default PROMETHEUS_IMAGE (quay.io/prometheus/prometheus:v2.55.1)
+   * @default PROMETHEUS_IMAGE (quay.io/prometheus/prometheus:v3.16.0)
    */
   readonly image?: string;
   /**

@@ -1,5 +1,5 @@
 // A typed model of Prometheus rule files
-// (https://prometheus.io/docs/prometheus/2.55/configuration/recording_rules/), field names as in the
+// (https://prometheus.io/docs/prometheus/3.16/configuration/recording_rules/), field names as in the
 // file, and the rule groups this stack ships. Every shipped alert has a `promtool test rules` test
 // under test/prometheus/ that fires it and one that keeps it quiet.
 
