@@ -40,6 +40,9 @@ function kubeletProxyJob(jobName: string, kubeletPath: string): ScrapeConfig {
     kubernetes_sd_configs: [{ role: 'node' }],
     relabel_configs: [
       { action: 'labelmap', regex: '__meta_kubernetes_node_label_(.+)' },
+      // The node, not the address scraped (the same for every node through the proxy): what
+      // TargetDown and dashboards name.
+      { source_labels: ['__meta_kubernetes_node_name'], target_label: 'instance' },
       { target_label: '__address__', replacement: API_SERVER },
       {
         source_labels: ['__meta_kubernetes_node_name'],
