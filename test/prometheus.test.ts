@@ -108,6 +108,34 @@ describe('Prometheus', () => {
       ]));
     });
 
+    test('the pods job rewrites the address to the annotated port: IPv6 in brackets, IPv4 bare', () => {
+      // (run by the real Prometheus on an IPv6 pod in prometheus-promtool.test.ts)
+      const rewrites = job(synthPrometheus(), 'kubernetes-pods').relabel_configs.filter((r: Json) => r.target_label === '__address__');
+      expect(rewrites).toEqual([
+        {
+          source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_port', '__meta_kubernetes_pod_ip'],
+          action: 'replace',
+          regex: '(\\d+);(([A-Fa-f0-9]{1,4}::?){1,7}[A-Fa-f0-9]{1,4})',
+          replacement: '[$2]:$1',
+          target_label: '__address__',
+        },
+        {
+          source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_port', '__meta_kubernetes_pod_ip'],
+          action: 'replace',
+          regex: '(\\d+);((([0-9]+?)(\\.|$)){4})',
+          replacement: '$2:$1',
+          target_label: '__address__',
+        },
+      ]);
+    });
+
+    test('the service-endpoints job keeps the discovered host (bracketed if IPv6) and puts the annotated port after it', () => {
+      const rewrites = job(synthPrometheus(), 'kubernetes-service-endpoints').relabel_configs.filter((r: Json) => r.target_label === '__address__');
+      expect(rewrites).toEqual([
+        { source_labels: ['__address__', '__meta_kubernetes_service_annotation_prometheus_io_port'], action: 'replace', regex: '(.+?)(?::\\d+)?;(\\d+)', replacement: '$1:$2', target_label: '__address__' },
+      ]);
+    });
+
     test('markForScraping writes the annotations whose meta labels the pods job reads', () => {
       // GIVEN a workload marked for scraping
       const objects = synthWith((chart) => {

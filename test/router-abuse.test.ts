@@ -144,7 +144,7 @@ test('ReDoS-shaped headers (a letter, 8,000 spaces, a letter) through nginx, and
   expect(sent).toBeGreaterThan(10);
   const direct = await get(routerPort, '/route', { 'X-Original-URI': '/b/x', 'X-Pad': `a${' '.repeat(30_000)}b` });
   expect(direct.status).toBe(204);
-  expect(direct.ms).toBeLessThan(100);
+  expect(direct.ms).toBeLessThan(ROUTER_TIMEOUT_MS);
 });
 
 test('a refused client (400, 431) is disconnected: streaming 96 MiB after the refusal does not grow the router', async () => {

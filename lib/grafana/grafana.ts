@@ -8,7 +8,7 @@ import { registerConstruct } from '../core/construct';
 import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
 import { constructName, instanceName } from '../core/names';
-import { applyCommonProps, chartNamespace, checkCommonProps, CommonProps, ServiceExposure } from '../core/props';
+import { applyCommonProps, chartNamespace, checkCommonProps, checkResources, CommonProps, resolveResources, ServiceExposure } from '../core/props';
 import { secretVolume } from '../core/secrets';
 import { formatPrometheusDuration } from '../prometheus/syntax';
 import { rollOnChange } from '../core/rollout';
@@ -138,6 +138,12 @@ export function platformDashboardsDir(): string {
   }
 }
 
+/** Resources of the Grafana container, each part overridable by `resources`. */
+export const GRAFANA_DEFAULT_RESOURCES = {
+  cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(500) },
+  memory: { request: Size.mebibytes(256), limit: Size.mebibytes(512) },
+} as const;
+
 /**
  * Grafana with a provisioned Prometheus datasource and the dashboards of its folders, one
  * ConfigMap per dashboard. Dashboards are checked at synth (Grafana skips a bad file silently): JSON, title,
@@ -177,6 +183,7 @@ export class Grafana extends Construct {
 
     const validator = new PropValidator(this, 'Grafana');
     checkCommonProps(validator, props);
+    checkResources(validator, 'resources', resolveResources(props.resources, GRAFANA_DEFAULT_RESOURCES), props.resources);
     validator.check(Boolean(props.prometheus?.url), 'prometheus', props.prometheus?.url, 'an IPrometheusEndpoint with a url (the Prometheus construct)');
     validator.secretKeyRef('adminUser', props.adminUser);
     if (validator.secretKeyRef('adminPassword', props.adminPassword) && props.adminUser) {
@@ -269,10 +276,7 @@ export class Grafana extends Construct {
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       ports: [{ name: 'http', number: GRAFANA_CONTAINER_PORT }],
       securityContext: restrictedContainerSecurityContext(GRAFANA_USER_ID),
-      resources: props.resources ?? {
-        cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(500) },
-        memory: { request: Size.mebibytes(256), limit: Size.mebibytes(512) },
-      },
+      resources: resolveResources(props.resources, GRAFANA_DEFAULT_RESOURCES),
       envVariables: grafanaEnvironment({ anonymousAccess: props.anonymousAccess ?? false, rootUrl: props.rootUrl }),
       // /api/health checks the database too; liveness only asks whether the server still accepts
       // connections, so a slow database makes the pod unready instead of restarting it.

@@ -1,4 +1,4 @@
-export { Nginx, Backend, NGINX_IMAGE, NGINX_EXPORTER_IMAGE, DEFAULT_DECISION_CACHE_TTL_SECONDS } from './nginx';
+export { Nginx, Backend, NGINX_IMAGE, NGINX_EXPORTER_IMAGE, NGINX_DEFAULT_RESOURCES, NGINX_DEFAULT_DECISION_CACHE_TTL } from './nginx';
 export type { NginxProps, IBackend, DirectRoute } from './nginx';
 export { renderRoutingConf, ROUTE_FAILURES } from './routing-conf';
 export type { RoutingConfModel } from './routing-conf';

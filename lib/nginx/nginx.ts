@@ -6,7 +6,7 @@ import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
 import { constructName, instanceName } from '../core/names';
 import { allowConnection, allowEgress, allowIngressFromAnywhere, everyAddress, ownerName } from '../core/network';
-import { applyCommonProps, bytesOf, chartNamespace, checkCommonProps, CommonProps, ServiceExposure } from '../core/props';
+import { applyCommonProps, bytesOf, chartNamespace, checkCommonProps, checkResources, CommonProps, resolveResources, ServiceExposure } from '../core/props';
 import { rollOnChange } from '../core/rollout';
 import { markForScraping } from '../core/scraping';
 import { restrictPod, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/security';
@@ -38,6 +38,12 @@ export interface IBackend {
    */
   readonly pods?: BackendPods;
 }
+
+/** Resources of the NGINX container, each part overridable by `resources`. */
+export const NGINX_DEFAULT_RESOURCES = {
+  cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.units(1) },
+  memory: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
+} as const;
 
 /** Ways to declare a backend. */
 export class Backend {
@@ -91,7 +97,7 @@ export interface NginxProps extends CommonProps {
    * and the headers and cookies the rules read. A change at run time then takes up to this long (plus
    * under a second: nginx counts whole seconds) to apply; `Duration.seconds(0)` turns the cache off,
    * so every request asks the router.
-   * @default Duration.seconds(DEFAULT_DECISION_CACHE_TTL_SECONDS) (1 s)
+   * @default NGINX_DEFAULT_DECISION_CACHE_TTL (1 s)
    */
   readonly decisionCacheTtl?: Duration;
   /**
@@ -188,7 +194,7 @@ function inputVariables(inputs: readonly RequestInput[]): string[] {
  * The decision cache's default TTL: a hot path pays one router round trip a second per key (the
  * dynamic route then costs about what a direct proxy_pass does), and a change applies within 2 s.
  */
-export const DEFAULT_DECISION_CACHE_TTL_SECONDS = 1;
+export const NGINX_DEFAULT_DECISION_CACHE_TTL = Duration.seconds(1);
 
 /**
  * NGINX in front of a dynamic router: each request asks the router (auth_request) which backend
@@ -212,10 +218,11 @@ export class Nginx extends Construct {
     registerConstruct(this);
     const v = new PropValidator(this, 'Nginx');
     checkCommonProps(v, props);
+    checkResources(v, 'resources', resolveResources(props.resources, NGINX_DEFAULT_RESOURCES), props.resources);
     const backends = props.backends;
     const directRoutes = props.directRoutes ?? [];
     const routerTimeoutMs = (props.routerTimeout ?? Duration.millis(500)).toMilliseconds({ integral: false });
-    const decisionCacheTtlSeconds = (props.decisionCacheTtl ?? Duration.seconds(DEFAULT_DECISION_CACHE_TTL_SECONDS)).toSeconds({ integral: false });
+    const decisionCacheTtlSeconds = (props.decisionCacheTtl ?? NGINX_DEFAULT_DECISION_CACHE_TTL).toSeconds({ integral: false });
     const backendConnectTimeoutMs = (props.backendConnectTimeout ?? Duration.seconds(2)).toMilliseconds({ integral: false });
     const backendTimeoutSeconds = (props.backendTimeout ?? Duration.seconds(60)).toSeconds({ integral: false });
     const keepaliveConnections = props.keepaliveConnections ?? 32;
@@ -303,10 +310,7 @@ export class Nginx extends Construct {
       command: ['nginx', '-c', `${CONFIG_DIR}/nginx.conf`, '-g', 'daemon off;'],
       ports: [{ number: HTTP_PORT, name: 'http' }, { number: HEALTH_PORT, name: 'health' }],
       securityContext: restrictedContainerSecurityContext(NGINX_USER),
-      resources: props.resources ?? {
-        cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.units(1) },
-        memory: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
-      },
+      resources: resolveResources(props.resources, NGINX_DEFAULT_RESOURCES),
       // Ready: the config loaded and a worker answers. Alive: the listener accepts (more patient).
       readiness: kplus.Probe.fromHttpGet('/healthz', { port: HEALTH_PORT, periodSeconds: Duration.seconds(5), failureThreshold: 2 }),
       liveness: kplus.Probe.fromTcpSocket({ port: HTTP_PORT, periodSeconds: Duration.seconds(10), failureThreshold: 3, initialDelaySeconds: Duration.seconds(5) }),

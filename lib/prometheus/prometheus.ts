@@ -7,7 +7,7 @@ import { registerConstruct } from '../core/construct';
 import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
 import { clusterScopedName, constructName, instanceName } from '../core/names';
-import { applyCommonProps, chartNamespace, checkCommonProps, CommonProps, ServiceExposure } from '../core/props';
+import { applyCommonProps, chartNamespace, checkCommonProps, checkResources, CommonProps, resolveResources, ServiceExposure } from '../core/props';
 import { allowEgressToAnywhere, allowIngress, allowIngressFromAnywhere, METRICS_SCRAPER_LABEL } from '../core/network';
 import { rollOnChange } from '../core/rollout';
 import { clusterScoped, restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
@@ -138,6 +138,12 @@ export interface PrometheusProps extends CommonProps {
   readonly prometheusOperatorLabels?: Readonly<Record<string, string>>;
 }
 
+/** Resources of the Prometheus container, each part overridable by `resources`. */
+export const PROMETHEUS_DEFAULT_RESOURCES = {
+  cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.units(1) },
+  memory: { request: Size.mebibytes(512), limit: Size.gibibytes(1) },
+} as const;
+
 /**
  * Prometheus for one cluster: a least-privilege service account, a scrape config built from a typed
  * model (API servers, kubelets, cAdvisor, annotated pods and services, kube-state-metrics, itself),
@@ -203,6 +209,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
 
     const v = new PropValidator(this, 'Prometheus');
     checkCommonProps(v, props);
+    checkResources(v, 'resources', resolveResources(props.resources, PROMETHEUS_DEFAULT_RESOURCES), props.resources);
     v.pinnedImage('image', this.image);
     const globalIntervalMs = checkDuration(v, 'scrapeInterval', this.scrapeInterval);
     const globalTimeoutMs = checkDuration(v, 'scrapeTimeout', this.scrapeTimeout);
@@ -292,10 +299,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
         imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
         args: this.args(),
         ports: [{ name: 'http', number: CONTAINER_PORT }],
-        resources: props.resources ?? {
-          cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.units(1) },
-          memory: { request: Size.mebibytes(512), limit: Size.gibibytes(1) },
-        },
+        resources: resolveResources(props.resources, PROMETHEUS_DEFAULT_RESOURCES),
         // Ready once the TSDB is loaded and rules can run; until then the Service sends nothing.
         readiness: kplus.Probe.fromHttpGet('/-/ready', { port: CONTAINER_PORT, periodSeconds: Duration.seconds(5), timeoutSeconds: Duration.seconds(4), failureThreshold: 3 }),
         // Healthy answers as soon as the process serves HTTP (also during WAL replay): restart only a

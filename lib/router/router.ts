@@ -9,7 +9,7 @@ import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
 import { Memo } from '../core/memo';
 import { constructName, instanceName } from '../core/names';
-import { applyCommonProps, chartNamespace, checkCommonProps, CommonProps } from '../core/props';
+import { applyCommonProps, chartNamespace, checkCommonProps, checkResources, CommonProps, resolveResources } from '../core/props';
 import { secretVolume } from '../core/secrets';
 import { allowConnection } from '../core/network';
 import { rollOnChange } from '../core/rollout';
@@ -158,9 +158,14 @@ function readRouterSources(dir: string): Readonly<Record<string, string>> {
     if (!file) throw new Error(`the router source is missing: none of ${candidates.join(', ')} exists (the package build must copy lib/router/service/*.ts to build/lib/router/service/*.mts)`);
     files[`${name}.ts`] = fs.readFileSync(file, 'utf8');
   }
-  sourceCache.set(dir, files);
   return files;
 }
+
+/** Resources of the router container, each part overridable by `resources`. */
+export const ROUTER_DEFAULT_RESOURCES = {
+  cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
+  memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },
+} as const;
 
 /**
  * The dynamic router: NGINX asks it, per request, which backend to use. Runs the reference
@@ -189,6 +194,7 @@ export class Router extends Construct implements IRouterEndpoint {
     registerConstruct(this);
     const validator = new PropValidator(this, 'Router');
     checkCommonProps(validator, props);
+    checkResources(validator, 'resources', resolveResources(props.resources, ROUTER_DEFAULT_RESOURCES), props.resources);
     this.port = props.port ?? 8080;
     const replicas = props.replicas ?? 1;
     const redisTimeoutMs = (props.redisTimeout ?? Duration.millis(100)).toMilliseconds({ integral: false });
@@ -246,10 +252,7 @@ export class Router extends Construct implements IRouterEndpoint {
       args: [...args, '--drain-ms', '5000'],
       ports: [{ number: this.port, name: 'http' }],
       securityContext: restrictedContainerSecurityContext(user),
-      resources: props.resources ?? {
-        cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
-        memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },
-      },
+      resources: resolveResources(props.resources, ROUTER_DEFAULT_RESOURCES),
       envVariables: { NODE_ENV: kplus.EnvValue.fromValue('production') },
       readiness: kplus.Probe.fromHttpGet('/readyz', { port: this.port, periodSeconds: Duration.seconds(5), failureThreshold: 1 }),
       liveness: kplus.Probe.fromHttpGet('/healthz', { port: this.port, periodSeconds: Duration.seconds(10), failureThreshold: 3, initialDelaySeconds: Duration.seconds(5) }),
