@@ -2,7 +2,7 @@
 // library's: other teams build their own charts from the library's constructs.
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { EnvironmentConfig, GRAFANA_NODE_PORT, PrometheusStorage, RouteRule, ServiceExposure } from '../lib';
+import { AlertmanagerProps, EnvironmentConfig, GRAFANA_NODE_PORT, PrometheusStorage, RouteRule, ServiceExposure } from '../lib';
 
 /**
  * Example routing over the two stand-in backends: `/b/` and `X-Canary: always` go to echo-b; a
@@ -22,6 +22,31 @@ export const EXAMPLE_ROUTING = {
 
 /** The Redis password: a key of a Secret the platform team creates out of band in each namespace. */
 const REDIS_PASSWORD = { name: 'redis-auth', key: 'password' };
+
+/** The receivers' credentials: keys of a Secret the platform team creates out of band in each namespace. */
+const RECEIVER_SECRET = 'alertmanager-receivers';
+
+/**
+ * Alert routing of staging and prod: critical alerts page (PagerDuty) and go to Slack, the rest
+ * to Slack only; grouped per alert and namespace.
+ */
+function onCallAlerting(replicas: number): AlertmanagerProps {
+  return {
+    replicas,
+    route: {
+      receiver: 'slack',
+      group_by: ['alertname', 'namespace'],
+      group_wait: '30s',
+      group_interval: '5m',
+      repeat_interval: '4h',
+      routes: [{ matchers: ['severity="critical"'], receiver: 'pager', continue: true }],
+    },
+    receivers: [
+      { name: 'slack', slack_configs: [{ api_url_file: { name: RECEIVER_SECRET, key: 'slack-webhook-url' }, channel: '#platform-alerts', send_resolved: true }] },
+      { name: 'pager', pagerduty_configs: [{ routing_key_file: { name: RECEIVER_SECRET, key: 'pagerduty-routing-key' } }] },
+    ],
+  };
+}
 
 /** The environments this repository ships, in the order they are synthesized. */
 export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
@@ -44,6 +69,11 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
     // Anyone reaching the NodePort may look (Viewer); nothing kept across restarts.
     grafana: { anonymousAccess: true, expose: ServiceExposure.nodePort(GRAFANA_NODE_PORT) },
     nginx: { ...EXAMPLE_ROUTING, nginx: { expose: ServiceExposure.nodePort(30080) } },
+    // One Alertmanager; alerts go to the developers' own webhook (its URL in the Secret).
+    alertmanager: {
+      route: { receiver: 'webhook', group_by: ['alertname', 'namespace'] },
+      receivers: [{ name: 'webhook', webhook_configs: [{ url_file: { name: RECEIVER_SECRET, key: 'webhook-url' } }] }],
+    },
   },
   {
     name: 'staging',
@@ -56,6 +86,7 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
     },
     redis: { preset: 'durable', storageSize: Size.gibibytes(5), password: REDIS_PASSWORD },
     nginx: { ...EXAMPLE_ROUTING },
+    alertmanager: onCallAlerting(1),
   },
   {
     name: 'prod',
@@ -85,5 +116,7 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
       resources: { cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.millis(1000) }, memory: { request: Size.mebibytes(512), limit: Size.gibibytes(1) } },
     },
     nginx: { ...EXAMPLE_ROUTING, nginx: { replicas: 3 }, router: { replicas: 2 } },
+    // Three peers: alerts survive a node drain and a pod loss at once; each alert is sent once.
+    alertmanager: onCallAlerting(3),
   },
 ];

@@ -1,3 +1,4 @@
+import type { AlertmanagerProps } from './alertmanager/alertmanager';
 import type { GrafanaProps } from './grafana/grafana';
 import type { DynamicRoutingProps } from './nginx/compose';
 import type { PrometheusProps } from './prometheus/prometheus';
@@ -40,4 +41,9 @@ export interface EnvironmentConfig {
    * @default - none in this environment
    */
   readonly nginx?: DynamicRoutingProps;
+  /**
+   * An Alertmanager (construct id `alertmanager`) the chart's Prometheus sends its alerts to.
+   * @default - none: alerts are sent nowhere
+   */
+  readonly alertmanager?: AlertmanagerProps;
 }

@@ -9,6 +9,7 @@ import { denyAllTrafficExceptDns } from './core/network';
 import { clusterScoped, POD_SECURITY_ENFORCE_LABEL } from './core/security';
 import { PropValidator } from './core/validation';
 import { EnvironmentConfig } from './environments';
+import { Alertmanager } from './alertmanager/alertmanager';
 import { Grafana, platformDashboardsDir } from './grafana/grafana';
 import { addDynamicRouting, DynamicRouting } from './nginx/compose';
 import { Prometheus } from './prometheus/prometheus';
@@ -91,6 +92,8 @@ export class PlatformChart extends EnvironmentChart {
   public readonly grafana: Grafana;
   /** Redis (construct id `redis`: objects named `<env>-redis`). */
   public readonly redis: Redis;
+  /** The Alertmanager this chart's Prometheus sends alerts to, when the environment has one (construct id `alertmanager`). */
+  public readonly alertmanager?: Alertmanager;
   /** NGINX, its router (wired to this chart's Redis) and the example backends, when the environment has them (construct ids `nginx`, `router`, `example-backends`). */
   public readonly routing?: DynamicRouting;
 
@@ -110,6 +113,10 @@ export class PlatformChart extends EnvironmentChart {
       ...environment.grafana,
     });
     this.redis = new Redis(this, 'redis', environment.redis);
+    if (environment.alertmanager) {
+      this.alertmanager = new Alertmanager(this, 'alertmanager', environment.alertmanager);
+      this.prometheus?.addAlertmanager(this.alertmanager);
+    }
     if (environment.nginx) this.routing = addDynamicRouting(this, { redis: this.redis, ...environment.nginx });
   }
 }

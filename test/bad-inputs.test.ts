@@ -5,7 +5,7 @@ import * as path from 'path';
 import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  EnvironmentChart, EnvironmentConfig, Grafana, GrafanaProps, markForScraping, monitorGoService, PlatformChart, Prometheus, PrometheusProps,
+  Alertmanager, AlertmanagerProps, EnvironmentChart, EnvironmentConfig, Grafana, GrafanaProps, markForScraping, monitorGoService, PlatformChart, Prometheus, PrometheusProps,
   PrometheusStorage, prometheusEndpoint, Redis, RedisProps, ServiceExposure,
 } from '../lib';
 import { Backend, Nginx, NginxProps } from '../lib/nginx';
@@ -23,6 +23,8 @@ type Expected = string | readonly string[];
 
 const prometheus = (props: PrometheusProps) => () => synthWith((chart) => new Prometheus(chart, 'prometheus', props));
 const redis = (props: RedisProps) => () => synthWith((chart) => new Redis(chart, 'redis', props));
+const alertmanager = (props: Partial<AlertmanagerProps>) => () =>
+  synthWith((chart) => new Alertmanager(chart, 'alertmanager', { route: { receiver: 'hook' }, receivers: [{ name: 'hook', webhook_configs: [{ url: 'http://sink.team.svc:8080/' }] }], ...props }));
 
 const grafana = (props: Partial<GrafanaProps>) => () =>
   synthWith((chart) => new Grafana(chart, 'grafana', { prometheus: prometheusStandIn(chart), adminUser: { name: 'grafana-admin', key: 'admin-user' }, adminPassword: { name: 'grafana-admin', key: 'admin-password' }, ...props }));
@@ -84,6 +86,12 @@ const CASES: [string, () => void, Expected][] = [
   ['Redis password Secret without a key', redis({ password: { name: 'redis-auth' } as never }), "Redis 'test/redis': password.key must be a Secret key (letters, digits, '-', '_' and '.'), got undefined"],
   ['Redis StorageClass not a DNS subdomain', redis({ storageClassName: 'Fast_SSD' }), "Redis 'test/redis': storageClassName must be a StorageClass name (a DNS subdomain: lower-case letters, digits, '-' and '.'), got 'Fast_SSD'"],
   ['Redis image without a tag', redis({ image: 'redis' }), "Redis 'test/redis': image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'redis'"],
+  // Alertmanager
+  ['Alertmanager route to an unknown receiver', alertmanager({ route: { receiver: 'hook', routes: [{ matchers: ['severity="critical"'], receiver: 'pager' }] } }), "Alertmanager 'test/alertmanager': route.routes[0].receiver must be one of the receivers (hook), got 'pager'"],
+  ['Alertmanager matcher that does not parse', alertmanager({ route: { receiver: 'hook', routes: [{ matchers: ['severity is critical'] }] } }), `Alertmanager 'test/alertmanager': route.routes[0].matchers[0] must be a matcher such as severity="critical" or namespace=~"platform-.*", got 'severity is critical'`],
+  ['Alertmanager PagerDuty key Secret with an invalid name', alertmanager({ receivers: [{ name: 'hook', pagerduty_configs: [{ routing_key_file: { name: 'PD_Key', key: 'key' } }] }] }), "Alertmanager 'test/alertmanager': receivers[0].pagerduty_configs[0].routing_key_file.name must be the name of an existing Secret (a DNS subdomain: lower-case letters, digits, '-' and '.'), got 'PD_Key'"],
+  ['Alertmanager replicas 0', alertmanager({ replicas: 0 }), "Alertmanager 'test/alertmanager': replicas must be an integer from 1 to 9, got 0"],
+  ['Alertmanager image tagged latest', alertmanager({ image: 'quay.io/prometheus/alertmanager:latest' }), "Alertmanager 'test/alertmanager': image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'quay.io/prometheus/alertmanager:latest'"],
   // Grafana
   ['Grafana NodePort outside 30000-32767', grafana({ expose: ServiceExposure.nodePort(3000) }), "Grafana 'test/grafana': expose.nodePort must be an integer from 30000 to 32767, got 3000"],
   ['Grafana CPU request over its default limit', grafana({ resources: { cpu: { request: kplus.Cpu.units(2) } } }), "Grafana 'test/grafana': resources.cpu.request must be at most resources.cpu.limit (500m, the default), got '2'"],

@@ -52,3 +52,13 @@ export function prometheusEndpoint(url: string, options: { readonly scrapeInterv
   const port = match?.[1] !== undefined ? Number(match[1]) : url.startsWith('https:') ? 443 : 80;
   return { url, port, scrapeInterval: options.scrapeInterval };
 }
+
+/** What Prometheus needs to send alerts to an Alertmanager: every replica, each by its address. */
+export interface IAlertmanagerEndpoint {
+  /** `host:port` of each Alertmanager pod (every replica gets every alert; they deduplicate). */
+  readonly podAddresses: readonly string[];
+  /** The pods: Prometheus is let through NetworkPolicies to these on `port`... */
+  readonly workload: kplus.Workload;
+  /** ...the container port of the HTTP API. */
+  readonly containerPort: number;
+}

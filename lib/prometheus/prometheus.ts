@@ -2,13 +2,13 @@ import { Chart, Duration, Lazy, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { PrometheusRuleSpecGroups } from '../../imports/prometheusrule-monitoring.coreos.com';
-import { IPrometheusEndpoint } from '../core/endpoints';
+import { IAlertmanagerEndpoint, IPrometheusEndpoint } from '../core/endpoints';
 import { registerConstruct } from '../core/construct';
 import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
 import { clusterScopedName, constructName, instanceName } from '../core/names';
 import { applyCommonProps, chartNamespace, checkCommonProps, checkResources, CommonProps, resolveResources, ServiceExposure } from '../core/props';
-import { allowEgressToAnywhere, allowIngress, allowIngressFromAnywhere, METRICS_SCRAPER_LABEL } from '../core/network';
+import { allowConnection, allowEgressToAnywhere, allowIngress, allowIngressFromAnywhere, METRICS_SCRAPER_LABEL } from '../core/network';
 import { rollOnChange } from '../core/rollout';
 import { clusterScoped, restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
 import { PropValidator } from '../core/validation';
@@ -109,6 +109,11 @@ export interface PrometheusProps extends CommonProps {
    */
   readonly kubeStateMetrics?: string;
   /**
+   * Alertmanagers to send alerts to (the Alertmanager construct); more with `addAlertmanager()`.
+   * @default - none: alerts are evaluated, and shown in the UI, but sent nowhere
+   */
+  readonly alertmanagers?: readonly IAlertmanagerEndpoint[];
+  /**
    * Scrape jobs in addition to the default ones; `addScrapeJob` adds more later.
    * @default - none
    */
@@ -190,6 +195,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
   private readonly jobs: ScrapeConfig[] = [];
   private readonly groups: RuleGroup[] = [];
   private readonly ruleFiles = new Map<string, string>();
+  private readonly alertmanagers: IAlertmanagerEndpoint[] = [];
 
   constructor(scope: Construct, id: string, props: PrometheusProps = {}) {
     super(scope, id);
@@ -325,6 +331,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
       allowIngress(this.deployment, 'client-namespaces', () => kplus.Pods.all(this.deployment, 'client-pods', { namespaces: kplus.Namespaces.select(this.deployment, 'client-namespaces', { names }) }), [CONTAINER_PORT]);
     }
     for (const group of this.groups) this.addRuleFile(group);
+    for (const alertmanager of props.alertmanagers ?? []) this.addAlertmanager(alertmanager);
     rollOnChange(this.deployment, 'config', () => [renderConfig(), ...this.groups.flatMap((group) => [ruleFileName(group), this.ruleFiles.get(group.name)!])]);
 
     if (props.prometheusOperator) this.createOperatorResources(props.prometheusOperatorLabels ?? {});
@@ -352,6 +359,12 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     this.addRuleFile(group);
   }
 
+  /** Sends alerts to every pod of `alertmanager` (listed in prometheus.yml), and lets them through NetworkPolicies. */
+  public addAlertmanager(alertmanager: IAlertmanagerEndpoint): void {
+    this.alertmanagers.push(alertmanager);
+    allowConnection(this.deployment, alertmanager.workload, [alertmanager.containerPort]);
+  }
+
   /** Names of the scrape jobs, in config order. */
   public get scrapeJobNames(): string[] {
     return this.jobs.map((job) => job.job_name);
@@ -370,7 +383,9 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
       evaluation_interval: formatPrometheusDuration(this.evaluationInterval)!,
       ...(Object.keys(this.externalLabels).length > 0 ? { external_labels: this.externalLabels } : {}),
     };
-    return { global, rule_files: [`*${RULE_FILE_SUFFIX}`], scrape_configs: [...this.jobs] };
+    const targets = this.alertmanagers.flatMap((a) => a.podAddresses);
+    const alerting = targets.length ? { alerting: { alertmanagers: [{ static_configs: [{ targets }] }] } } : {};
+    return { global, rule_files: [`*${RULE_FILE_SUFFIX}`], scrape_configs: [...this.jobs], ...alerting };
   }
 
   /** The text of prometheus.yml. */

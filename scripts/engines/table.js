@@ -67,6 +67,17 @@ const ENGINES = [
     ldflags: [`-X github.com/prometheus/common/version.Version=${PROMETHEUS}`, '-X github.com/prometheus/common/version.Branch=HEAD'],
   },
   {
+    // amtool checks the synthesized alertmanager.yml. The server is not built: its web UI is embedded
+    // from built assets (ui/app/dist) that the module does not hold.
+    name: 'alertmanager',
+    version: 'v0.35.0',
+    kind: 'go-install',
+    module: 'github.com/prometheus/alertmanager',
+    packages: ['cmd/amtool'],
+    binaries: ['amtool'],
+    ldflags: ['-X github.com/prometheus/common/version.Version=0.35.0', '-X github.com/prometheus/common/version.Branch=HEAD'],
+  },
+  {
     name: 'kube-score',
     version: 'v1.20.0',
     kind: 'go-install',

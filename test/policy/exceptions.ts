@@ -25,7 +25,7 @@ export interface KubeScoreException {
   readonly reason: string;
 }
 
-const WORKLOADS = ['Deployment/example-backends', 'Deployment/grafana', 'Deployment/nginx', 'Deployment/prometheus', 'Deployment/router', 'StatefulSet/redis'];
+const WORKLOADS = ['Deployment/example-backends', 'Deployment/grafana', 'Deployment/nginx', 'Deployment/prometheus', 'Deployment/router', 'StatefulSet/alertmanager', 'StatefulSet/redis'];
 
 export const KUBE_SCORE_EXCEPTIONS: readonly KubeScoreException[] = [
   {
