@@ -53,7 +53,7 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
   {
     name: 'dev',
     // 15s: quick feedback while developing, without the seed's 5s (a benchmark setting that
-    // triples samples and load). Data lives with the pod; no kube-state-metrics on a dev cluster.
+    // triples samples and load). Data lives with the pod.
     // The seed's NodePorts: a dev cluster without an ingress.
     prometheus: {
       scrapeInterval: Duration.seconds(15),
@@ -82,7 +82,6 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
       scrapeInterval: Duration.seconds(30),
       retention: Duration.days(7),
       storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(20) }),
-      kubeStateMetrics: 'kube-state-metrics.kube-system.svc:8080',
     },
     redis: { preset: 'durable', storageSize: Size.gibibytes(5), password: REDIS_PASSWORD },
     nginx: { ...EXAMPLE_ROUTING },
@@ -95,7 +94,6 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
       scrapeInterval: Duration.seconds(30),
       retention: Duration.days(15),
       storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(50) }),
-      kubeStateMetrics: 'kube-state-metrics.kube-system.svc:8080',
       resources: {
         cpu: { request: kplus.Cpu.millis(500), limit: kplus.Cpu.units(2) },
         memory: { request: Size.gibibytes(2), limit: Size.gibibytes(4) },

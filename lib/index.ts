@@ -26,3 +26,4 @@ export * from './grafana';
 export * from './nginx';
 export * from './router';
 export * from './alertmanager';
+export * from './kube-state-metrics';

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  Alertmanager, AlertmanagerProps, EnvironmentChart, EnvironmentConfig, Grafana, GrafanaProps, markForScraping, monitorGoService, PlatformChart, Prometheus, PrometheusProps,
+  Alertmanager, AlertmanagerProps, EnvironmentChart, KubeStateMetrics, EnvironmentConfig, Grafana, GrafanaProps, markForScraping, monitorGoService, PlatformChart, Prometheus, PrometheusProps,
   PrometheusStorage, prometheusEndpoint, Redis, RedisProps, ServiceExposure,
 } from '../lib';
 import { Backend, Nginx, NginxProps } from '../lib/nginx';
@@ -92,6 +92,9 @@ const CASES: [string, () => void, Expected][] = [
   ['Alertmanager PagerDuty key Secret with an invalid name', alertmanager({ receivers: [{ name: 'hook', pagerduty_configs: [{ routing_key_file: { name: 'PD_Key', key: 'key' } }] }] }), "Alertmanager 'test/alertmanager': receivers[0].pagerduty_configs[0].routing_key_file.name must be the name of an existing Secret (a DNS subdomain: lower-case letters, digits, '-' and '.'), got 'PD_Key'"],
   ['Alertmanager replicas 0', alertmanager({ replicas: 0 }), "Alertmanager 'test/alertmanager': replicas must be an integer from 1 to 9, got 0"],
   ['Alertmanager image tagged latest', alertmanager({ image: 'quay.io/prometheus/alertmanager:latest' }), "Alertmanager 'test/alertmanager': image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'quay.io/prometheus/alertmanager:latest'"],
+  // kube-state-metrics
+  ['kube-state-metrics exporting a kind it does not know', () => synthWith((chart) => new KubeStateMetrics(chart, 'ksm', { exportedResources: ['pods', 'pod' as never] })), "KubeStateMetrics 'test/ksm': exportedResources[1] must be one of certificatesigningrequests|configmaps|cronjobs|daemonsets|deployments|endpointslices|horizontalpodautoscalers|ingresses|jobs|leases|limitranges|mutatingwebhookconfigurations|namespaces|networkpolicies|nodes|persistentvolumeclaims|persistentvolumes|poddisruptionbudgets|pods|replicasets|replicationcontrollers|resourcequotas|secrets|services|statefulsets|storageclasses|validatingwebhookconfigurations|volumeattachments, got 'pod'"],
+  ['kube-state-metrics image tagged latest', () => synthWith((chart) => new KubeStateMetrics(chart, 'ksm', { image: 'registry.k8s.io/kube-state-metrics/kube-state-metrics:latest' })), "KubeStateMetrics 'test/ksm': image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'registry.k8s.io/kube-state-metrics/kube-state-metrics:latest'"],
   // Grafana
   ['Grafana NodePort outside 30000-32767', grafana({ expose: ServiceExposure.nodePort(3000) }), "Grafana 'test/grafana': expose.nodePort must be an integer from 30000 to 32767, got 3000"],
   ['Grafana CPU request over its default limit', grafana({ resources: { cpu: { request: kplus.Cpu.units(2) } } }), "Grafana 'test/grafana': resources.cpu.request must be at most resources.cpu.limit (500m, the default), got '2'"],

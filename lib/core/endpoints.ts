@@ -62,3 +62,18 @@ export interface IAlertmanagerEndpoint {
   /** ...the container port of the HTTP API. */
   readonly containerPort: number;
 }
+
+/** What Prometheus needs to scrape kube-state-metrics. The KubeStateMetrics construct implements it. */
+export interface IKubeStateMetricsEndpoint {
+  /** In-cluster host name of its Service, e.g. `dev-kube-state-metrics.platform-dev.svc`. */
+  readonly host: string;
+  /** The Service port of the metrics. */
+  readonly port: number;
+  /**
+   * The pods: Prometheus is let through NetworkPolicies to these on `containerPort`.
+   * @default - one of another app: that app admits Prometheus
+   */
+  readonly workload?: kplus.Workload;
+  /** The container port of the metrics, with `workload`. */
+  readonly containerPort?: number;
+}

@@ -2,7 +2,7 @@ import { Chart, Duration, Lazy, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { PrometheusRuleSpecGroups } from '../../imports/prometheusrule-monitoring.coreos.com';
-import { IAlertmanagerEndpoint, IPrometheusEndpoint } from '../core/endpoints';
+import { IAlertmanagerEndpoint, IKubeStateMetricsEndpoint, IPrometheusEndpoint } from '../core/endpoints';
 import { registerConstruct } from '../core/construct';
 import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
@@ -104,10 +104,11 @@ export interface PrometheusProps extends CommonProps {
    */
   readonly clientNamespaces?: readonly string[];
   /**
-   * `host:port` of kube-state-metrics, scraped by the `kube-state-metrics` job.
-   * @default - no kube-state-metrics job (the cluster has none)
+   * kube-state-metrics to scrape (the KubeStateMetrics construct): the `kube-state-metrics` job
+   * targets its Service, and Prometheus is let through to its pods.
+   * @default - none: no job
    */
-  readonly kubeStateMetrics?: string;
+  readonly kubeStateMetrics?: IKubeStateMetricsEndpoint;
   /**
    * Alertmanagers to send alerts to (the Alertmanager construct); more with `addAlertmanager()`.
    * @default - none: alerts are evaluated, and shown in the UI, but sent nowhere
@@ -237,7 +238,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     (props.clientNamespaces ?? []).forEach((name, i) => v.dnsLabel(`clientNamespaces[${i}]`, name));
     for (const name of Object.keys(this.externalLabels)) v.check(/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name), 'externalLabels', name, 'label names matching [a-zA-Z_][a-zA-Z0-9_]*');
 
-    const kubeStateMetrics = props.kubeStateMetrics !== undefined ? kubeStateMetricsJob(props.kubeStateMetrics) : undefined;
+    const kubeStateMetrics = props.kubeStateMetrics !== undefined ? kubeStateMetricsJob(`${props.kubeStateMetrics.host}:${props.kubeStateMetrics.port}`) : undefined;
     if (kubeStateMetrics) checkScrapeJob(v, 'kubeStateMetrics', kubeStateMetrics, globalIntervalMs, globalTimeoutMs);
     const jobs = [
       kubernetesApiserversJob(),
@@ -332,6 +333,8 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     }
     for (const group of this.groups) this.addRuleFile(group);
     for (const alertmanager of props.alertmanagers ?? []) this.addAlertmanager(alertmanager);
+    const ksm = props.kubeStateMetrics;
+    if (ksm?.workload && ksm.containerPort) allowConnection(this.deployment, ksm.workload, [ksm.containerPort]);
     rollOnChange(this.deployment, 'config', () => [renderConfig(), ...this.groups.flatMap((group) => [ruleFileName(group), this.ruleFiles.get(group.name)!])]);
 
     if (props.prometheusOperator) this.createOperatorResources(props.prometheusOperatorLabels ?? {});

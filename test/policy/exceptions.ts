@@ -15,6 +15,11 @@ export const EXCEPTIONS: readonly PolicyException[] = [
     check: 'platform/service-account-token',
     reason: 'Prometheus discovers targets through the Kubernetes API and scrapes kubelets through the API server proxy: it needs its token (ClusterRole: get/list/watch on what it scrapes, nothing more).',
   },
+  {
+    object: 'Deployment/kube-state-metrics',
+    check: 'platform/service-account-token',
+    reason: 'kube-state-metrics lists and watches the objects it exports through the Kubernetes API: it needs its token (ClusterRole: list/watch of exactly those kinds).',
+  },
 ];
 
 /** A kube-score check (its id, `kube-score list`) not met on purpose, by the listed objects. */
@@ -25,7 +30,7 @@ export interface KubeScoreException {
   readonly reason: string;
 }
 
-const WORKLOADS = ['Deployment/example-backends', 'Deployment/grafana', 'Deployment/nginx', 'Deployment/prometheus', 'Deployment/router', 'StatefulSet/alertmanager', 'StatefulSet/redis'];
+const WORKLOADS = ['Deployment/example-backends', 'Deployment/grafana', 'Deployment/nginx', 'Deployment/prometheus', 'Deployment/router', 'Deployment/kube-state-metrics', 'StatefulSet/alertmanager', 'StatefulSet/redis'];
 
 export const KUBE_SCORE_EXCEPTIONS: readonly KubeScoreException[] = [
   {
