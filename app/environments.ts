@@ -2,7 +2,7 @@
 // library's: other teams build their own charts from the library's constructs.
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { EnvironmentConfig, GRAFANA_NODE_PORT, PrometheusStorage, RouteRule, ServiceExposure } from '../lib';
+import { AlertmanagerProps, EnvironmentConfig, GRAFANA_NODE_PORT, PrometheusStorage, RouteRule, ServiceExposure } from '../lib';
 
 /**
  * Example routing over the two stand-in backends: `/b/` and `X-Canary: always` go to echo-b; a
@@ -26,12 +26,37 @@ export const EXAMPLE_ROUTING = {
  */
 const REDIS_USERS = { admin: { name: 'redis-users', key: 'admin' }, exporter: { name: 'redis-users', key: 'exporter' } };
 
+/** The receivers' credentials: keys of a Secret the platform team creates out of band in each namespace. */
+const RECEIVER_SECRET = 'alertmanager-receivers';
+
+/**
+ * Alert routing of staging and prod: critical alerts page (PagerDuty) and go to Slack, the rest
+ * to Slack only; grouped per alert and namespace.
+ */
+function onCallAlerting(replicas: number): AlertmanagerProps {
+  return {
+    replicas,
+    route: {
+      receiver: 'slack',
+      group_by: ['alertname', 'namespace'],
+      group_wait: '30s',
+      group_interval: '5m',
+      repeat_interval: '4h',
+      routes: [{ matchers: ['severity="critical"'], receiver: 'pager', continue: true }],
+    },
+    receivers: [
+      { name: 'slack', slack_configs: [{ api_url_file: { name: RECEIVER_SECRET, key: 'slack-webhook-url' }, channel: '#platform-alerts', send_resolved: true }] },
+      { name: 'pager', pagerduty_configs: [{ routing_key_file: { name: RECEIVER_SECRET, key: 'pagerduty-routing-key' } }] },
+    ],
+  };
+}
+
 /** The environments this repository ships, in the order they are synthesized. */
 export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
   {
     name: 'dev',
     // 15s: quick feedback while developing, without the seed's 5s (a benchmark setting that
-    // triples samples and load). Data lives with the pod; no kube-state-metrics on a dev cluster.
+    // triples samples and load). Data lives with the pod.
     // The seed's NodePorts: a dev cluster without an ingress.
     prometheus: {
       scrapeInterval: Duration.seconds(15),
@@ -47,6 +72,11 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
     // Anyone reaching the NodePort may look (Viewer); nothing kept across restarts.
     grafana: { anonymousAccess: true, expose: ServiceExposure.nodePort(GRAFANA_NODE_PORT) },
     nginx: { ...EXAMPLE_ROUTING, nginx: { expose: ServiceExposure.nodePort(30080) } },
+    // One Alertmanager; alerts go to the developers' own webhook (its URL in the Secret).
+    alertmanager: {
+      route: { receiver: 'webhook', group_by: ['alertname', 'namespace'] },
+      receivers: [{ name: 'webhook', webhook_configs: [{ url_file: { name: RECEIVER_SECRET, key: 'webhook-url' } }] }],
+    },
   },
   {
     name: 'staging',
@@ -55,10 +85,10 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
       scrapeInterval: Duration.seconds(30),
       retention: Duration.days(7),
       storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(20) }),
-      kubeStateMetrics: 'kube-state-metrics.kube-system.svc:8080',
     },
     redis: { preset: 'durable', storageSize: Size.gibibytes(5), users: REDIS_USERS },
     nginx: { ...EXAMPLE_ROUTING },
+    alertmanager: onCallAlerting(1),
   },
   {
     name: 'prod',
@@ -67,7 +97,6 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
       scrapeInterval: Duration.seconds(30),
       retention: Duration.days(15),
       storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(50) }),
-      kubeStateMetrics: 'kube-state-metrics.kube-system.svc:8080',
       resources: {
         cpu: { request: kplus.Cpu.millis(500), limit: kplus.Cpu.units(2) },
         memory: { request: Size.gibibytes(2), limit: Size.gibibytes(4) },
@@ -88,5 +117,7 @@ export const ENVIRONMENTS: readonly EnvironmentConfig[] = [
       resources: { cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.millis(1000) }, memory: { request: Size.mebibytes(512), limit: Size.gibibytes(1) } },
     },
     nginx: { ...EXAMPLE_ROUTING, nginx: { replicas: 3 }, router: { replicas: 2 } },
+    // Three peers: alerts survive a node drain and a pod loss at once; each alert is sent once.
+    alertmanager: onCallAlerting(3),
   },
 ];

@@ -1,4 +1,6 @@
+import type { AlertmanagerProps } from './alertmanager/alertmanager';
 import type { GrafanaProps } from './grafana/grafana';
+import type { KubeStateMetricsProps } from './kube-state-metrics/kube-state-metrics';
 import type { DynamicRoutingProps } from './nginx/compose';
 import type { PrometheusProps } from './prometheus/prometheus';
 import type { RedisProps } from './redis/redis';
@@ -46,4 +48,15 @@ export interface EnvironmentConfig {
    * @default - none in this environment
    */
   readonly nginx?: DynamicRoutingProps;
+  /**
+   * An Alertmanager (construct id `alertmanager`) the chart's Prometheus sends its alerts to.
+   * @default - none: alerts are sent nowhere
+   */
+  readonly alertmanager?: AlertmanagerProps;
+  /**
+   * kube-state-metrics (construct id `kube-state-metrics`), scraped by the chart's Prometheus: the
+   * `kube_*` series of the pods dashboard's "/ limit" panels.
+   * @default {} (the defaults); `false` for none (the cluster runs its own: give it to `prometheus.kubeStateMetrics`)
+   */
+  readonly kubeStateMetrics?: KubeStateMetricsProps | false;
 }

@@ -19,10 +19,12 @@ export type { PlatformAppProps, RenderedManifests } from './core/manifests';
 export * from './core/endpoints';
 export * from './core/scraping';
 export {
-  METRICS_SCRAPER_LABEL, denyAllTrafficExceptDns, isIsolated, allowIngress, allowEgress, allowConnection, allowIngressFromAnywhere, allowEgressToAnywhere, allowMetricsScrapers, allowScraperEgress, setMetricsScraperNamespaces, everyAddress,
+  METRICS_SCRAPER_LABEL, denyAllTrafficExceptDns, allowWithinWorkload, isIsolated, allowIngress, allowEgress, allowConnection, allowIngressFromAnywhere, allowEgressToAnywhere, allowMetricsScrapers, allowScraperEgress, setMetricsScraperNamespaces, everyAddress,
 } from './core/network';
 export * from './prometheus';
 export * from './redis';
 export * from './grafana';
 export * from './nginx';
 export * from './router';
+export * from './alertmanager';
+export * from './kube-state-metrics';

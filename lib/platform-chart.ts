@@ -9,7 +9,9 @@ import { denyAllTrafficExceptDns, setMetricsScraperNamespaces } from './core/net
 import { clusterScoped, POD_SECURITY_ENFORCE_LABEL } from './core/security';
 import { PropValidator } from './core/validation';
 import { EnvironmentConfig } from './environments';
+import { Alertmanager } from './alertmanager/alertmanager';
 import { Grafana, platformDashboardsDir } from './grafana/grafana';
+import { KubeStateMetrics } from './kube-state-metrics/kube-state-metrics';
 import { addDynamicRouting, DynamicRouting } from './nginx/compose';
 import { Prometheus } from './prometheus/prometheus';
 import { Redis } from './redis/redis';
@@ -97,14 +99,21 @@ export class PlatformChart extends EnvironmentChart {
   public readonly grafana: Grafana;
   /** Redis (construct id `redis`: objects named `<env>-redis`). */
   public readonly redis: Redis;
+  /** kube-state-metrics, scraped by this chart's Prometheus (construct id `kube-state-metrics`); undefined when the chart uses an existing Prometheus or turns it off. */
+  public readonly kubeStateMetrics?: KubeStateMetrics;
+  /** The Alertmanager this chart's Prometheus sends alerts to, when the environment has one (construct id `alertmanager`). */
+  public readonly alertmanager?: Alertmanager;
   /** NGINX, its router (wired to this chart's Redis) and the example backends, when the environment has them (construct ids `nginx`, `router`, `example-backends`). */
   public readonly routing?: DynamicRouting;
 
   constructor(scope: Construct, id: string, props: PlatformChartProps) {
     super(scope, id, props);
     const environment = props.environment;
+    const ksmProps = environment.kubeStateMetrics ?? {};
+    this.kubeStateMetrics = props.prometheus || ksmProps === false ? undefined : new KubeStateMetrics(this, 'kube-state-metrics', ksmProps);
     this.prometheus = props.prometheus ? undefined : new Prometheus(this, 'prometheus', {
       externalLabels: { environment: environment.name },
+      kubeStateMetrics: this.kubeStateMetrics,
       ...environment.prometheus,
     });
     const admin = `${environment.name}-grafana-admin`;
@@ -126,6 +135,10 @@ export class PlatformChart extends EnvironmentChart {
       ...environment.redis,
       ...(users && routerUser ? { users: { ...users, clients: [...(users.clients ?? []), routerUser] } } : {}),
     });
+    if (environment.alertmanager) {
+      this.alertmanager = new Alertmanager(this, 'alertmanager', environment.alertmanager);
+      this.prometheus?.addAlertmanager(this.alertmanager);
+    }
     if (environment.nginx) {
       const redisCredentials = routerAccess && this.redis.requiresAuth ? this.redis.clientCredentials('router') : undefined;
       this.routing = addDynamicRouting(this, { ...(routerAccess ? { redis: this.redis, redisCredentials } : {}), ...environment.nginx });

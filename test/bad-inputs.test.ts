@@ -5,7 +5,7 @@ import * as path from 'path';
 import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  EnvironmentChart, EnvironmentConfig, Grafana, GrafanaProps, markForScraping, monitorGoService, PlatformChart, Prometheus, PrometheusProps,
+  Alertmanager, AlertmanagerProps, EnvironmentChart, KubeStateMetrics, EnvironmentConfig, Grafana, GrafanaProps, markForScraping, monitorGoService, PlatformChart, Prometheus, PrometheusProps,
   PrometheusStorage, prometheusEndpoint, Redis, RedisProps, ServiceExposure,
 } from '../lib';
 import { Backend, Nginx, NginxProps } from '../lib/nginx';
@@ -23,6 +23,8 @@ type Expected = string | readonly string[];
 
 const prometheus = (props: PrometheusProps) => () => synthWith((chart) => new Prometheus(chart, 'prometheus', props));
 const redis = (props: RedisProps) => () => synthWith((chart) => new Redis(chart, 'redis', props));
+const alertmanager = (props: Partial<AlertmanagerProps>) => () =>
+  synthWith((chart) => new Alertmanager(chart, 'alertmanager', { route: { receiver: 'hook' }, receivers: [{ name: 'hook', webhook_configs: [{ url: 'http://sink.team.svc:8080/' }] }], ...props }));
 
 const grafana = (props: Partial<GrafanaProps>) => () =>
   synthWith((chart) => new Grafana(chart, 'grafana', { prometheus: prometheusStandIn(chart), adminUser: { name: 'grafana-admin', key: 'admin-user' }, adminPassword: { name: 'grafana-admin', key: 'admin-password' }, ...props }));
@@ -85,12 +87,22 @@ const CASES: [string, () => void, Expected][] = [
   ['Redis client user named like a stack user', redis({ users: { admin: { name: 'redis-users', key: 'admin' }, exporter: { name: 'redis-users', key: 'exporter' }, clients: [{ username: 'admin', password: { name: 'redis-users', key: 'x' }, keyPrefixes: ['x:'], commands: ['GET'] }] } }), "Redis 'test/redis': users.clients[0].username must be none of default, admin, probe, exporter (the stack's own users), got 'admin'"],
   ['Redis StorageClass not a DNS subdomain', redis({ storageClassName: 'Fast_SSD' }), "Redis 'test/redis': storageClassName must be a StorageClass name (a DNS subdomain: lower-case letters, digits, '-' and '.'), got 'Fast_SSD'"],
   ['Redis image without a tag', redis({ image: 'redis' }), "Redis 'test/redis': image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'redis'"],
+  // Alertmanager
+  ['Alertmanager route to an unknown receiver', alertmanager({ route: { receiver: 'hook', routes: [{ matchers: ['severity="critical"'], receiver: 'pager' }] } }), "Alertmanager 'test/alertmanager': route.routes[0].receiver must be one of the receivers (hook), got 'pager'"],
+  ['Alertmanager matcher that does not parse', alertmanager({ route: { receiver: 'hook', routes: [{ matchers: ['severity is critical'] }] } }), `Alertmanager 'test/alertmanager': route.routes[0].matchers[0] must be a matcher such as severity="critical" or namespace=~"platform-.*", got 'severity is critical'`],
+  ['Alertmanager PagerDuty key Secret with an invalid name', alertmanager({ receivers: [{ name: 'hook', pagerduty_configs: [{ routing_key_file: { name: 'PD_Key', key: 'key' } }] }] }), "Alertmanager 'test/alertmanager': receivers[0].pagerduty_configs[0].routing_key_file.name must be the name of an existing Secret (a DNS subdomain: lower-case letters, digits, '-' and '.'), got 'PD_Key'"],
+  ['Alertmanager replicas 0', alertmanager({ replicas: 0 }), "Alertmanager 'test/alertmanager': replicas must be an integer from 1 to 9, got 0"],
+  ['Alertmanager image tagged latest', alertmanager({ image: 'quay.io/prometheus/alertmanager:latest' }), "Alertmanager 'test/alertmanager': image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'quay.io/prometheus/alertmanager:latest'"],
+  // kube-state-metrics
+  ['kube-state-metrics exporting a kind it does not know', () => synthWith((chart) => new KubeStateMetrics(chart, 'ksm', { exportedResources: ['pods', 'pod' as never] })), "KubeStateMetrics 'test/ksm': exportedResources[1] must be one of certificatesigningrequests|configmaps|cronjobs|daemonsets|deployments|endpointslices|horizontalpodautoscalers|ingresses|jobs|leases|limitranges|mutatingwebhookconfigurations|namespaces|networkpolicies|nodes|persistentvolumeclaims|persistentvolumes|poddisruptionbudgets|pods|replicasets|replicationcontrollers|resourcequotas|secrets|services|statefulsets|storageclasses|validatingwebhookconfigurations|volumeattachments, got 'pod'"],
+  ['kube-state-metrics image tagged latest', () => synthWith((chart) => new KubeStateMetrics(chart, 'ksm', { image: 'registry.k8s.io/kube-state-metrics/kube-state-metrics:latest' })), "KubeStateMetrics 'test/ksm': image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'registry.k8s.io/kube-state-metrics/kube-state-metrics:latest'"],
   // Grafana
   ['Grafana NodePort outside 30000-32767', grafana({ expose: ServiceExposure.nodePort(3000) }), "Grafana 'test/grafana': expose.nodePort must be an integer from 30000 to 32767, got 3000"],
   ['Grafana CPU request over its default limit', grafana({ resources: { cpu: { request: kplus.Cpu.units(2) } } }), "Grafana 'test/grafana': resources.cpu.request must be at most resources.cpu.limit (500m, the default), got '2'"],
   ['Grafana StorageClass not a DNS subdomain', grafana({ storageSize: Size.gibibytes(1), storageClassName: 'Fast_SSD' }), "Grafana 'test/grafana': storageClassName must be a StorageClass name (a DNS subdomain: lower-case letters, digits, '-' and '.'), got 'Fast_SSD'"],
   ['Grafana admin Secret with an invalid name', grafana({ adminUser: { name: 'Grafana_Admin', key: 'user' }, adminPassword: { name: 'Grafana_Admin', key: 'password' } }), "Grafana 'test/grafana' has 2 invalid props:\n  - adminUser.name must be the name of an existing Secret (a DNS subdomain: lower-case letters, digits, '-' and '.'), got 'Grafana_Admin'\n  - adminPassword.name must be the name of an existing Secret (a DNS subdomain: lower-case letters, digits, '-' and '.'), got 'Grafana_Admin'"],
   ['Grafana URL in a chart without a namespace', () => new Grafana(new Chart(testApp(), 'orders'), 'grafana', { prometheus: prometheusEndpoint('http://prometheus.monitoring.svc:9090'), adminUser: { name: 'admin', key: 'user' }, adminPassword: { name: 'admin', key: 'password' } }), "Grafana 'orders/grafana': scope must be a Chart with a namespace (new Chart(app, id, { namespace: '...' })): its url names it, got 'orders'"],
+  ['Grafana scrape interval other than its Prometheus', () => synthWith((chart) => new Grafana(chart, 'grafana', { prometheus: new Prometheus(chart, 'prometheus', { scrapeInterval: Duration.seconds(15) }), prometheusScrapeInterval: Duration.seconds(30), adminUser: { name: 'grafana-admin', key: 'admin-user' }, adminPassword: { name: 'grafana-admin', key: 'admin-password' } })), "Grafana 'test/grafana': prometheusScrapeInterval must be unset: the Prometheus scrapes every 15s (set only for an endpoint that does not say), got '30s'"],
   ['Grafana image tagged latest', grafana({ image: 'grafana/grafana:latest' }), "Grafana 'test/grafana': image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'grafana/grafana:latest'"],
   ['Grafana dashboards folder missing', grafana({ dashboardsDirs: ['/nonexistent/dashboards'] }), "Grafana 'test/grafana': dashboardsDirs[0] must be an existing folder of dashboard JSON models, got '/nonexistent/dashboards'"],
   ['Grafana second default datasource', grafana({ additionalDatasources: [{ name: 'Thanos', type: 'prometheus', uid: 'thanos', url: 'http://thanos:9090', isDefault: true }] }), "Grafana 'test/grafana': datasource 'Thanos' isDefault must be false: 'Prometheus' is already the default, and Grafana crash-loops on two default datasources, got true"],

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { Duration, Size } from 'cdk8s';
 import { Construct } from 'constructs';
 import { parse } from 'yaml';
-import { EnvironmentChart, Grafana, GrafanaProps, platformDashboardsDir, ServiceExposure } from '../lib';
+import { EnvironmentChart, Grafana, GrafanaProps, platformDashboardsDir, Prometheus, ServiceExposure } from '../lib';
 import { ENVIRONMENTS } from '../app/environments';
 import { configMapFile, findObject, K8sObject, prometheusStandIn, synthEnvironment, synthWith, testApp } from './support/synth';
 import { tempDir } from './support/engines';
@@ -28,6 +28,7 @@ const podSpec = (objects: K8sObject[]) => findObject(objects, 'Deployment', 'tes
 const grafanaContainer = (objects: K8sObject[]) => podSpec(objects).containers[0];
 const env = (objects: K8sObject[]) => Object.fromEntries(grafanaContainer(objects).env.map((e: { name: string; value: string }) => [e.name, e.value]));
 const datasources = (objects: K8sObject[]) => parse(configMapFile(objects, 'test-grafana-datasources', 'datasources.yaml'));
+const envDatasources = (objects: K8sObject[], environment: string) => parse(configMapFile(objects, `${environment}-grafana-datasources`, 'datasources.yaml'));
 const checksum = (objects: K8sObject[]) => findObject(objects, 'Deployment', 'test-grafana').spec.template.metadata.annotations['checksum/provisioning'];
 
 describe('Grafana', () => {
@@ -52,6 +53,29 @@ describe('Grafana', () => {
       }],
     });
     expect(grafanaContainer(objects).volumeMounts).toContainEqual({ name: 'datasources', mountPath: '/etc/grafana/provisioning/datasources', readOnly: true });
+  });
+
+  test("timeInterval is the Prometheus construct's scrapeInterval, in every environment (issue 15: dev said 30s, scraping every 15s)", () => {
+    // GIVEN a Prometheus scraping every 15 s, and Grafana given only the construct
+    const objects = synthWith((chart) => {
+      const prometheus = new Prometheus(chart, 'metrics', { scrapeInterval: Duration.seconds(15) });
+      new Grafana(chart, 'grafana', grafanaProps(chart, { prometheus }));
+    });
+    // THEN the datasource says 15s
+    expect(datasources(objects).datasources[0].jsonData.timeInterval).toBe('15s');
+    // AND each shipped environment's datasource says what its Prometheus scrapes at
+    for (const { name } of ENVIRONMENTS) {
+      const env = synthEnvironment(name);
+      const scrapeInterval = parse(configMapFile(env, `${name}-prometheus`, 'prometheus.yml')).global.scrape_interval;
+      expect({ name, timeInterval: envDatasources(env, name).datasources[0].jsonData.timeInterval }).toEqual({ name, timeInterval: scrapeInterval });
+    }
+  });
+
+  test('fails when prometheusScrapeInterval contradicts the Prometheus construct', () => {
+    expect(() => synthWith((chart) => {
+      const prometheus = new Prometheus(chart, 'metrics', { scrapeInterval: Duration.seconds(15) });
+      new Grafana(chart, 'grafana', grafanaProps(chart, { prometheus, prometheusScrapeInterval: Duration.seconds(30) }));
+    })).toThrow("prometheusScrapeInterval must be unset: the Prometheus scrapes every 15s (set only for an endpoint that does not say), got '30s'");
   });
 
   test('addDatasource provisions more datasources and rolls the pods', () => {

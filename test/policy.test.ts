@@ -64,31 +64,15 @@ describe('the gate catches', () => {
 
   test('nothing on a good workload', () => expect(checksOf(() => undefined)).toEqual([]));
   test.each<[string, (d: K8sObject) => void]>([
-    ['pss/host-namespaces', (d) => (d.spec.template.spec.hostNetwork = true)],
-    ['pss/volume-types', (d) => d.spec.template.spec.volumes.push({ name: 'host', hostPath: { path: '/' } })],
-    ['pss/privileged', (d) => (container(d).securityContext.privileged = true)],
-    ['pss/capabilities', (d) => (container(d).securityContext.capabilities = { drop: ['ALL'], add: ['NET_ADMIN'] })],
-    ['pss/privilege-escalation', (d) => delete container(d).securityContext.allowPrivilegeEscalation],
-    ['pss/run-as-non-root', (d) => delete d.spec.template.spec.securityContext.runAsNonRoot],
-    ['pss/run-as-user', (d) => (container(d).securityContext.runAsUser = 0)],
-    ['pss/seccomp', (d) => delete d.spec.template.spec.securityContext.seccompProfile],
-    ['pss/host-ports', (d) => (container(d).ports = [{ containerPort: 80, hostPort: 80 }])],
-    ['kube-score/container-resources', (d) => delete container(d).resources.limits.memory],
-    ['kube-score/container-image-tag', (d) => (container(d).image = 'nginx:latest')],
-    ['kube-score/container-security-context-readonlyrootfilesystem', (d) => (container(d).securityContext.readOnlyRootFilesystem = false)],
-    ['kube-score/pod-probes', (d) => delete container(d).readinessProbe],
-    ['kube-score/pod-probes-identical', (d) => (container(d).livenessProbe = container(d).readinessProbe)],
-    ['kube-score/selector-labels', (d) => (d.spec.selector.matchLabels.app = 'other')],
-    ['kube-score/deployment-has-poddisruptionbudget', (d) => (d.spec.replicas = 2)],
+    ['polaris/dangerous-capabilities', (d) => (container(d).securityContext.capabilities = { drop: ['ALL'], add: ['NET_ADMIN'] })],
     ['platform/service-account-token', (d) => delete d.spec.template.spec.automountServiceAccountToken],
   ])('%s', (check, mutate) => {
     expect(checksOf(mutate)).toContain(check);
   });
 
-  test('kube-score/pod-networkpolicy', () => expect(checksOf(() => undefined, [service])).toEqual(['kube-score/pod-networkpolicy']));
-  test('kube-score/statefulset-has-servicename', () => {
-    const checks = checksOf((d) => Object.assign(d, { kind: 'StatefulSet', spec: { ...d.spec, serviceName: 'web' } }));
-    expect(checks).toEqual(['kube-score/statefulset-has-servicename']);
+  test('platform/poddisruptionbudget-selector', () => {
+    const pdb: K8sObject = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web', namespace: 'ns' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'other' } } } };
+    expect(checksOf(() => undefined, [service, policy, pdb])).toEqual(['platform/poddisruptionbudget-selector']);
   });
   test('polaris RBAC danger checks', () => {
     const role: K8sObject = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'r' }, rules: [{ apiGroups: [''], resources: ['pods/exec', 'secrets'], verbs: ['*'] }] };

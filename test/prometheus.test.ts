@@ -91,13 +91,13 @@ describe('Prometheus', () => {
       expect(podSpec(objects).automountServiceAccountToken).toBe(true);
     });
 
-    test.each(ENVIRONMENTS.map((e) => e.name))('in %s, cluster-scoped names differ from every other environment, and only Prometheus mounts a token', (name) => {
+    test.each(ENVIRONMENTS.map((e) => e.name))('in %s, cluster-scoped names differ from every other environment, and only Prometheus and kube-state-metrics mount a token', (name) => {
       const objects = synthEnvironment(name);
       for (const kind of ['ClusterRole', 'ClusterRoleBinding']) {
-        expect(objects.filter((o) => o.kind === kind).map((o) => o.metadata.name)).toEqual([`platform-${name}-${name}-prometheus`]);
+        expect(objects.filter((o) => o.kind === kind).map((o) => o.metadata.name)).toEqual([`platform-${name}-${name}-kube-state-metrics`, `platform-${name}-${name}-prometheus`]);
       }
       const withToken = objects.filter((o) => o.spec?.template?.spec && o.spec.template.spec.automountServiceAccountToken !== false).map((o) => `${o.kind}/${o.metadata.name}`);
-      expect(withToken).toEqual([`Deployment/${name}-prometheus`]);
+      expect(withToken.sort()).toEqual([`Deployment/${name}-kube-state-metrics`, `Deployment/${name}-prometheus`]);
     });
   });
 
@@ -107,7 +107,7 @@ describe('Prometheus', () => {
       expect(without.scrape_configs.map((j: Json) => j.job_name)).toEqual([
         'kubernetes-apiservers', 'kubernetes-nodes', 'kubernetes-cadvisor', 'kubernetes-pods', 'kubernetes-service-endpoints', 'prometheus',
       ]);
-      const withKsm = synthPrometheus({ kubeStateMetrics: 'kube-state-metrics.kube-system.svc:8080' });
+      const withKsm = synthPrometheus({ kubeStateMetrics: { host: 'kube-state-metrics.kube-system.svc', port: 8080 } });
       expect(job(withKsm, 'kube-state-metrics')).toEqual({ job_name: 'kube-state-metrics', honor_labels: true, static_configs: [{ targets: ['kube-state-metrics.kube-system.svc:8080'] }] });
     });
 
@@ -259,7 +259,7 @@ describe('Prometheus', () => {
     const container = spec.containers[0];
 
     test('pinned official image, retention flag, config from the ConfigMap', () => {
-      expect(container.image).toBe('quay.io/prometheus/prometheus:v2.55.1');
+      expect(container.image).toBe('quay.io/prometheus/prometheus:v3.16.0');
       expect(container.args).toEqual(['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.path=/prometheus', '--storage.tsdb.retention.time=15d', '--web.listen-address=:9090']);
       expect(container.volumeMounts).toEqual([{ mountPath: '/etc/prometheus', name: 'config', readOnly: true }, { mountPath: '/prometheus', name: 'data' }]);
     });
@@ -331,7 +331,8 @@ describe('Prometheus', () => {
 
   describe('environments', () => {
     test.each([
-      ['dev', '15s', 'emptyDir', false],
+      // dev too (issue 15: its "/ limit" panels were empty without kube-state-metrics).
+      ['dev', '15s', 'emptyDir', true],
       ['staging', '30s', 'persistentVolumeClaim', true],
       ['prod', '30s', 'persistentVolumeClaim', true],
     ])('%s scrapes every %s, keeps its TSDB on %s, kube-state-metrics job %s', (name, interval, volumeKind, ksm) => {
@@ -377,7 +378,7 @@ describe('Prometheus', () => {
       ['the image is latest', { image: 'quay.io/prometheus/prometheus:latest' }, "image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'quay.io/prometheus/prometheus:latest'"],
       ['the image has no tag', { image: 'quay.io/prometheus/prometheus' }, "image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'quay.io/prometheus/prometheus'"],
       ['the image has a registry port but no tag', { image: 'registry.local:5000/prometheus' }, "got 'registry.local:5000/prometheus'"],
-      ['kubeStateMetrics is a URL', { kubeStateMetrics: 'http://ksm:8080/metrics' }, "kubeStateMetrics.static_configs[0].targets[0] must be host:port with a port from 1 to 65535 (no scheme, no path), got 'http://ksm:8080/metrics'"],
+      ['kubeStateMetrics host is a URL', { kubeStateMetrics: { host: 'http://ksm', port: 8080 } }, "kubeStateMetrics.static_configs[0].targets[0] must be host:port with a port from 1 to 65535 (no scheme, no path), got 'http://ksm:8080'"],
       ['a scrape job reuses a default job name', { scrapeJobs: [{ job_name: 'kubernetes-pods', static_configs: [{ targets: ['x:1'] }] }] }, "scrapeJobs[].job_name (including the default jobs) must be unique, got 'kubernetes-pods'"],
       ['a relabel regex does not compile', { scrapeJobs: [{ job_name: 'x', static_configs: [{ targets: ['x:1'] }], relabel_configs: [{ source_labels: ['a'], regex: '(foo', action: 'keep' }] }] }, "scrapeJobs[0].relabel_configs[0].regex must be a regular expression that compiles (RE2 syntax, anchored by Prometheus as ^(?:...)$)"],
       ['a relabel regex uses lookahead, which RE2 lacks', { scrapeJobs: [{ job_name: 'x', static_configs: [{ targets: ['x:1'] }], relabel_configs: [{ source_labels: ['a'], regex: 'foo(?!bar)', action: 'drop' }] }] }, "scrapeJobs[0].relabel_configs[0].regex must be a regular expression without lookahead or lookbehind (RE2 has neither), got 'foo(?!bar)'"],

@@ -60,3 +60,28 @@ export function prometheusEndpoint(url: string, options: { readonly scrapeInterv
   const port = match?.[1] !== undefined ? Number(match[1]) : url.startsWith('https:') ? 443 : 80;
   return { url, port, scrapeInterval: options.scrapeInterval };
 }
+
+/** What Prometheus needs to send alerts to an Alertmanager: every replica, each by its address. */
+export interface IAlertmanagerEndpoint {
+  /** `host:port` of each Alertmanager pod (every replica gets every alert; they deduplicate). */
+  readonly podAddresses: readonly string[];
+  /** The pods: Prometheus is let through NetworkPolicies to these on `port`... */
+  readonly workload: kplus.Workload;
+  /** ...the container port of the HTTP API. */
+  readonly containerPort: number;
+}
+
+/** What Prometheus needs to scrape kube-state-metrics. The KubeStateMetrics construct implements it. */
+export interface IKubeStateMetricsEndpoint {
+  /** In-cluster host name of its Service, e.g. `dev-kube-state-metrics.platform-dev.svc`. */
+  readonly host: string;
+  /** The Service port of the metrics. */
+  readonly port: number;
+  /**
+   * The pods: Prometheus is let through NetworkPolicies to these on `containerPort`.
+   * @default - one of another app: that app admits Prometheus
+   */
+  readonly workload?: kplus.Workload;
+  /** The container port of the metrics, with `workload`. */
+  readonly containerPort?: number;
+}

@@ -131,6 +131,17 @@ function peerName(peer: kplus.Workload, workload: kplus.Workload): string {
   return chart === Chart.of(workload) ? ownerName(peer) : `${chart.node.id}-${ownerName(peer)}`;
 }
 
+/**
+ * Lets the pods of `workload` reach each other on `port`, TCP and UDP (cluster gossip: Alertmanager
+ * peers), in an isolated chart: one policy, both directions.
+ */
+export function allowWithinWorkload(workload: kplus.Workload, peerName: string, port: number): void {
+  whenIsolated(workload, () => {
+    const rules = [{ peer: workload, ports: [kplus.NetworkPolicyPort.tcp(port), kplus.NetworkPolicyPort.udp(port)] }];
+    new kplus.NetworkPolicy(workload, `within-${peerName}`, { metadata: { name: constructName(workload, `within-${peerName}`) }, selector: workload, ingress: { rules }, egress: { rules } });
+  });
+}
+
 /** Lets anyone (in or outside the cluster: NodePort, LoadBalancer and ingress traffic) reach `workload` on `ports`. */
 export function allowIngressFromAnywhere(workload: kplus.Workload, ports: readonly number[]): void {
   allowIngress(workload, 'anywhere', () => everyAddress(workload, 'anywhere-ingress'), ports);

@@ -64,7 +64,8 @@ export interface GrafanaProps extends CommonProps {
    */
   readonly dashboardsDirs?: readonly string[];
   /**
-   * Scrape interval of the Prometheus (the datasource's `timeInterval`): `$__rate_interval` spans at
+   * Scrape interval of a Prometheus endpoint that does not declare one (the datasource's `timeInterval`;
+   * a Prometheus construct's own `scrapeInterval` is used, and a different value here fails): `$__rate_interval` spans at
    * least four of them, so rates never come out empty.
    * @default - the Prometheus's scrapeInterval, or 30 seconds for an endpoint that does not say
    */
@@ -198,6 +199,11 @@ export class Grafana extends Construct {
     validator.pinnedImage('image', this.image);
     const scrapeIntervalText = formatPrometheusDuration(scrapeInterval);
     validator.check(scrapeIntervalText !== undefined && scrapeInterval.toMilliseconds({ integral: false }) >= 1000, 'prometheusScrapeInterval', scrapeIntervalText ?? scrapeInterval.toHumanString(), 'a Duration of at least 1 second');
+    // One interval: a Prometheus that says how often it scrapes is the only source of timeInterval.
+    const declared = props.prometheus?.scrapeInterval;
+    if (props.prometheusScrapeInterval && declared && scrapeIntervalText !== formatPrometheusDuration(declared)) {
+      validator.fail('prometheusScrapeInterval', scrapeIntervalText, `unset: the Prometheus scrapes every ${formatPrometheusDuration(declared)} (set only for an endpoint that does not say)`);
+    }
     validator.port('port', this.port);
     const updateSeconds = updateInterval.toSeconds({ integral: false });
     validator.check(Number.isInteger(updateSeconds) && updateSeconds >= 10 && updateSeconds <= 3600, 'dashboardUpdateInterval', `${updateSeconds}s`, 'whole seconds from 10s to 1h');

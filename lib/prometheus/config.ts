@@ -1,8 +1,8 @@
 // A typed model of prometheus.yml: the part of
-// https://prometheus.io/docs/prometheus/2.55/configuration/configuration/ this stack uses. Field
+// https://prometheus.io/docs/prometheus/3.16/configuration/configuration/ this stack uses. Field
 // names are the file's own (snake_case), so the Prometheus documentation applies as written and the
-// model serializes to YAML without a mapping layer. Only fields that Prometheus 2.42 (Debian's
-// promtool) already accepts are modelled: the shipped 2.55 server reads them the same way.
+// model serializes to YAML without a mapping layer. The tests check it with promtool 3.16, built
+// with Kubernetes discovery (`npm run engines`).
 
 /** The whole prometheus.yml. */
 export interface PrometheusConfig {
@@ -10,6 +10,13 @@ export interface PrometheusConfig {
   /** Rule file globs, relative to the directory of prometheus.yml. */
   readonly rule_files?: readonly string[];
   readonly scrape_configs: readonly ScrapeConfig[];
+  /** Where alerts go. */
+  readonly alerting?: AlertingConfig;
+}
+
+/** The `alerting` block: the Alertmanagers every firing alert is sent to. */
+export interface AlertingConfig {
+  readonly alertmanagers: readonly { readonly static_configs: readonly { readonly targets: readonly string[] }[] }[];
 }
 
 /** The `global` block: defaults for every job and rule group. */

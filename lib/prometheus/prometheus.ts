@@ -3,13 +3,13 @@ import * as kplus from 'cdk8s-plus-27';
 import { KEEP_ON_PRUNE_ANNOTATIONS } from '../core/persistence';
 import { Construct } from 'constructs';
 import type { PrometheusRuleSpecGroups } from '../../imports/prometheusrule-monitoring.coreos.com';
-import { IPrometheusEndpoint } from '../core/endpoints';
+import { IAlertmanagerEndpoint, IKubeStateMetricsEndpoint, IPrometheusEndpoint } from '../core/endpoints';
 import { registerConstruct } from '../core/construct';
 import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
 import { clusterScopedName, constructName, instanceName } from '../core/names';
 import { applyCommonProps, chartNamespace, checkCommonProps, checkResources, CommonProps, resolveResources, ServiceExposure } from '../core/props';
-import { allowScraperEgress, allowIngress, allowIngressFromAnywhere, METRICS_SCRAPER_LABEL } from '../core/network';
+import { allowConnection, allowScraperEgress, allowIngress, allowIngressFromAnywhere, METRICS_SCRAPER_LABEL } from '../core/network';
 import { rollOnChange } from '../core/rollout';
 import { clusterScoped, restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
 import { PropValidator } from '../core/validation';
@@ -29,8 +29,8 @@ import { PrometheusStorage } from './storage';
 import { formatPrometheusDuration, formatPrometheusSize } from './syntax';
 import { checkDuration, checkRuleGroup, checkScrapeJob } from './validate';
 
-/** The official image, a 2.x release: the config stays readable by Debian's promtool 2.42 in CI. */
-export const PROMETHEUS_IMAGE = 'quay.io/prometheus/prometheus:v2.55.1';
+/** The official image; the tests run promtool and prometheus built at this same version (`npm run engines`). */
+export const PROMETHEUS_IMAGE = 'quay.io/prometheus/prometheus:v3.16.0';
 /** `nobody`: the user the official image runs as. */
 const PROMETHEUS_UID = 65534;
 /** The port Prometheus listens on inside its pod. */
@@ -45,7 +45,7 @@ const RULE_FILE_SUFFIX = '.rules.yml';
 export interface PrometheusProps extends CommonProps {
   /**
    * Container image, pinned to a version.
-   * @default PROMETHEUS_IMAGE (quay.io/prometheus/prometheus:v2.55.1)
+   * @default PROMETHEUS_IMAGE (quay.io/prometheus/prometheus:v3.16.0)
    */
   readonly image?: string;
   /**
@@ -112,10 +112,16 @@ export interface PrometheusProps extends CommonProps {
    */
   readonly scrapeNamespaces?: readonly string[];
   /**
-   * `host:port` of kube-state-metrics, scraped by the `kube-state-metrics` job.
-   * @default - no kube-state-metrics job (the cluster has none)
+   * kube-state-metrics to scrape (the KubeStateMetrics construct): the `kube-state-metrics` job
+   * targets its Service, and Prometheus is let through to its pods.
+   * @default - none: no job
    */
-  readonly kubeStateMetrics?: string;
+  readonly kubeStateMetrics?: IKubeStateMetricsEndpoint;
+  /**
+   * Alertmanagers to send alerts to (the Alertmanager construct); more with `addAlertmanager()`.
+   * @default - none: alerts are evaluated, and shown in the UI, but sent nowhere
+   */
+  readonly alertmanagers?: readonly IAlertmanagerEndpoint[];
   /**
    * Scrape jobs in addition to the default ones; `addScrapeJob` adds more later.
    * @default - none
@@ -200,6 +206,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
   private readonly jobs: ScrapeConfig[] = [];
   private readonly groups: RuleGroup[] = [];
   private readonly ruleFiles = new Map<string, string>();
+  private readonly alertmanagers: IAlertmanagerEndpoint[] = [];
 
   constructor(scope: Construct, id: string, props: PrometheusProps = {}) {
     super(scope, id);
@@ -245,7 +252,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     this.scrapeNamespaces = [ownNamespace, ...(props.scrapeNamespaces ?? []).filter((name) => name !== ownNamespace)];
     for (const name of Object.keys(this.externalLabels)) v.check(/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name), 'externalLabels', name, 'label names matching [a-zA-Z_][a-zA-Z0-9_]*');
 
-    const kubeStateMetrics = props.kubeStateMetrics !== undefined ? kubeStateMetricsJob(props.kubeStateMetrics) : undefined;
+    const kubeStateMetrics = props.kubeStateMetrics !== undefined ? kubeStateMetricsJob(`${props.kubeStateMetrics.host}:${props.kubeStateMetrics.port}`) : undefined;
     if (kubeStateMetrics) checkScrapeJob(v, 'kubeStateMetrics', kubeStateMetrics, globalIntervalMs, globalTimeoutMs);
     const jobs = [
       kubernetesApiserversJob(),
@@ -341,6 +348,9 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
       allowIngress(this.deployment, 'client-namespaces', () => kplus.Pods.all(this.deployment, 'client-pods', { namespaces: kplus.Namespaces.select(this.deployment, 'client-namespaces', { names }) }), [CONTAINER_PORT]);
     }
     for (const group of this.groups) this.addRuleFile(group);
+    for (const alertmanager of props.alertmanagers ?? []) this.addAlertmanager(alertmanager);
+    const ksm = props.kubeStateMetrics;
+    if (ksm?.workload && ksm.containerPort) allowConnection(this.deployment, ksm.workload, [ksm.containerPort]);
     rollOnChange(this.deployment, 'config', () => [renderConfig(), ...this.groups.flatMap((group) => [ruleFileName(group), this.ruleFiles.get(group.name)!])]);
 
     if (props.prometheusOperator) this.createOperatorResources(props.prometheusOperatorLabels ?? {});
@@ -368,6 +378,12 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     this.addRuleFile(group);
   }
 
+  /** Sends alerts to every pod of `alertmanager` (listed in prometheus.yml), and lets them through NetworkPolicies. */
+  public addAlertmanager(alertmanager: IAlertmanagerEndpoint): void {
+    this.alertmanagers.push(alertmanager);
+    allowConnection(this.deployment, alertmanager.workload, [alertmanager.containerPort]);
+  }
+
   /** Names of the scrape jobs, in config order. */
   public get scrapeJobNames(): string[] {
     return this.jobs.map((job) => job.job_name);
@@ -386,7 +402,9 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
       evaluation_interval: formatPrometheusDuration(this.evaluationInterval)!,
       ...(Object.keys(this.externalLabels).length > 0 ? { external_labels: this.externalLabels } : {}),
     };
-    return { global, rule_files: [`*${RULE_FILE_SUFFIX}`], scrape_configs: [...this.jobs] };
+    const targets = this.alertmanagers.flatMap((a) => a.podAddresses);
+    const alerting = targets.length ? { alerting: { alertmanagers: [{ static_configs: [{ targets }] }] } } : {};
+    return { global, rule_files: [`*${RULE_FILE_SUFFIX}`], scrape_configs: [...this.jobs], ...alerting };
   }
 
   /** The text of prometheus.yml. */
@@ -512,10 +530,13 @@ function toYaml(value: unknown): string {
   return CONFIG_HEADER + yamlText(value);
 }
 
-/** kube-state-metrics's namespace (from `<service>.<namespace>.svc`) and port, for Prometheus's egress. */
-function kubeStateMetricsTarget(target: string | undefined): { namespace?: string; port: number }[] {
-  if (target === undefined) return [];
-  const port = Number(target.slice(target.lastIndexOf(':') + 1));
-  const service = /^[a-z0-9-]+\.([a-z0-9-]+)(\.svc(\.[a-z0-9.-]+)?)?:\d+$/.exec(target);
-  return [{ namespace: service?.[1], port }];
+/**
+ * Prometheus's egress to a kube-state-metrics of another app, known only by its Service address
+ * (`<service>.<namespace>.svc`): that namespace's pods on its port. The construct needs none: its
+ * pods are let through by `allowConnection`.
+ */
+function kubeStateMetricsTarget(endpoint: IKubeStateMetricsEndpoint | undefined): { namespace?: string; port: number }[] {
+  if (endpoint === undefined || endpoint.workload) return [];
+  const service = /^[a-z0-9-]+\.([a-z0-9-]+)(\.svc(\.[a-z0-9.-]+)?)?$/.exec(endpoint.host);
+  return [{ namespace: service?.[1], port: endpoint.port }];
 }

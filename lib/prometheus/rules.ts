@@ -1,5 +1,5 @@
 // A typed model of Prometheus rule files
-// (https://prometheus.io/docs/prometheus/2.55/configuration/recording_rules/), field names as in the
+// (https://prometheus.io/docs/prometheus/3.16/configuration/recording_rules/), field names as in the
 // file, and the rule groups this stack ships. Every shipped alert has a `promtool test rules` test
 // under test/prometheus/ that fires it and one that keeps it quiet.
 
@@ -118,7 +118,9 @@ export function routerRuleGroup(): RuleGroup {
     rules: [
       {
         record: 'namespace:router_decision_errors:ratio_rate5m',
-        expr: 'sum by (namespace) (rate(router_decision_errors_total[5m])) / (sum by (namespace) (rate(router_decision_errors_total[5m])) + sum by (namespace) (rate(router_decisions_total[5m])))',
+        // `or ... * 0`: a router without decision series yet (an older or own image) failing
+        // every decision still reads 1, not nothing.
+        expr: 'sum by (namespace) (rate(router_decision_errors_total[5m])) / (sum by (namespace) (rate(router_decision_errors_total[5m])) + (sum by (namespace) (rate(router_decisions_total[5m])) or sum by (namespace) (rate(router_decision_errors_total[5m])) * 0))',
       },
       {
         record: 'namespace:router_decision_duration_seconds:p99_rate5m',

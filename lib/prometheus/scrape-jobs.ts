@@ -45,6 +45,8 @@ function kubeletJob(jobName: string, kubeletPath: string): ScrapeConfig {
     relabel_configs: [
       { action: 'labelmap', regex: '__meta_kubernetes_node_label_(.+)' },
       { source_labels: ['__meta_kubernetes_node_name'], target_label: 'node' },
+      // The node's name, not host:port: what TargetDown and dashboards name.
+      { source_labels: ['__meta_kubernetes_node_name'], target_label: 'instance' },
     ],
   };
 }

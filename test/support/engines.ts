@@ -16,6 +16,18 @@ export function requireEngine(binary: string, debianPackage: string): string {
   throw new Error(`${binary} not found: install the Debian package ${debianPackage} (.ci/run does: apt-get install ${debianPackage}). Engine tests are never skipped.`);
 }
 
+const engineTable = require('../../scripts/engines/table') as { enginePath(binary: string): string };
+
+/**
+ * The absolute path of a binary of an engine in scripts/engines/table.js, where `npm run engines`
+ * puts it (`npm test` runs that first). A missing one fails the test saying so: never skipped.
+ */
+export function enginePath(binary: string): string {
+  const file = engineTable.enginePath(binary);
+  if (!fs.existsSync(file)) throw new Error(`${binary} not found at ${file}: run \`npm run engines\` (npm test does it first). Engine tests are never skipped.`);
+  return file;
+}
+
 // Ports handed out by freePort: below the kernel's ephemeral range (32768 and up), so no outgoing
 // connection takes one, and in a block of its own per jest worker, so parallel suites never pick
 // the same one; never twice in one process.

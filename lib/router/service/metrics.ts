@@ -10,12 +10,41 @@ function labelText(labels: Readonly<Record<string, string>>): string {
 
 export const DECISION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25];
 
+/** The label values known at start: the strategies of the rules (and `default`), the targets. */
+export interface KnownLabels {
+  readonly strategies: readonly string[];
+  readonly targets: readonly string[];
+}
+
 export class RouterMetrics {
   /** By strategy, then target. */
   private readonly decisions = new Map<string, Map<string, number>>();
   private readonly errors = new Map<string, number>(ERROR_REASONS.map((r) => [r, 0]));
   private readonly refusals = new Map<string, number>([['unauthorized', 0], ['forbidden', 0]]);
   private readonly durations = new Map<string, { buckets: number[]; sum: number; count: number }>();
+
+  /**
+   * Every series the known labels can make starts at 0, as the errors do: a ratio or rate over
+   * router_decisions_total then has a denominator before the first success (a router failing
+   * every decision from its start still reads 100% errors, not nothing), and an idle router's
+   * panels show 0 rather than no data.
+   */
+  constructor(known: KnownLabels = { strategies: [], targets: [] }) {
+    for (const strategy of known.strategies) {
+      this.decisions.set(strategy, new Map(known.targets.map((t) => [t, 0])));
+      this.histogram(strategy);
+    }
+    this.histogram('none');
+  }
+
+  private histogram(strategy: string): { buckets: number[]; sum: number; count: number } {
+    let series = this.durations.get(strategy);
+    if (!series) {
+      series = { buckets: DECISION_BUCKETS.map(() => 0), sum: 0, count: 0 };
+      this.durations.set(strategy, series);
+    }
+    return series;
+  }
 
   decided(strategy: string, target: string): void {
     // Hot path: no string is built; label text is built only when scraped.
@@ -34,11 +63,7 @@ export class RouterMetrics {
   }
 
   observe(strategy: string, seconds: number): void {
-    let series = this.durations.get(strategy);
-    if (!series) {
-      series = { buckets: DECISION_BUCKETS.map(() => 0), sum: 0, count: 0 };
-      this.durations.set(strategy, series);
-    }
+    const series = this.histogram(strategy);
     DECISION_BUCKETS.forEach((le, i) => { if (seconds <= le) series.buckets[i]++; });
     series.sum += seconds;
     series.count++;

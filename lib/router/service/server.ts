@@ -9,6 +9,7 @@ import * as http from 'node:http';
 import type * as net from 'node:net';
 import { RedisClient } from './redis.ts';
 import { RouterMetrics } from './metrics.ts';
+import type { KnownLabels } from './metrics.ts';
 import { decide, isPromise, routeRequestFrom } from './rules.ts';
 import type { ErrorReason, Outcome, ParsedConfig, StrategyContext } from './rules.ts';
 
@@ -72,10 +73,17 @@ function refuseClient(error: NodeJS.ErrnoException, socket: net.Socket): void {
   socket.destroy();
 }
 
+/** The strategy and target labels this config can produce: the router exports them at 0 from its start. */
+function knownLabels(parsed: ParsedConfig): KnownLabels {
+  const strategies = new Set(parsed.rules.map((r) => r.strategy.name));
+  if (parsed.config.defaultTarget) strategies.add('default');
+  return { strategies: [...strategies], targets: parsed.config.targets };
+}
+
 /** The HTTP server: `/route`, `/healthz`, `/readyz`, `/metrics`. */
 export function createRouterServer(parsed: ParsedConfig, options: RouterServerOptions = {}): RouterServer {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const metrics = new RouterMetrics();
+  const metrics = new RouterMetrics(knownLabels(parsed));
   const redis = parsed.config.redis ? new RedisClient(parsed.config.redis) : undefined;
   const context: StrategyContext = { targets: parsed.config.targets, redis, random: options.random ?? Math.random };
   const answerHeader = options.answerHeader ?? 'X-Route-Target';

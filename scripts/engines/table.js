@@ -1,0 +1,123 @@
+// The engines the tests drive, pinned: one entry per engine. `npm run engines` builds or installs
+// each one missing; the tests find its binaries with `enginePath`.
+//
+// Go engines are built from the Go module proxy into .engines/bin/<name>@<version>/ (gitignored).
+// Go's own build and module caches (at Go's defaults) keep the compiled packages, so a fresh clone
+// on the same machine only links. Debian engines are installed with apt-get.
+const path = require('path');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const ENGINES_DIR = path.join(ROOT, '.engines');
+
+const KUBERNETES = 'v1.36.3';
+const PROMETHEUS = '3.16.0';
+
+/** Version flags the upstream builds set (hack/lib/version.sh), so `--version` tells the truth. */
+function kubernetesVersionFlags(version) {
+  const [major, minor] = version.slice(1).split('.');
+  return ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'].flatMap((pkg) => [
+    `-X ${pkg}.gitVersion=${version}`,
+    `-X ${pkg}.gitMajor=${major}`,
+    `-X ${pkg}.gitMinor=${minor}`,
+    `-X ${pkg}.gitTreeState=clean`,
+    `-X ${pkg}.buildDate=1970-01-01T00:00:00Z`,
+  ]);
+}
+
+/**
+ * kind 'go-install': `go install package@version` (the module has no replace/exclude lines).
+ * kind 'go-wrapper': built as a dependency of a small module of our own, because the module has
+ *   replace lines that `go install` refuses; `replaces` maps each replaced module to a version.
+ * kind 'apt': a Debian package; `binaries` are looked up on PATH and in the sbin folders.
+ */
+const ENGINES = [
+  {
+    name: 'kubernetes',
+    version: KUBERNETES,
+    kind: 'go-wrapper',
+    module: 'k8s.io/kubernetes',
+    packages: ['cmd/kube-apiserver', 'cmd/kube-controller-manager', 'cmd/kubectl'],
+    binaries: ['kube-apiserver', 'kube-controller-manager', 'kubectl'],
+    // Its staging modules (k8s.io/api, ...) are required at v0.0.0 and replaced by folders that
+    // are not in the module: each one is replaced by its published v0.<minor>.<patch>.
+    replaces: 'kubernetes-staging',
+    ldflags: kubernetesVersionFlags(KUBERNETES),
+  },
+  {
+    // Kubernetes 1.36.3 is tested with etcd 3.6.8 (build/dependencies.yaml): the newest 3.6 patch.
+    name: 'etcd',
+    version: 'v3.6.16',
+    kind: 'go-wrapper',
+    module: 'go.etcd.io/etcd/server/v3',
+    packages: [''],
+    binaries: ['etcd'],
+    replaces: Object.fromEntries(['api/v3', 'client/pkg/v3', 'client/v3', 'pkg/v3'].map((m) => [`go.etcd.io/etcd/${m}`, 'v3.6.16'])),
+  },
+  {
+    // Module v0.3xx.y is Prometheus 3.xx.y; Kubernetes discovery is compiled in by default. No
+    // `builtinassets` tag: the web UI's assets are not in the module, the API works without them.
+    name: 'prometheus',
+    version: `v${PROMETHEUS}`,
+    kind: 'go-install',
+    module: 'github.com/prometheus/prometheus',
+    moduleVersion: `v0.${300 + Number(PROMETHEUS.split('.')[1])}.${PROMETHEUS.split('.')[2]}`,
+    packages: ['cmd/prometheus', 'cmd/promtool'],
+    binaries: ['prometheus', 'promtool'],
+    tags: ['netgo'],
+    ldflags: [`-X github.com/prometheus/common/version.Version=${PROMETHEUS}`, '-X github.com/prometheus/common/version.Branch=HEAD'],
+  },
+  {
+    // amtool checks the synthesized alertmanager.yml. The server is not built: its web UI is embedded
+    // from built assets (ui/app/dist) that the module does not hold.
+    name: 'alertmanager',
+    version: 'v0.35.0',
+    kind: 'go-install',
+    module: 'github.com/prometheus/alertmanager',
+    packages: ['cmd/amtool'],
+    binaries: ['amtool'],
+    ldflags: ['-X github.com/prometheus/common/version.Version=0.35.0', '-X github.com/prometheus/common/version.Branch=HEAD'],
+  },
+  {
+    name: 'kube-score',
+    version: 'v1.20.0',
+    kind: 'go-install',
+    module: 'github.com/zegl/kube-score',
+    packages: ['cmd/kube-score'],
+    binaries: ['kube-score'],
+    ldflags: ['-X main.version=1.20.0'],
+  },
+  {
+    name: 'kubeconform',
+    version: 'v0.8.0',
+    kind: 'go-install',
+    module: 'github.com/yannh/kubeconform',
+    packages: ['cmd/kubeconform'],
+    binaries: ['kubeconform'],
+    ldflags: ['-X main.version=v0.8.0'],
+  },
+  // Polaris (github.com/FairwindsOps/polaris) is not served by the Go module proxy here: its
+  // danger checks stay in test/policy/checks.ts.
+  { name: 'nginx', version: 'debian', kind: 'apt', package: 'nginx-light', binaries: ['nginx'] },
+  { name: 'redis', version: 'debian', kind: 'apt', package: 'redis-server', binaries: ['redis-server'] },
+  { name: 'wrk', version: 'debian', kind: 'apt', package: 'wrk', binaries: ['wrk'] },
+  { name: 'openssl', version: 'debian', kind: 'apt', package: 'openssl', binaries: ['openssl'] },
+];
+
+const APT_FOLDERS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+/** Where a Go engine's binaries live: keyed by engine and version. */
+function binDir(engine) {
+  return path.join(ENGINES_DIR, 'bin', `${engine.name}@${engine.version}`);
+}
+
+/** The absolute path of `binary` as `npm run engines` put it there (it may not exist yet). */
+function enginePath(binary) {
+  const engine = ENGINES.find((e) => e.binaries.includes(binary));
+  if (!engine) throw new Error(`no engine in scripts/engines/table.js has a binary named ${binary}`);
+  if (engine.kind !== 'apt') return path.join(binDir(engine), binary);
+  const fs = require('fs');
+  const folders = (process.env.PATH ?? '').split(':').filter(Boolean).concat(APT_FOLDERS);
+  return folders.map((dir) => path.join(dir, binary)).find((file) => fs.existsSync(file)) ?? path.join('/usr/bin', binary);
+}
+
+module.exports = { ENGINES, ENGINES_DIR, APT_FOLDERS, binDir, enginePath, ROOT };
