@@ -105,14 +105,17 @@ describe('the shipped environments let through exactly the wired connections', (
       expect(policy.spec.ingress[0].from).toEqual([{ namespaceSelector: { matchLabels: { [NAMESPACE_LABEL]: 'platform-prod' } }, podSelector: { matchLabels: { 'platform-stack.io/metrics-scraper': 'true' } } }]);
     });
 
-    test("Prometheus's egress: its namespace's pods, the API server (443, 6443) and kubelets (10250) by IP block, kube-state-metrics in kube-system", () => {
+    test("Prometheus's egress: its namespace's pods, the API server (443, 6443) and kubelets (10250) by IP block, its Alertmanager and kube-state-metrics", () => {
+      const pods = (name: string) => both.find((o) => ['Deployment', 'StatefulSet'].includes(o.kind) && o.metadata.name === name)!.spec.selector.matchLabels;
       const egress = both.filter((o) => o.kind === 'NetworkPolicy' && o.metadata.name.startsWith('prod-prometheus-egress-to-')).map((o) => [o.metadata.name, o.spec.egress]);
       expect(Object.fromEntries(egress)).toEqual({
         // No ports: every port (the scraped ports are declared by the workloads, possibly in other charts).
         'prod-prometheus-egress-to-scrape-namespaces': [{ to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_LABEL]: 'platform-prod' } }, podSelector: {} }], ports: [] }],
         'prod-prometheus-egress-to-kubernetes-api': [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 443, protocol: 'TCP' }, { port: 6443, protocol: 'TCP' }] }],
         'prod-prometheus-egress-to-kubelets': [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 10250, protocol: 'TCP' }] }],
-        'prod-prometheus-egress-to-target-0': [{ to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_LABEL]: 'kube-system' } }, podSelector: {} }], ports: [{ port: 8080, protocol: 'TCP' }] }],
+        // The constructs it is wired to: their pods on their ports.
+        'prod-prometheus-egress-to-alertmanager': [{ to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_LABEL]: 'platform-prod' } }, podSelector: { matchLabels: pods('prod-alertmanager') } }], ports: [{ port: 9093, protocol: 'TCP' }] }],
+        'prod-prometheus-egress-to-kube-state-metrics': [{ to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_LABEL]: 'platform-prod' } }, podSelector: { matchLabels: pods('prod-kube-state-metrics') } }], ports: [{ port: 8080, protocol: 'TCP' }] }],
       });
     });
 
