@@ -13,7 +13,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**', '**/*.test.ts', 'test/**', 'router/**'],
+    files: ['scripts/**', '**/*.test.ts', 'test/**'],
     rules: { 'no-console': 'off', '@typescript-eslint/no-require-imports': 'off' },
   },
   {

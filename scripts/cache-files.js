@@ -4,9 +4,9 @@
 const fs = require('fs');
 const path = require('path');
 
-/** The folder of one cache, in node_modules/.cache. */
+/** The folder of one cache: in node_modules/.cache, or $PLATFORM_STACK_CACHE_DIR (the benchmark's cold runs: an empty one). */
 function cacheDir(name) {
-  return path.join(__dirname, '..', 'node_modules', '.cache', name);
+  return path.join(process.env.PLATFORM_STACK_CACHE_DIR || path.join(__dirname, '..', 'node_modules', '.cache'), name);
 }
 
 /** Writes `data` to `file` through a temporary file and a rename: a concurrent run never reads half of it. */
@@ -17,13 +17,13 @@ function writeAtomically(file, data) {
   fs.renameSync(tmp, file);
 }
 
-/** Removes the files in the folder of `file` ending like it, but for `file` and the `newest` most recent others. */
+/** Removes the files (or folders) beside `file` ending like it, but for `file` and the `newest` most recent others (by modification time). */
 function pruneSiblings(file, newest) {
   const dir = path.dirname(file);
   const suffix = path.extname(file);
   const others = fs.readdirSync(dir).filter((name) => name.endsWith(suffix) && name !== path.basename(file));
   const newestFirst = others.map((name) => ({ name, mtime: fs.statSync(path.join(dir, name)).mtimeMs })).sort((a, b) => b.mtime - a.mtime);
-  for (const { name } of newestFirst.slice(newest)) fs.rmSync(path.join(dir, name), { force: true });
+  for (const { name } of newestFirst.slice(newest)) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
 }
 
 /** This run's entries, then earlier ones in their order (most recent first) while their sizes fit in `budget`. */

@@ -1,10 +1,11 @@
-// A V8 code cache for every CommonJS module the synth loads (cdk8s, cdk8s-plus, the library), as
-// Node 22's module.enableCompileCache() does natively. Most of a synth is code running for the first
-// time in the process; with the cache V8 skips parsing and compiling it. The cache is taken when the
-// process exits, so it also holds the functions compiled lazily during the run. Keyed by file name,
-// source (installed packages: file status), V8 version and node flags: a changed file simply misses.
-// All entries live in one file in node_modules/.cache (reading 200 small files cost more than their
-// content), rewritten at exit only when something missed.
+// A V8 code cache for every CommonJS module the synth loads (cdk8s, cdk8s-plus, the library). Most
+// of a synth is code running for the first time in the process; with the cache V8 skips parsing
+// and compiling it. Where node has its own (module.enableCompileCache(), Node >= 22.1) that is
+// used. On Node 20 this file does the same: the cache is taken when the process exits, so it also
+// holds the functions compiled lazily during the run; keys in cache-keys.js (file name, source or
+// an installed file's status, V8 version, node flags): a changed file simply misses. All entries
+// live in one file (reading 200 small files cost more than their content), rewritten at exit only
+// when something missed.
 const { Buffer } = require('buffer');
 const crypto = require('crypto');
 const fs = require('fs');
@@ -12,17 +13,14 @@ const Module = require('module');
 const path = require('path');
 const vm = require('vm');
 const { cacheDir, pruneSiblings, thisRunFirst, writeAtomically } = require('./cache-files');
+const { compileEntryKey, compileFlags } = require('./cache-keys');
 
 const CACHE_DIR = cacheDir('compile-cache');
 // Entries kept from earlier runs besides this run's (project copies, other programs), newest first.
 // The whole pack is read at every run, so this stays about half of what a synth loads.
 const KEEP_BYTES = 2 * 1024 * 1024;
 
-// V8 rejects code compiled under other flags (--cpu-prof, heap sizes): each set of flags has a pack
-// of its own, so runs with and without them do not overwrite each other's entries.
-// Only flags count: not the code of `node -e`, nor what it preloads.
-const NOT_FLAGS = new Set(['-e', '--eval', '-p', '--print', '-r', '--require', '--import']);
-const FLAGS = [process.versions.v8, ...process.execArgv.filter((arg, i, all) => !NOT_FLAGS.has(arg) && !NOT_FLAGS.has(all[i - 1]) && !NOT_FLAGS.has(arg.split('=')[0]))].join(' ');
+const FLAGS = compileFlags(process.versions.v8, process.execArgv);
 const PACK = path.join(CACHE_DIR, `modules-${crypto.createHash('sha1').update(FLAGS).digest('hex').slice(0, 12)}.pack`);
 
 const INSTALLED = `${path.sep}node_modules${path.sep}`;
@@ -37,10 +35,6 @@ function sourceIdentity(filename, content) {
   if (!filename.includes(INSTALLED)) return content;
   const stat = fs.statSync(filename, { bigint: true });
   return `${stat.dev} ${stat.ino} ${stat.size} ${stat.mtimeNs} ${stat.ctimeNs} ${content.length}`;
-}
-
-function cacheKey(filename, content) {
-  return crypto.createHash('sha1').update(FLAGS).update(filename).update(sourceIdentity(filename, content)).digest('hex');
 }
 
 /**
@@ -90,26 +84,50 @@ function makeRequire(module) {
   return require;
 }
 
-// PLATFORM_STACK_COMPILE_CACHE=off runs without it (the benchmark measures both).
-if (process.env.PLATFORM_STACK_COMPILE_CACHE !== 'off') Module.prototype._compile = function compileWithCache(content, filename) {
-  // A shebang line is not JavaScript inside the module wrapper.
-  const source = Module.wrap(content.startsWith('#!') ? `//${content}` : content);
-  const key = cacheKey(filename, content);
+// V8 loses the loader of import() when it compiles code from a code cache (node issue #43663:
+// ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING on the second run), so a module whose code may call
+// import() (the word and a parenthesis, comments between included; `new Function('return
+// import(x)')` too) is left to node's own compiler. Few do: 3 of the 134 modules a synth loads.
+const MAY_IMPORT = /\bimport\s*(?:\/\*[\s\S]*?\*\/\s*|\/\/[^\n]*\n\s*)*\(/;
+const nodeCompile = Module.prototype._compile;
+
+function compileWithCache(content, filename) {
+  const key = compileEntryKey(FLAGS, filename, sourceIdentity(filename, content));
   previous ??= readPack();
   const cachedData = previous.get(key);
+  // Only a module that passed this check is in the pack: a hit needs no second look.
+  if (cachedData === undefined && MAY_IMPORT.test(content)) return nodeCompile.call(this, content, filename);
+  // A shebang line is not JavaScript inside the module wrapper.
+  const source = Module.wrap(content.startsWith('#!') ? `//${content}` : content);
   const script = new vm.Script(source, { filename, cachedData });
   if (cachedData === undefined || script.cachedDataRejected) toCreate.push({ script, key });
   else used.set(key, cachedData);
   const wrapper = script.runInThisContext({ displayErrors: true });
   return wrapper.call(this.exports, this.exports, makeRequire(this), this, filename, path.dirname(filename));
-};
+}
 
-process.once('exit', () => {
-  if (toCreate.length === 0) return;
-  try {
-    for (const { script, key } of toCreate) used.set(key, script.createCachedData());
-    writePack(thisRunFirst(used, previous, KEEP_BYTES, (bytes) => bytes.length));
-  } catch {
-    // A cache that cannot be written only costs the next run its speed.
+function saveAtExit() {
+  process.once('exit', () => {
+    if (toCreate.length === 0) return;
+    try {
+      for (const { script, key } of toCreate) used.set(key, script.createCachedData());
+      writePack(thisRunFirst(used, previous, KEEP_BYTES, (bytes) => bytes.length));
+    } catch {
+      // A cache that cannot be written only costs the next run its speed.
+    }
+  });
+}
+
+/** Which cache this node gets: its own, ours, or none (PLATFORM_STACK_COMPILE_CACHE=off; the benchmark measures both). */
+function install() {
+  if (process.env.PLATFORM_STACK_COMPILE_CACHE === 'off') return 'off';
+  if (typeof Module.enableCompileCache === 'function') {
+    Module.enableCompileCache(path.join(CACHE_DIR, 'node'));
+    return 'node';
   }
-});
+  Module.prototype._compile = compileWithCache;
+  saveAtExit();
+  return 'ours';
+}
+
+module.exports = { mode: install(), MAY_IMPORT };

@@ -1,45 +1,57 @@
 // Loads TypeScript sources straight from the work tree: a require hook that strips types with swc
-// (no type-check: `npm test` runs tsc). Output is cached under node_modules/.cache keyed by a hash
-// of the source, so a run always reflects the current sources and a warm run loads no compiler.
+// (no type-check: `npm test` runs tsc), with the options of .swcrc, as jest's transformer
+// (@swc/jest) reads them. Output is cached under node_modules/.cache, a folder per transpiler (the
+// @swc/core version and the options) and a file per source (keys in cache-keys.js), so a run always
+// reflects the current sources and a warm run loads no compiler.
 // Files keep their own __dirname, so paths such as dashboards/ resolve as in the compiled package.
-const crypto = require('crypto');
 const fs = require('fs');
 const Module = require('module');
 const path = require('path');
-const { cacheDir, writeAtomically } = require('./cache-files');
+const { cacheDir, pruneSiblings, writeAtomically } = require('./cache-files');
+const { transpileEntryKey, transpilerKey } = require('./cache-keys');
 
-const CACHE_DIR = cacheDir('run-ts');
+const ROOT = path.join(__dirname, '..');
 // Stack traces that point at lines of the .ts sources, on request: the output then carries inline
 // source maps (3 times the code to read and compile) and node parses the maps of every dependency
 // too (about +100 ms per synth, measured).
 const SOURCE_MAPS = process.env.RUN_TS_SOURCE_MAPS === '1';
-const CACHE_FORMAT = `swc-cjs-es2022-v1${SOURCE_MAPS ? '-maps' : ''}`;
+const SWC_OPTIONS = { ...JSON.parse(fs.readFileSync(path.join(ROOT, '.swcrc'), 'utf8')), swcrc: false, sourceMaps: SOURCE_MAPS ? 'inline' : false };
+// A direct dependency: npm installs it at the top of node_modules (resolving it costs milliseconds).
+const SWC_VERSION = JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', '@swc', 'core', 'package.json'), 'utf8')).version;
+const CACHE_DIR = path.join(cacheDir('run-ts'), transpilerKey(SWC_VERSION, SWC_OPTIONS));
+// Transpiled files kept: several times the project's sources (about 50), so branches and edits hit.
+const KEEP_FILES = 1000;
 
 let swc;
 function transpile(source, filename) {
   swc ??= require('@swc/core');
-  return swc.transformSync(source, {
-    filename,
-    sourceMaps: SOURCE_MAPS ? 'inline' : false,
-    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
-    module: { type: 'commonjs' },
-  }).code;
+  return swc.transformSync(source, { ...SWC_OPTIONS, filename }).code;
+}
+
+let pruned = false;
+function store(file, code) {
+  try {
+    writeAtomically(file, code);
+    // Once a run: older files beyond the newest KEEP_FILES; of other transpilers' folders, the 2 newest.
+    if (!pruned) {
+      pruned = true;
+      pruneSiblings(file, KEEP_FILES - 1);
+      pruneSiblings(CACHE_DIR, 2);
+    }
+  } catch {
+    // A cache that cannot be written only costs the next run its speed.
+  }
 }
 
 function compileTypeScript(module, filename) {
   const source = fs.readFileSync(filename, 'utf8');
-  const key = crypto.createHash('sha256').update(CACHE_FORMAT).update(filename).update(source).digest('hex');
-  const cached = path.join(CACHE_DIR, `${key}.js`);
+  const cached = path.join(CACHE_DIR, `${transpileEntryKey(path.basename(CACHE_DIR), filename, source)}.js`);
   let code;
   try {
     code = fs.readFileSync(cached, 'utf8');
   } catch {
     code = transpile(source, filename);
-    try {
-      writeAtomically(cached, code);
-    } catch {
-      // A cache that cannot be written only costs the next run its speed.
-    }
+    store(cached, code);
   }
   module._compile(code, filename);
 }

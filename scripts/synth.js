@@ -3,6 +3,8 @@
 // Synthesizes main.ts from source in memory, then stages the output in a folder beside the output
 // folder and swaps it in: a bad input, or a failure while staging, leaves the committed dist/ as it
 // was. Output folder: $CDK8S_OUTDIR (set by `cdk8s synth`), else `dist`.
+// Ends with the plan of what changed in the output folder (scripts/plan.js): --quiet prints none,
+// --json prints it as JSON, --dry-run prints it and writes nothing (`npm run plan`).
 const { Buffer } = require('buffer');
 const fs = require('fs');
 const path = require('path');
@@ -13,6 +15,14 @@ require('./yaml-cache').useYamlCache();
 
 const root = path.resolve(__dirname, '..');
 const target = path.resolve(process.env.CDK8S_OUTDIR || path.join(root, 'dist'));
+const OPTIONS = ['--quiet', '--json', '--dry-run'];
+const options = new Set(process.argv.slice(2));
+for (const option of options) {
+  if (!OPTIONS.includes(option)) {
+    console.error(`synth: unknown option ${option} (options: ${OPTIONS.join(', ')})`);
+    process.exit(1);
+  }
+}
 
 function fail(error) {
   // Our validation errors are complete sentences; anything else keeps its stack.
@@ -28,31 +38,52 @@ try {
   fail(error);
 }
 
-/** True when `dir` holds exactly the rendered folders and files, nothing else. */
-function sameTree(dir, { folders, files }) {
-  const expected = new Set([...folders, ...files.keys()]);
+/** Every file below `dir` (relative path -> bytes), and every entry, folders included. */
+function readTree(dir) {
+  const files = new Map();
+  const entries = new Set();
   try {
-    const entries = fs.readdirSync(dir, { recursive: true });
-    return entries.length === expected.size && entries.every((entry) => expected.has(entry));
+    for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+      const relative = path.relative(dir, path.join(entry.parentPath ?? entry.path, entry.name));
+      entries.add(relative);
+      if (entry.isFile()) files.set(relative, fs.readFileSync(path.join(dir, relative)));
+    }
   } catch {
-    return false;
+    // No output folder yet.
   }
-}
-
-/** True when `file` holds exactly `bytes`. */
-function holds(file, bytes) {
-  try {
-    return fs.statSync(file).size === bytes.length && fs.readFileSync(file).equals(bytes);
-  } catch {
-    return false;
-  }
+  return { files, entries };
 }
 
 // What is on disk already: a file holding the rendered bytes needs no writing, and an output folder
 // holding exactly the rendered files needs no swap.
+const before = readTree(target);
 const bytes = new Map([...rendered.files].map(([file, text]) => [file, Buffer.from(text)]));
-const current = new Set([...bytes.keys()].filter((file) => holds(path.join(target, file), bytes.get(file))));
-if (current.size === bytes.size && sameTree(target, rendered)) process.exit(0);
+const current = new Set([...bytes.keys()].filter((file) => before.files.get(file)?.equals(bytes.get(file))));
+const expected = new Set([...rendered.folders, ...bytes.keys()]);
+const upToDate = current.size === bytes.size && before.entries.size === expected.size && [...before.entries].every((entry) => expected.has(entry));
+
+/** Prints the plan of this synth against what the output folder held. */
+function printPlan() {
+  if (options.has('--quiet')) return;
+  const { planChanges, formatPlan, formatFirstPlan, hasChanges, holdsManifests } = require('./plan');
+  const outdir = path.relative(process.cwd(), target) || '.';
+  if (!options.has('--json') && !holdsManifests(before.files)) {
+    console.log(formatFirstPlan(rendered.files, outdir));
+    return;
+  }
+  // An unchanged file's old text is its new one: only changed files are decoded and parsed.
+  const was = new Map([...before.files].map(([file, content]) => [file, current.has(file) ? rendered.files.get(file) : content.toString('utf8')]));
+  const plan = planChanges(was, rendered.files);
+  if (options.has('--json')) {
+    const changes = Object.values(plan.environments).some(hasChanges);
+    console.log(JSON.stringify({ outdir, dryRun: options.has('--dry-run'), changes, ...plan }, null, 2));
+  } else console.log(formatPlan(plan, outdir));
+}
+
+if (upToDate || options.has('--dry-run')) {
+  printPlan();
+  process.exit(0);
+}
 
 // Stage. A file whose bytes are already in the output folder is hard-linked from there rather than
 // written again: creating files is most of the I/O, and slow on a busy disk.
@@ -83,3 +114,4 @@ const hadTarget = fs.existsSync(target);
 if (hadTarget) fs.renameSync(target, previous);
 fs.renameSync(staging, target);
 if (hadTarget) fs.rmSync(previous, { recursive: true, force: true });
+printPlan();

@@ -5,14 +5,17 @@
 // would return. One file in node_modules/.cache (v8.serialize: 5 times faster to read than JSON),
 // rewritten only when something missed.
 // PLATFORM_STACK_YAML_CACHE=off turns it off (the benchmark measures both).
-const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const v8 = require('v8');
 const { cacheDir, pruneSiblings, thisRunFirst, writeAtomically } = require('./cache-files');
+const { yamlSerializerKey } = require('./cache-keys');
 
 const ROOT = path.join(__dirname, '..');
 const SERIALIZER = path.join(ROOT, 'lib', 'core', 'yaml.ts');
+// A direct dependency: npm installs it at the top of node_modules (resolving it costs 5 ms; a test
+// checks that this is the js-yaml lib/core/yaml.ts loads).
+const JS_YAML_PACKAGE = path.join(ROOT, 'node_modules', 'js-yaml', 'package.json');
 const CACHE_DIR = cacheDir('yaml');
 // Entries kept from earlier runs besides this run's (another branch's objects, say). The whole
 // file is read at every synth, so it stays small: about 2.5 times what a synth of this repo writes.
@@ -20,10 +23,8 @@ const KEEP_CHARS = 2 * 1024 * 1024;
 
 function useYamlCache() {
   if (process.env.PLATFORM_STACK_YAML_CACHE === 'off') return;
-  const serializer = crypto.createHash('sha1').update(process.versions.v8).update(fs.readFileSync(SERIALIZER));
-  // A direct dependency: npm installs it at the top of node_modules (resolving it costs 5 ms).
-  serializer.update(fs.readFileSync(path.join(ROOT, 'node_modules', 'js-yaml', 'package.json')));
-  const file = path.join(CACHE_DIR, `${serializer.digest('hex')}.v8`);
+  const serializer = yamlSerializerKey(fs.readFileSync(SERIALIZER), fs.readFileSync(JS_YAML_PACKAGE), process.versions.v8);
+  const file = path.join(CACHE_DIR, `${serializer}.v8`);
   let previous = new Map();
   try {
     const stored = v8.deserialize(fs.readFileSync(file));
@@ -59,4 +60,4 @@ function save(file, used, previous) {
   }
 }
 
-module.exports = { useYamlCache };
+module.exports = { useYamlCache, SERIALIZER, JS_YAML_PACKAGE };

@@ -1,9 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import * as kplus from 'cdk8s-plus-27';
 import { parser } from '@prometheus-io/lezer-promql';
 import { Grafana, GrafanaProps, KUBECTL_LAST_APPLIED_LIMIT_BYTES, lastAppliedAnnotationBytes, platformDashboardsDir } from '../lib';
-import { forgetPromqlVerdicts, promqlParseCacheFile, promqlParseCacheKey, substituteGrafanaVariables } from '../lib/grafana/promql';
+import { forgetPromqlVerdicts, persistPromqlParses, promqlParseCacheFile, promqlParserVersion, promqlParseCacheKey, substituteGrafanaVariables } from '../lib/grafana/promql';
 import { configMapFile, K8sObject, prometheusStandIn, synthWith, thrownMessage } from './support/synth';
 import { tempDir } from './support/engines';
 
@@ -14,8 +13,9 @@ function synthDashboards(dir: string, props: Partial<GrafanaProps> = {}): K8sObj
   return synthWith((chart) => {
     new Grafana(chart, 'grafana', {
       prometheus: prometheusStandIn(chart),
-      adminSecret: kplus.Secret.fromSecretName(chart, 'grafana-admin', 'test-grafana-admin'),
-      dashboardsDir: dir,
+      adminUser: { name: 'test-grafana-admin', key: 'admin-user' },
+      adminPassword: { name: 'test-grafana-admin', key: 'admin-password' },
+      dashboardsDirs: [dir],
       ...props,
     });
   });
@@ -27,7 +27,7 @@ function problemsOf(fixture: string, props: Partial<GrafanaProps> = {}): string 
 }
 
 const header = (fixture: string, count: number) =>
-  `Grafana 'test/grafana': ${count === 1 ? '1 dashboard problem' : `${count} dashboard problems`} in dashboardsDir ${path.join(FIXTURES, fixture)} (Grafana would skip or break these at run time):\n`;
+  `Grafana 'test/grafana': ${count === 1 ? '1 dashboard problem' : `${count} dashboard problems`} in dashboardsDirs ${path.join(FIXTURES, fixture)} (Grafana would skip or break these at run time):\n`;
 
 describe('dashboard checks at synth', () => {
   test('a folder of valid dashboards synthesizes: variables of every form, rows, mixed and variable datasources', () => {
@@ -137,7 +137,7 @@ describe('dashboard checks at synth', () => {
       writeDashboard(300_000);
       // WHEN / THEN
       expect(() => synthDashboards(dir)).toThrow(new RegExp([
-        `^Grafana 'test/grafana': 1 dashboard problem in dashboardsDir ${dir} .*:`,
+        `^Grafana 'test/grafana': 1 dashboard problem in dashboardsDirs ${dir} .*:`,
         "  - big.json: its ConfigMap test-grafana-dashboard-big would put 3\\d{5} bytes in kubectl's last-applied-configuration annotation, over the 262144-byte limit of client-side 'kubectl apply': " +
           "split the dashboard into smaller ones, or apply server-side \\('kubectl apply --server-side', Argo CD 'ServerSideApply=true'\\)$",
       ].join('\n')));
@@ -171,9 +171,10 @@ describe('dashboard checks at synth', () => {
 
 describe('the PromQL parse cache', () => {
   test('keeps the expressions that parsed, never the ones that did not', () => {
-    // GIVEN no cache (on disk or in memory), and a dashboard with one good and one broken expression
+    // GIVEN an empty cache folder asked for (the library keeps none unless asked), and a dashboard with one good and one broken expression
+    const cacheDir = tempDir('promql-parse-cache');
+    persistPromqlParses(cacheDir);
     const cacheFile = promqlParseCacheFile()!;
-    fs.rmSync(cacheFile, { force: true });
     forgetPromqlVerdicts();
     const dir = tempDir('grafana-parse-cache');
     const good = 'sum(rate(parse_cache_probe_total{pod=~"$pod"}[$__rate_interval]))';
@@ -189,6 +190,21 @@ describe('the PromQL parse cache', () => {
     const keys = JSON.parse(fs.readFileSync(cacheFile, 'utf8'));
     expect(keys).toContain(promqlParseCacheKey(substituteGrafanaVariables(good).text));
     expect(keys).not.toContain(promqlParseCacheKey(substituteGrafanaVariables(broken).text));
+    persistPromqlParses(undefined);
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+  });
+
+  test('writes nothing unless asked', () => {
+    // GIVEN no cache asked for, and no file where 0.1.0 kept one (the consumer's node_modules/.cache)
+    persistPromqlParses(undefined);
+    forgetPromqlVerdicts();
+    const oldPlace = path.join(__dirname, '..', 'node_modules', '.cache', 'cdk8s-platform-stack', `promql-parses-${promqlParserVersion()}.json`);
+    fs.rmSync(oldPlace, { force: true });
+    // WHEN dashboards are checked
+    synthDashboards(platformDashboardsDir());
+    // THEN no cache file was written
+    expect(promqlParseCacheFile()).toBeUndefined();
+    expect(fs.existsSync(oldPlace)).toBe(false);
   });
 });
 

@@ -1,10 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Size } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
+import { Duration, Size } from 'cdk8s';
 import { Construct } from 'constructs';
 import { parse } from 'yaml';
-import { EnvironmentChart, ENVIRONMENTS, Grafana, GrafanaProps, platformDashboardsDir } from '../lib';
+import { EnvironmentChart, Grafana, GrafanaProps, platformDashboardsDir, Prometheus, ServiceExposure } from '../lib';
+import { ENVIRONMENTS } from '../app/environments';
 import { configMapFile, findObject, K8sObject, prometheusStandIn, synthEnvironment, synthWith, testApp } from './support/synth';
 import { tempDir } from './support/engines';
 
@@ -14,7 +14,8 @@ const FIXTURES = path.join(__dirname, 'grafana', 'fixtures');
 function grafanaProps(scope: Construct, props: Partial<GrafanaProps> = {}): GrafanaProps {
   return {
     prometheus: prometheusStandIn(scope),
-    adminSecret: kplus.Secret.fromSecretName(scope, 'grafana-admin', 'test-grafana-admin'),
+    adminUser: { name: 'test-grafana-admin', key: 'admin-user' },
+    adminPassword: { name: 'test-grafana-admin', key: 'admin-password' },
     ...props,
   };
 }
@@ -27,6 +28,7 @@ const podSpec = (objects: K8sObject[]) => findObject(objects, 'Deployment', 'tes
 const grafanaContainer = (objects: K8sObject[]) => podSpec(objects).containers[0];
 const env = (objects: K8sObject[]) => Object.fromEntries(grafanaContainer(objects).env.map((e: { name: string; value: string }) => [e.name, e.value]));
 const datasources = (objects: K8sObject[]) => parse(configMapFile(objects, 'test-grafana-datasources', 'datasources.yaml'));
+const envDatasources = (objects: K8sObject[], environment: string) => parse(configMapFile(objects, `${environment}-grafana-datasources`, 'datasources.yaml'));
 const checksum = (objects: K8sObject[]) => findObject(objects, 'Deployment', 'test-grafana').spec.template.metadata.annotations['checksum/provisioning'];
 
 describe('Grafana', () => {
@@ -40,7 +42,7 @@ describe('Grafana', () => {
 
   test('provisions Prometheus as the one default datasource, with a fixed uid, wired from the construct', () => {
     // GIVEN / WHEN
-    const objects = synthGrafana({ prometheusScrapeInterval: '15s' });
+    const objects = synthGrafana({ prometheusScrapeInterval: Duration.seconds(15) });
     // THEN
     expect(datasources(objects)).toEqual({
       apiVersion: 1,
@@ -51,6 +53,29 @@ describe('Grafana', () => {
       }],
     });
     expect(grafanaContainer(objects).volumeMounts).toContainEqual({ name: 'datasources', mountPath: '/etc/grafana/provisioning/datasources', readOnly: true });
+  });
+
+  test("timeInterval is the Prometheus construct's scrapeInterval, in every environment (issue 15: dev said 30s, scraping every 15s)", () => {
+    // GIVEN a Prometheus scraping every 15 s, and Grafana given only the construct
+    const objects = synthWith((chart) => {
+      const prometheus = new Prometheus(chart, 'metrics', { scrapeInterval: Duration.seconds(15) });
+      new Grafana(chart, 'grafana', grafanaProps(chart, { prometheus }));
+    });
+    // THEN the datasource says 15s
+    expect(datasources(objects).datasources[0].jsonData.timeInterval).toBe('15s');
+    // AND each shipped environment's datasource says what its Prometheus scrapes at
+    for (const { name } of ENVIRONMENTS) {
+      const env = synthEnvironment(name);
+      const scrapeInterval = parse(configMapFile(env, `${name}-prometheus`, 'prometheus.yml')).global.scrape_interval;
+      expect({ name, timeInterval: envDatasources(env, name).datasources[0].jsonData.timeInterval }).toEqual({ name, timeInterval: scrapeInterval });
+    }
+  });
+
+  test('fails when prometheusScrapeInterval contradicts the Prometheus construct', () => {
+    expect(() => synthWith((chart) => {
+      const prometheus = new Prometheus(chart, 'metrics', { scrapeInterval: Duration.seconds(15) });
+      new Grafana(chart, 'grafana', grafanaProps(chart, { prometheus, prometheusScrapeInterval: Duration.seconds(30) }));
+    })).toThrow("prometheusScrapeInterval must be unset: the Prometheus scrapes every 15s (set only for an endpoint that does not say), got '30s'");
   });
 
   test('addDatasource provisions more datasources and rolls the pods', () => {
@@ -87,7 +112,7 @@ describe('Grafana', () => {
     // GIVEN a folder with a dashboard at the top and one in a subfolder
     // WHEN
     const objects = synthGrafana({
-      dashboardsDir: path.join(FIXTURES, 'good'),
+      dashboardsDirs: [path.join(FIXTURES, 'good')],
       additionalDatasources: [{ name: 'Loki', uid: 'loki', type: 'loki', url: 'http://loki:3100' }],
     });
     // THEN each dashboard has its ConfigMap, with `${DS_...}` resolved and `__inputs` gone
@@ -115,7 +140,7 @@ describe('Grafana', () => {
 
   test('provider settings follow the props', () => {
     // GIVEN / WHEN
-    const objects = synthGrafana({ dashboardsDir: path.join(FIXTURES, 'good', 'team-a'), allowUiUpdates: true, disableDeletion: true, dashboardUpdateIntervalSeconds: 60 });
+    const objects = synthGrafana({ dashboardsDirs: [path.join(FIXTURES, 'good', 'team-a')], allowUiUpdates: true, disableDeletion: true, dashboardUpdateInterval: Duration.minutes(1) });
     // THEN
     const [provider] = parse(configMapFile(objects, 'test-grafana-dashboard-providers', 'dashboards.yaml')).providers;
     expect(provider).toMatchObject({ allowUiUpdates: true, disableDeletion: true, updateIntervalSeconds: 60 });
@@ -127,11 +152,11 @@ describe('Grafana', () => {
     try {
       const file = path.join(dir, 'service.json');
       fs.copyFileSync(path.join(FIXTURES, 'good', 'team-a', 'service.json'), file);
-      const before = checksum(synthGrafana({ dashboardsDir: dir }));
+      const before = checksum(synthGrafana({ dashboardsDirs: [dir] }));
       // WHEN the dashboard changes
       fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('"Inside a collapsed row"', '"Renamed"'));
       // THEN the pod template changes
-      expect(checksum(synthGrafana({ dashboardsDir: dir }))).not.toEqual(before);
+      expect(checksum(synthGrafana({ dashboardsDirs: [dir] }))).not.toEqual(before);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -139,7 +164,7 @@ describe('Grafana', () => {
 
   test('admin credentials come from the existing Secret, as files; no secret value in the output', () => {
     // GIVEN / WHEN
-    const objects = synthGrafana({ adminUserKey: 'user', adminPasswordKey: 'password' });
+    const objects = synthGrafana({ adminUser: { name: 'test-grafana-admin', key: 'user' }, adminPassword: { name: 'test-grafana-admin', key: 'password' } });
     // THEN
     expect(env(objects)).toMatchObject({
       GF_SECURITY_ADMIN_USER__FILE: '/etc/grafana/secrets/admin/admin-user',
@@ -187,13 +212,15 @@ describe('Grafana', () => {
     const claim = findObject(objects, 'PersistentVolumeClaim', 'test-grafana-data');
     expect(claim.spec).toMatchObject({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '5Gi' } }, storageClassName: 'fast' });
     expect(podSpec(objects).volumes).toContainEqual({ name: 'data', persistentVolumeClaim: { claimName: 'test-grafana-data', readOnly: false } });
+    // AND neither Argo CD nor Flux prunes or deletes it
+    expect(claim.metadata.annotations).toEqual({ 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' });
     expect(findObject(objects, 'Deployment', 'test-grafana').spec.strategy).toEqual({ type: 'Recreate' });
   });
 
   test('ClusterIP by default; NodePort where asked', () => {
     // GIVEN / WHEN
     const clusterIp = findObject(synthGrafana(), 'Service', 'test-grafana').spec;
-    const nodePort = findObject(synthGrafana({ nodePort: 30040 }), 'Service', 'test-grafana').spec;
+    const nodePort = findObject(synthGrafana({ expose: ServiceExposure.nodePort(30040) }), 'Service', 'test-grafana').spec;
     // THEN
     expect(clusterIp.type).toBe('ClusterIP');
     expect(clusterIp.ports).toEqual([{ name: 'http', port: 80, targetPort: 3000 }]);
@@ -204,7 +231,7 @@ describe('Grafana', () => {
   test('exposes what callers wire to', () => {
     // GIVEN / WHEN
     const chart = new EnvironmentChart(testApp(), 'dev', { environment: { name: 'dev' } });
-    const grafana = new Grafana(chart, 'grafana', grafanaProps(chart, { dashboardsDir: platformDashboardsDir() }));
+    const grafana = new Grafana(chart, 'grafana', grafanaProps(chart, { dashboardsDirs: [platformDashboardsDir()] }));
     // THEN
     expect(grafana.url).toBe('http://dev-grafana.platform-dev.svc:80');
     expect(grafana.port).toBe(80);
@@ -217,21 +244,21 @@ describe('Grafana', () => {
     // GIVEN / WHEN
     const build = () => synthGrafana({
       image: 'grafana/grafana:latest',
-      nodePort: 8080,
-      prometheusScrapeInterval: 'often',
-      dashboardUpdateIntervalSeconds: 1,
-      dashboardsDir: '/nonexistent/dashboards',
+      expose: ServiceExposure.nodePort(8080),
+      prometheusScrapeInterval: Duration.millis(500),
+      dashboardUpdateInterval: Duration.seconds(1),
+      dashboardsDirs: ['/nonexistent/dashboards'],
       storageClassName: 'fast',
     });
     // THEN
     expect(build).toThrow([
       "Grafana 'test/grafana' has 6 invalid props:",
-      "  - image must be an image pinned to a version (a tag other than 'latest', or @sha256:<digest>), got 'grafana/grafana:latest'",
-      "  - prometheusScrapeInterval must be a Prometheus duration such as 15s, 30s or 1m, got 'often'",
-      '  - nodePort must be an integer from 30000 to 32767, got 8080',
-      '  - dashboardUpdateIntervalSeconds must be an integer from 10 to 3600, got 1',
+      '  - expose.nodePort must be an integer from 30000 to 32767, got 8080',
+      "  - image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'grafana/grafana:latest'",
+      "  - prometheusScrapeInterval must be a Duration of at least 1 second, got '500ms'",
+      "  - dashboardUpdateInterval must be whole seconds from 10s to 1h, got '1s'",
       "  - storageClassName must be set only together with storageSize, got 'fast'",
-      "  - dashboardsDir must be an existing folder of dashboard JSON models, got '/nonexistent/dashboards'",
+      "  - dashboardsDirs[0] must be an existing folder of dashboard JSON models, got '/nonexistent/dashboards'",
     ].join('\n'));
   });
 });

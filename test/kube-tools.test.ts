@@ -1,77 +1,47 @@
-// kube-score, the real one (`npm run engines`), on every folder of manifests: 0 critical findings
-// beyond the exceptions listed with their reasons in test/policy/exceptions.ts. (kubeconform runs
-// in test/cluster.test.ts: its schemas come from the local API server.)
-import { spawnSync } from 'child_process';
+// The real validators of the platform gate (test/support/gate.ts runs them on every environment's
+// dist/ in test/policy.test.ts and on the example team app's output in test/package.test.ts)
+// catch what the gate relies on them for. Built by `npm run engines`; never skipped.
 import * as fs from 'fs';
 import * as path from 'path';
-import { ENVIRONMENTS } from '../lib';
-import { KUBE_SCORE_EXCEPTIONS } from './policy/exceptions';
-import { enginePath, tempDir } from './support/engines';
+import * as YAML from 'yaml';
+import { kubeconformSchemaDir } from './cluster/kubeconform-schemas';
+import { tempDir } from './support/engines';
+import { kubeconform, kubeScoreCriticals } from './support/kube-tools';
 
-const ROOT = path.join(__dirname, '..');
+let dir: string;
+beforeEach(() => (dir = tempDir('kube-tools')));
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-/** The manifest folders checked: every environment of dist/ (add an app's output here). */
-const MANIFEST_FOLDERS: readonly { name: string; dir: string; prefix: string }[] = ENVIRONMENTS.map((e) => ({ name: e.name, dir: path.join(ROOT, 'dist', e.name), prefix: `${e.name}-` }));
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
-
-interface Finding {
-  readonly check: string;
-  /** `<Kind>/<name without the environment prefix>`. */
-  readonly object: string;
-  readonly detail: string;
-}
-
-/** kube-score's critical findings (grade 1) on the YAML files of `dir`. */
-function kubeScoreCriticals(dir: string, prefix: string): Finding[] {
-  const files = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).map((f) => path.join(dir, f));
-  const result = spawnSync(enginePath('kube-score'), ['score', '--output-format', 'json', ...files], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (result.status !== 0 && result.status !== 1) throw new Error(`kube-score failed (${result.status}): ${result.stderr}`);
-  const findings: Finding[] = [];
-  for (const scored of JSON.parse(result.stdout) as Json[]) {
-    const name: string = scored.object_meta.name;
-    const object = `${scored.type_meta.kind}/${name.startsWith(prefix) ? name.slice(prefix.length) : name}`;
-    for (const check of scored.checks) {
-      if (check.skipped || check.grade !== 1) continue;
-      findings.push({ check: check.check.id, object, detail: (check.comments ?? []).map((c: Json) => `${c.path} ${c.summary}`).join('; ') });
-    }
-  }
-  return findings;
-}
-
-const excepted = (f: Finding) => KUBE_SCORE_EXCEPTIONS.some((e) => e.check === f.check && e.objects.includes(f.object));
-
-const FINDINGS = new Map(MANIFEST_FOLDERS.map((f) => [f.name, kubeScoreCriticals(f.dir, f.prefix)]));
-
-describe.each(MANIFEST_FOLDERS)('kube-score on $name', ({ name }) => {
-  test('0 critical findings beyond the listed exceptions', () => {
-    const findings = FINDINGS.get(name)!;
-    console.log(`[${name}] kube-score: ${findings.length} critical findings, ${findings.filter(excepted).length} of them listed exceptions (${[...new Set(findings.map((f) => f.check))].sort().join(', ') || 'none'})`);
-    expect(findings.filter((f) => !excepted(f))).toEqual([]);
-  });
+test('kube-score catches a workload without limits, on a latest tag, with a writable root filesystem and no NetworkPolicy', () => {
+  const deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'ns' },
+    spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:latest' }] } } },
+  };
+  fs.writeFileSync(path.join(dir, 'web.yaml'), JSON.stringify(deployment));
+  const checks = new Set(kubeScoreCriticals(dir).map((f) => f.check));
+  expect([...checks]).toEqual(expect.arrayContaining(['container-resources', 'container-image-tag', 'container-security-context-readonlyrootfilesystem', 'pod-networkpolicy']));
 });
 
-test('every kube-score exception is still needed by some folder', () => {
-  const all = [...FINDINGS.values()].flat();
-  const unused = KUBE_SCORE_EXCEPTIONS.flatMap((e) => e.objects.filter((o) => !all.some((f) => f.check === e.check && f.object === o)).map((o) => `${e.check} ${o}`));
-  expect(unused).toEqual([]);
-});
+test('kubeconform -strict, with the schemas of the local API server, rejects an unknown field inside a pod template', async () => {
+  // GIVEN a Deployment whose readiness probe misspells `path`
+  const deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'ns' },
+    spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'web', image: 'nginx:1', readinessProbe: { httpGet: { port: 80, pth: '/' } } }] } } },
+  };
+  fs.writeFileSync(path.join(dir, 'web.yaml'), YAML.stringify(deployment));
+  // THEN kubeconform says where
+  const [resource] = kubeconform(dir, await kubeconformSchemaDir()).resources;
+  expect(resource.status).toBe('statusInvalid');
+  expect(resource.msg).toMatch(/readinessProbe\/httpGet.*additional properties 'pth' not allowed/);
+}, 180_000);
 
-describe('kube-score catches', () => {
-  let dir: string;
-  beforeAll(() => (dir = tempDir('kube-score')));
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-  test('a workload without limits, on a latest tag, with a writable root filesystem and no NetworkPolicy', () => {
-    const deployment = {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'web', namespace: 'ns' },
-      spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:latest' }] } } },
-    };
-    fs.writeFileSync(path.join(dir, 'web.yaml'), JSON.stringify(deployment));
-    const checks = new Set(kubeScoreCriticals(dir, '').map((f) => f.check));
-    expect([...checks]).toEqual(expect.arrayContaining(['container-resources', 'container-image-tag', 'container-security-context-readonlyrootfilesystem', 'pod-networkpolicy']));
-  });
-});
+test('kubeconform -strict rejects an unknown kind (the seed\'s extensions/v1beta1 Ingress) instead of skipping it', async () => {
+  const ingress = { apiVersion: 'extensions/v1beta1', kind: 'Ingress', metadata: { name: 'web', namespace: 'ns' }, spec: {} };
+  fs.writeFileSync(path.join(dir, 'ingress.yaml'), YAML.stringify(ingress));
+  const [resource] = kubeconform(dir, await kubeconformSchemaDir()).resources;
+  expect(resource.status).toBe('statusError');
+}, 180_000);

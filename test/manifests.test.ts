@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { parse } from 'yaml';
 import { EnvironmentChart, PlatformApp } from '../lib';
 import { tempDir } from './support/engines';
+import { restrictPod } from '../lib';
 
 /** Every file under `dir`: relative path -> content. */
 function readTree(dir: string): Record<string, string> {
@@ -21,7 +22,7 @@ function addCharts(app: App): void {
   for (const name of ['one', 'two']) {
     const chart = new EnvironmentChart(app, name, { environment: { name } });
     new kplus.ConfigMap(chart, 'tricky', { data: { on: 'yes', octal: '0755', big: '1_000', time: '1:30', flag: '--x', text: 'a: b\nc\n' } });
-    new kplus.Deployment(chart, 'web', { containers: [{ image: 'nginx:1.27', args: ['--port', '8080'] }] });
+    restrictPod(new kplus.Deployment(chart, 'web', { containers: [{ image: 'nginx:1.27', args: ['--port', '8080'] }] }));
   }
 }
 

@@ -2,12 +2,14 @@
 // two backends, all on 127.0.0.1. Engines are required: a missing one fails, never skips.
 import * as fs from 'fs';
 import * as path from 'path';
+import { block, directive, renderNginxConf } from '../lib/nginx/conf';
 import { ROUTE_FAILURES, renderRoutingConf } from '../lib/nginx/routing-conf';
-import { fnv1a } from '../lib/router/service/router';
-import { freePort } from './support/engines';
+import { normalizePath } from '../lib/router/service/path';
+import { fnv1a } from '../lib/router/service/rules';
+import { freePort, requireEngine, startProcess, waitForPort } from './support/engines';
 import { configMapFile, environmentChart } from './support/synth';
 import { localRules, synthStack } from './nginx/chart';
-import { RunningNginx, TestServer, get, localModel, request, nginxTest, sharedTempDir, startBackend, startNginx, startRedis, startRouter, startServer } from './nginx/stack';
+import { Reply, RunningNginx, TestServer, get, localModel, request, nginxTest, rawGet, sharedTempDir, startBackend, startNginx, startRedis, startRouter, startServer } from './nginx/stack';
 
 jest.setTimeout(30_000);
 
@@ -59,6 +61,11 @@ async function backendOf(port: number, urlPath: string, headers: Record<string, 
   const reply = await get(port, urlPath, headers);
   if (reply.status !== 200) throw new Error(`GET ${urlPath}: ${reply.status} ${reply.headers['x-route-error'] ?? ''} ${reply.body}`);
   return String(reply.headers['x-backend']);
+}
+
+/** A dev session cookie that dev's 90/10 split sends to `target`. */
+function sessionFor(target: 'echo-a' | 'echo-b'): string {
+  for (let i = 0; ; i++) if ((fnv1a(`d${i}`) % 100 < 90) === (target === 'echo-a')) return `d${i}`;
 }
 
 /** A sticky key that the weighted 1:1 split sends to `target` (the router hashes with FNV-1a). */
@@ -184,6 +191,72 @@ describe('routing through nginx and the router', () => {
   });
 });
 
+describe('rules decide on the path the backend resolves (NGINX\'s $uri)', () => {
+  // Spellings a backend resolves to the same path: percent-escapes (%2F included), dot segments, merged slashes.
+  const TRICKY = ['/%69nternal/secret', '/./internal/secret', '/x/../internal/secret', '/internal%2fsecret', '/x/../b/x', '/%62/x', '//b/x', '/a/%2e%2e/b', '/a/.%2e/b', '/a%2f..%2fb',
+    '/a/b/..', '/a/.', '/a/b%2f%2e%2e', '/%2525', '/a%3fb', '/a%20b', '/a/%23b', '/%C3%A9', '/a/...', '/a/.;/b', '/a\\..\\b', '/b/x?y=/../a', '/a#/../b', '/..', '/a/../..', '/%2e%2e/a', '/%zz', '/a%', '/%00x'];
+
+  test('the router\'s normalizePath is what real nginx puts in $uri, and refuses what nginx refuses', async () => {
+    // GIVEN nginx answering each request with its $uri (a probe config, not the generated one)
+    const dir = sharedTempDir('nginx-uri');
+    dirs.push(dir);
+    const port = await freePort();
+    const conf = path.join(dir, 'nginx.conf');
+    fs.writeFileSync(conf, renderNginxConf([
+      directive('pid', path.join(dir, 'nginx.pid')),
+      directive('error_log', path.join(dir, 'error.log')),
+      block('events', [], []),
+      block('http', [], [
+        directive('access_log', 'off'),
+        ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => directive(`${t}_temp_path`, path.join(dir, t))),
+        block('server', [], [directive('listen', `127.0.0.1:${port}`), block('location', ['/'], [directive('return', 200, '$uri')])]),
+      ]),
+    ]));
+    const proc = startProcess(requireEngine('nginx', 'nginx-light'), ['-p', dir, '-c', conf, '-g', 'daemon off;']);
+    stops.push(() => proc.stop('SIGTERM'));
+    await waitForPort(port, 5000);
+    for (const uri of TRICKY) {
+      // WHEN nginx parses the URI as sent (raw bytes: a client library would normalize it first)
+      const reply = await rawGet(port, uri);
+      // THEN the router's path is nginx's $uri, byte for byte; nginx's 400 is the router's refusal
+      expect([uri, reply.status === 200 ? reply.body : reply.status]).toEqual([uri, normalizePath(uri) ?? 400]);
+    }
+  });
+
+  test.each(['/%69nternal/secret', '/./internal/secret', '/x/../internal/secret', '/internal%2fsecret', '/INTERNAL/../internal/secret', '//internal//secret'])(
+    'refuse /internal/ 403 holds for %s: 403, and no backend sees it',
+    async (uri) => {
+      const before = a.hits() + b.hits();
+      for (const port of [nginx.port, cached.port]) expect((await rawGet(port, uri)).status).toBe(403);
+      expect(a.hits() + b.hits()).toBe(before);
+    },
+  );
+
+  test('the dev environment\'s generated config: /x/../b/x, /%62/x and //b/x go to echo-b, as the path the backend resolves says', async () => {
+    // GIVEN dev's nginx.conf and rules.json, with local addresses
+    const dev = environmentChart('dev').routing!;
+    const echoA = await startBackend('echo-a');
+    const echoB = await startBackend('echo-b');
+    stops.push(echoA.close, echoB.close);
+    const dir = sharedTempDir('router-dev');
+    dirs.push(dir);
+    const router = await startRouter(localRules(dev.router.rulesJson, redis.port), dir);
+    stops.push(router.stop);
+    const ports = { listen: await freePort(), health: await freePort(), status: await freePort() };
+    const devDir = sharedTempDir('nginx-dev');
+    dirs.push(devDir);
+    const running = await startNginx(localModel(dev.nginx.confModel, devDir, ports, { router: `127.0.0.1:${router.port}`, backends: { 'echo-a': `127.0.0.1:${echoA.port}`, 'echo-b': `127.0.0.1:${echoB.port}` } }), devDir);
+    stops.push(running.stop);
+    for (const uri of ['/x/../b/x', '/%62/x', '//b/x', '/b/x']) {
+      // WHEN a client sends each spelling (a sticky session that the split sends to echo-a otherwise)
+      const reply = await rawGet(running.port, uri, { Cookie: 'session=s1' });
+      // THEN echo-b answers: the rule matched the path echo-b resolves
+      expect([uri, reply.status, reply.body.split(' ')[1]]).toEqual([uri, 200, 'echo-b']);
+    }
+    expect((await rawGet(running.port, '/a/x', { Cookie: `session=${sessionFor('echo-a')}` })).body.split(' ')[1]).toBe('echo-a');
+  });
+});
+
 describe('against a router that lies or fails (fail closed)', () => {
   // A router that lies or fails on demand, by the request's path.
   let liar: TestServer;
@@ -201,6 +274,10 @@ describe('against a router that lies or fails (fail closed)', () => {
       if (uri.startsWith('/slow')) return void setTimeout(() => res.writeHead(204, { 'X-Route-Target': 'app-a' }).end(), 2000).unref();
       if (uri.startsWith('/error')) return void res.writeHead(500).end();
       if (uri.startsWith('/no-rule')) return void res.writeHead(404).end();
+      if (uri.startsWith('/answer-')) return void res.writeHead(Number(uri.slice('/answer-'.length)), { 'X-Route-Target': 'app-a', Location: '/x' }).end();
+      // Over nginx's proxy_buffer_size (one page): nginx cannot read the answer.
+      if (uri.startsWith('/big-header')) return void res.writeHead(204, { 'X-Route-Target': 'app-a', 'X-Padding': 'x'.repeat(16 * 1024) }).end();
+      if (uri.startsWith('/reset')) return void req.socket.destroy();
       const answer = answers[uri];
       res.writeHead(204, answer === undefined ? {} : { 'X-Route-Target': answer }).end();
     });
@@ -257,39 +334,79 @@ describe('against a router that lies or fails (fail closed)', () => {
     expect(routerSawAnswerHeader).toBeUndefined();
   });
 
-  test('a router error gets 502 router-error', async () => {
-    for (const uri of ['/error', '/no-rule']) {
-      const reply = await get(viaLiar.port, uri);
-      expect([reply.status, reply.headers['x-route-error']]).toEqual([502, 'router-error']);
+  /** Each row of lib/nginx/README.md's status table, by the start of its first cell: what makes it happen, through real nginx. */
+  const SCENARIOS: Record<string, () => Promise<{ label: string; reply: Reply }[]>> = {
+    'The router names an allowlisted backend': async () => {
+      answers['/kept'] = 'app-a';
+      return [{ label: 'app-a', reply: await get(viaLiar.port, '/kept') }];
+    },
+    'The router names anything else': async () => {
+      const replies = [];
+      for (const answer of ['169.254.169.254', 'evil.example', '']) {
+        answers['/t'] = answer;
+        replies.push({ label: answer, reply: await get(viaLiar.port, '/t') });
+      }
+      return replies;
+    },
+    'The router answers an error': async () => {
+      const replies = [];
+      for (const uri of ['/error', '/no-rule', '/answer-502', '/answer-504', '/answer-302']) replies.push({ label: uri, reply: await get(viaLiar.port, uri) });
+      return replies;
+    },
+    "The router's answer cannot be read": async () => {
+      const replies = [];
+      for (const uri of ['/big-header', '/reset']) replies.push({ label: uri, reply: await get(viaLiar.port, uri) });
+      return replies;
+    },
+    'The router is unreachable': async () => {
+      const down = await localNginx('nginx', `127.0.0.1:${await freePort()}`, backendAddresses);
+      return [{ label: 'refused', reply: await get(down.port, '/b/page') }];
+    },
+    'The router is slower than': async () => [{ label: '/slow', reply: await get(viaLiar.port, '/slow') }],
+    'The router answers 401 or 403': async () => [
+      { label: '/admin/users', reply: await get(nginx.port, '/admin/users') },
+      { label: '/private/me', reply: await get(nginx.port, '/private/me') },
+    ],
+    'The allowlisted backend is unreachable': async () => {
+      const broken = await localNginx('nginx', `127.0.0.1:${liar.port}`, { ...backendAddresses, 'app-b': `127.0.0.1:${await freePort()}` });
+      answers['/to-b'] = 'app-b';
+      return [{ label: '/to-b', reply: await get(broken.port, '/to-b') }];
+    },
+  };
+
+  /** The rows of the README's status table: situation, what the client gets, X-Route-Error. */
+  function statusTable(): string[][] {
+    const readme = fs.readFileSync(path.join(__dirname, '..', 'lib', 'nginx', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Statuses'), readme.indexOf('\n## ', readme.indexOf('## Statuses') + 1));
+    return section.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| Situation') && !l.startsWith('| ---')).map((l) => l.split('|').slice(1, -1).map((c) => c.trim()));
+  }
+
+  test('every row of the README status table has a scenario below, and every scenario a row', () => {
+    expect(statusTable().map(([situation]) => Object.keys(SCENARIOS).find((k) => situation.startsWith(k)))).toEqual(Object.keys(SCENARIOS));
+  });
+
+  test.each(statusTable())('status table: %s -> %s (X-Route-Error %s)', async (situation, gets, error) => {
+    const scenario = Object.entries(SCENARIOS).find(([k]) => situation.startsWith(k))![1];
+    const before = a.hits() + b.hits();
+    const replies = await scenario();
+    for (const { label, reply } of replies) {
+      if (gets === "the backend's response") {
+        expect([label, reply.status, reply.headers['x-backend']]).toEqual([label, 200, label]);
+        continue;
+      }
+      // `**502**`, or `**401 / 403**` passed through: the status the router gave, among those listed
+      const listed = (/\*\*([\d /]+)\*\*/.exec(gets)?.[1] ?? '').split('/').map((x) => Number(x.trim()));
+      expect([label, listed]).toEqual([label, expect.arrayContaining([reply.status])]);
+      expect([label, reply.headers['x-route-error'] ?? '-']).toEqual([label, error.replace(/`/g, '')]);
+      if (listed.length > 1) expect(reply.status).toBe(label.startsWith('/admin/') ? 403 : 401);
     }
-  });
-
-  test('a router slower than the timeout gets 504 within the timeout', async () => {
-    const before = a.hits() + b.hits();
-    const reply = await get(viaLiar.port, '/slow');
-    expect([reply.status, reply.headers['x-route-error']]).toEqual([504, 'router-timeout']);
-    expect(reply.ms).toBeGreaterThanOrEqual(300 - 20);
-    expect(reply.ms).toBeLessThan(300 + 400);
-    expect(a.hits() + b.hits()).toBe(before);
-  });
-
-  test('a router that is down gets 503 router-unavailable', async () => {
-    const nobody = await freePort();
-    const down = await localNginx('nginx', `127.0.0.1:${nobody}`, backendAddresses);
-    const before = a.hits() + b.hits();
-    const reply = await get(down.port, '/b/page');
-    expect([reply.status, reply.headers['x-route-error']]).toEqual([503, 'router-unavailable']);
-    expect(reply.ms).toBeLessThan(1000);
-    expect(a.hits() + b.hits()).toBe(before);
-    expect(canary.hits()).toBe(0);
-  });
-
-  test('a backend that is down gets 502 backend-unavailable, distinct from a refused target', async () => {
-    const nobody = await freePort();
-    const broken = await localNginx('nginx', `127.0.0.1:${liar.port}`, { ...backendAddresses, 'app-b': `127.0.0.1:${nobody}` });
-    answers['/to-b'] = 'app-b';
-    const reply = await get(broken.port, '/to-b');
-    expect([reply.status, reply.headers['x-route-error']]).toEqual([502, 'backend-unavailable']);
+    // A failure never reaches a backend.
+    if (gets !== "the backend's response") expect(a.hits() + b.hits()).toBe(before);
+    // The timeout's 504 comes within the timeout (300 ms here), every other answer at once.
+    for (const { reply } of replies) {
+      if (situation.startsWith('The router is slower')) expect(reply.ms).toBeGreaterThanOrEqual(300 - 20);
+      expect(reply.ms).toBeLessThan(300 + 400);
+    }
   });
 });
 

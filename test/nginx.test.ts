@@ -1,7 +1,10 @@
+import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Backend, IBackend, Nginx, NginxProps, block, comment, directive, mapEntry, renderNginxConf } from '../lib/nginx';
+import { ServiceExposure } from '../lib';
+import { Backend, IBackend, Nginx, NginxProps, addDynamicRouting, block, comment, directive, mapEntry, renderNginxConf } from '../lib/nginx';
 import { IRouterEndpoint } from '../lib/router';
 import { K8sObject, configMapFile, findObject, synthEnvironment, synthWith } from './support/synth';
+import { restrictPod } from '../lib';
 
 const router: IRouterEndpoint = { host: 'test-router.platform-test.svc', port: 8080, targets: ['app-a', 'app-b'], decisionInputs: [{ header: 'X-Tenant' }, { cookie: 'session-id' }] };
 const backends: IBackend[] = [Backend.fromHost('app-a', 'app-a.shop.svc', 80), Backend.fromHost('app-b', 'app-b.shop.svc', 8080)];
@@ -53,11 +56,28 @@ describe('Nginx', () => {
     expect(text).toContain('proxy_pass http://$route_upstream;');
     // No resolver: nothing the router answers is ever resolved.
     expect(text).not.toMatch(/^\s*resolver\s/m);
-    expect(text).not.toContain('proxy_cache ');
+    // The decision cache is on by default, for one second.
+    expect(text).toContain('proxy_cache route_decisions;');
+    expect(text).toContain('proxy_cache_valid 200 204 1s;');
+    expect(conf(synthNginx({ decisionCacheTtl: Duration.seconds(0) }))).not.toContain('proxy_cache ');
+  });
+
+  test('an environment overrides the decision cache TTL, 0 turning it off', () => {
+    const confOf = (decisionCacheTtlSeconds?: number) => {
+      let conf = '';
+      synthWith((chart) => {
+        const nginx = decisionCacheTtlSeconds === undefined ? undefined : { decisionCacheTtl: Duration.seconds(decisionCacheTtlSeconds) };
+        conf = addDynamicRouting(chart, { exampleBackends: ['echo-a'], defaultTarget: 'echo-a', nginx }).nginx.conf;
+      });
+      return conf;
+    };
+    expect(confOf()).toContain('proxy_cache_valid 200 204 1s;');
+    expect(confOf(5)).toContain('proxy_cache_valid 200 204 5s;');
+    expect(confOf(0)).not.toContain('proxy_cache ');
   });
 
   test('the decision cache keys on method, host, URI and the request fields the rules read', () => {
-    const text = conf(synthNginx({ decisionCacheTtlSeconds: 2 }));
+    const text = conf(synthNginx({ decisionCacheTtl: Duration.seconds(2) }));
     expect(text).toContain('proxy_cache_path /var/cache/nginx/route levels=1:2 keys_zone=route_decisions:1m');
     expect(text).toContain("proxy_cache_key $request_method|$host$request_uri|$http_x_tenant|$http_cookie;");
     expect(text).toContain('proxy_cache_valid 200 204 2s;');
@@ -83,11 +103,11 @@ describe('Nginx', () => {
 
   test('a config change rolls the pods', () => {
     const checksum = (objects: K8sObject[]) => pod(objects).metadata.annotations['checksum/nginx-conf'];
-    expect(checksum(synthNginx())).not.toBe(checksum(synthNginx({ routerTimeoutMs: 800 })));
+    expect(checksum(synthNginx())).not.toBe(checksum(synthNginx({ routerTimeout: Duration.millis(800) })));
   });
 
   test('NodePort for dev, replicas with a PodDisruptionBudget for prod', () => {
-    const dev = findObject(synthNginx({ serviceType: kplus.ServiceType.NODE_PORT, nodePort: 30080 }), 'Service', 'test-nginx');
+    const dev = findObject(synthNginx({ expose: ServiceExposure.nodePort(30080) }), 'Service', 'test-nginx');
     expect(dev.spec).toMatchObject({ type: 'NodePort', ports: [{ port: 80, targetPort: 8080, nodePort: 30080, name: 'http' }] });
     const prod = synthNginx({ replicas: 3 });
     expect(findObject(prod, 'Deployment', 'test-nginx').spec.replicas).toBe(3);
@@ -97,7 +117,7 @@ describe('Nginx', () => {
   test('takes backends from Services', () => {
     let nginx!: Nginx;
     synthWith((chart) => {
-      const service = new kplus.Service(chart, 'shop', { ports: [{ port: 9000 }] });
+      const service = new kplus.Service(chart, 'shop', { ports: [{ port: 9000 }, { port: 9001 }] });
       nginx = new Nginx(chart, 'nginx', { router, backends: [Backend.fromService('app-a', service), Backend.fromService('app-b', service, { port: 9001 })] });
     });
     expect(nginx.confModel.backends).toEqual([{ name: 'app-a', address: 'test-shop.platform-test.svc:9000' }, { name: 'app-b', address: 'test-shop.platform-test.svc:9001' }]);
@@ -106,7 +126,7 @@ describe('Nginx', () => {
   test('NetworkPolicies: clients in on 8080, out only to the router and the backends\' pods', () => {
     // GIVEN a backend whose workload is known, and one known only by host
     const objects = synthWith((chart) => {
-      const shop = new kplus.Deployment(chart, 'shop', { containers: [{ image: 'shop:1.0', portNumber: 9090 }] });
+      const shop = restrictPod(new kplus.Deployment(chart, 'shop', { containers: [{ image: 'shop:1.0', portNumber: 9090 }] }));
       const service = new kplus.Service(chart, 'shop-service', { selector: shop, ports: [{ port: 80, targetPort: 9090 }] });
       new Nginx(chart, 'nginx', { router, backends: [Backend.fromService('app-a', service, { workload: shop }), Backend.fromHost('app-b', 'app-b.other.svc', 8080)] });
     });
@@ -133,13 +153,14 @@ describe('Nginx', () => {
       synthNginx({
         backends: [Backend.fromHost('default', 'a.svc', 80), Backend.fromHost('App', 'a.svc', 0), Backend.fromHost('app-a', 'a b', 80), Backend.fromHost('app-a', 'a.svc', 80)],
         directRoutes: [{ pathPrefix: 'static', backend: 'nope' }],
-        routerTimeoutMs: 0,
-        decisionCacheTtlSeconds: 3600,
-        nodePort: 80,
+        routerTimeout: Duration.millis(0),
+        decisionCacheTtl: Duration.hours(1),
+        expose: ServiceExposure.nodePort(80),
         image: 'nginx:latest',
       }),
     ).toThrow(
-      "Nginx 'test/nginx' has 13 invalid props:\n" +
+      "Nginx 'test/nginx' has 12 invalid props:\n" +
+        '  - expose.nodePort must be an integer from 30000 to 32767, got 80\n' +
         "  - backends[0].name must be not one of default|hostnames|include|volatile, got 'default'\n" +
         "  - backends[1].name must be a DNS label of at most 63 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got 'App'\n" +
         '  - backends[1].port must be an integer from 1 to 65535, got 0\n' +
@@ -148,11 +169,9 @@ describe('Nginx', () => {
         "  - router.targets must be a backend name (default|App|app-a|app-a): the router can answer it, NGINX would refuse it, got 'app-b'\n" +
         "  - directRoutes[0].pathPrefix must be a path starting with '/', got 'static'\n" +
         "  - directRoutes[0].backend must be a backend name (default|App|app-a|app-a), got 'nope'\n" +
-        '  - routerTimeoutMs must be an integer from 10 to 60000, got 0\n' +
-        '  - decisionCacheTtlSeconds must be an integer from 0 to 300, got 3600\n' +
-        '  - nodePort must be an integer from 30000 to 32767, got 80\n' +
-        "  - serviceType must be NodePort when nodePort is set, got 'ClusterIP'\n" +
-        "  - image must be an image pinned to a version (a tag other than 'latest', or @sha256:<digest>), got 'nginx:latest'",
+        "  - routerTimeout must be whole milliseconds from 10ms to 60s, got '0ms'\n" +
+        "  - decisionCacheTtl must be whole seconds from 0 to 300s (5 minutes), got '3600s'\n" +
+        "  - image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'nginx:latest'",
     );
   });
 });

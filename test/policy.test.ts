@@ -1,41 +1,26 @@
-import * as fs from 'fs';
 import * as path from 'path';
-import { parseAllDocuments } from 'yaml';
-import { ENVIRONMENTS } from '../lib';
-import { checkObjects, Violation } from './policy/checks';
-import { EXCEPTIONS } from './policy/exceptions';
+import { ENVIRONMENTS } from '../app/environments';
+import { checkObjects } from './policy/checks';
+import { EXCEPTIONS, PolicyException } from './policy/exceptions';
 import { findSecretMaterial } from './policy/secrets';
-import { K8sObject, synthEnvironment } from './support/synth';
+import { gateObjects, platformGate, unusedExceptions } from './support/gate';
+import { K8sObject } from './support/synth';
 
-/** The object name without its `<environment>-` prefix, as exceptions are listed. */
-function withoutEnvironment(violation: Violation, environment: string): string {
-  const [kind, name] = violation.object.split('/');
-  return `${kind}/${name.startsWith(`${environment}-`) ? name.slice(environment.length + 1) : name}`;
+/** The exceptions as named in one environment: `Kind/<environment>-<name>`. */
+function exceptionsOf(environment: string): PolicyException[] {
+  return EXCEPTIONS.map((e) => ({ ...e, object: e.object.replace('/', `/${environment}-`) }));
 }
 
-function dist(environment: string): K8sObject[] {
+// dist/ equals a fresh synth (test/dist.test.ts), so the gate runs on what is applied.
+describe.each(ENVIRONMENTS.map((e) => e.name))('platform gate: dist/%s', (environment) => {
   const dir = path.join(__dirname, '..', 'dist', environment);
-  return fs.readdirSync(dir).flatMap((file) => parseAllDocuments(fs.readFileSync(path.join(dir, file), 'utf8')).map((d) => d.toJS() as K8sObject));
-}
 
-describe.each(ENVIRONMENTS.map((e) => e.name))('platform gate: %s', (environment) => {
-  const objects = synthEnvironment(environment);
-
-  // Pod Security "restricted" is enforced by the API server (test/cluster.test.ts), kube-score's
-  // checks run by kube-score (test/kube-tools.test.ts); these are the checks those tools lack.
-  test('0 violations of Polaris danger checks and the platform\'s own, beyond the listed exceptions', () => {
-    const violations = checkObjects(objects).filter((v) => !EXCEPTIONS.some((e) => e.check === v.check && e.object === withoutEnvironment(v, environment)));
-    expect(violations).toEqual([]);
-  });
+  test('0 problems: policy (kube-score critical, our own checks) beyond the listed exceptions, secrets, schema (kubeconform -strict), network', async () => {
+    expect(await platformGate(dir, { exceptions: exceptionsOf(environment) })).toEqual([]);
+  }, 180_000);
 
   test('every listed exception is still needed', () => {
-    const violations = checkObjects(objects);
-    const unused = EXCEPTIONS.filter((e) => !violations.some((v) => e.check === v.check && e.object === withoutEnvironment(v, environment)));
-    expect(unused).toEqual([]);
-  });
-
-  test('no secret material in dist/', () => {
-    expect(findSecretMaterial(dist(environment))).toEqual([]);
+    expect(unusedExceptions(dir, exceptionsOf(environment))).toEqual([]);
   });
 });
 
@@ -93,6 +78,37 @@ describe('the gate catches', () => {
     const role: K8sObject = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'r' }, rules: [{ apiGroups: [''], resources: ['pods/exec', 'secrets'], verbs: ['*'] }] };
     const binding: K8sObject = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'b' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [] };
     expect(checkObjects([role, binding]).map((v) => v.check)).toEqual(['polaris/rbac-exec-attach', 'polaris/rbac-wildcard', 'polaris/rbac-secrets', 'polaris/cluster-admin-binding']);
+  });
+  describe('network', () => {
+    const scraped = (d: K8sObject) => Object.assign(d.spec.template.metadata, { annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9090' } });
+    const prometheus = (): K8sObject => {
+      const d = good();
+      d.metadata.name = 'prometheus';
+      d.spec.selector.matchLabels = d.spec.template.metadata.labels = { 'app.kubernetes.io/name': 'prometheus' };
+      container(d).ports = [{ containerPort: 9090 }];
+      return d;
+    };
+    const isolate = (name: string, types: string[], rules: Record<string, unknown> = {}): K8sObject => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: 'ns' }, spec: { podSelector: { matchLabels: { app: 'web' } }, policyTypes: types, ...rules } });
+    const networkOf = (objects: K8sObject[], connections = {}) => gateObjects(objects, { connections }).filter((p) => p.startsWith('network'));
+
+    test('nothing when no policy isolates the pods', () => expect(networkOf([good(), prometheus()])).toEqual([]));
+    test('a pod isolated for egress without DNS', () => {
+      expect(networkOf([good(), isolate('no-egress', ['Egress'])])).toEqual(['network ns/web cannot reach the cluster DNS on 53/UDP', 'network ns/web cannot reach the cluster DNS on 53/TCP']);
+    });
+    test('a scraped pod that admits only others', () => {
+      const d = good();
+      scraped(d);
+      const onlyFromFrontend = isolate('from-frontend', ['Ingress'], { ingress: [{ from: [{ podSelector: { matchLabels: { app: 'frontend' } } }] }] });
+      expect(networkOf([d, prometheus(), onlyFromFrontend])).toEqual(['network ns/prometheus cannot scrape ns/web on 9090']);
+    });
+    test('an expected connection that is denied, a connection that should be denied, an unknown workload', () => {
+      const denyIngress = isolate('deny-ingress', ['Ingress']);
+      expect(networkOf([good(), prometheus(), denyIngress], { allowed: [['ns/prometheus', 'ns/web']], denied: [['ns/web', 'ns/prometheus'], ['ns/web', 'ns/nothing']] })).toEqual([
+        'network ns/prometheus -> ns/web is denied, but the app wires it',
+        'network ns/web -> ns/prometheus is allowed, but nothing wires it',
+        'network: no workload ns/nothing (workloads: ns/web, ns/prometheus)',
+      ]);
+    });
   });
   test('secret material: a Secret with data, a literal password env var and a password in a config file', () => {
     const d = good();

@@ -17,7 +17,7 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
 import * as YAML from 'yaml';
-import { ENVIRONMENTS } from '../lib';
+import { ENVIRONMENTS } from '../app/environments';
 import { enginePath, freePort, run, startProcess, tempDir, waitForPort } from './support/engines';
 import { K8sObject, synthEnvironment } from './support/synth';
 
@@ -195,10 +195,11 @@ describe.each(ENVIRONMENTS.map((e) => e.name))('Prometheus of %s, checked by pro
 describe('Prometheus of dev, run by the real server', () => {
   // GIVEN dev's pod, served by the prometheus binary with the Deployment's own flags, Kubernetes
   // discovery replaced by target files carrying the meta labels Kubernetes would attach, and a
-  // metrics endpoint of a "pod" on 127.0.0.1
+  // metrics endpoint of a "pod" on 127.0.0.1, and of an IPv6 "pod" on [::1] (same port)
   let root: string;
   let server: ReturnType<typeof startProcess>;
   let app: http.Server;
+  let app6: http.Server;
   let apiPort: number;
   let appPort: number;
 
@@ -206,16 +207,19 @@ describe('Prometheus of dev, run by the real server', () => {
     root = tempDir('prometheus-server');
     const pod = layOutPod(synthEnvironment('dev'), root);
     appPort = await freePort();
-    app = http.createServer((req, res) => {
+    const metrics = (req: http.IncomingMessage, res: http.ServerResponse) => {
       res.writeHead(req.url === '/custom-metrics' ? 200 : 404, { 'Content-Type': 'text/plain; version=0.0.4' });
       res.end(req.url === '/custom-metrics' ? 'demo_requests_total 7\n' : 'not found\n');
-    });
+    };
+    app = http.createServer(metrics);
     await new Promise<void>((resolve) => app.listen(appPort, '127.0.0.1', resolve));
+    app6 = http.createServer(metrics);
+    await new Promise<void>((resolve) => app6.listen(appPort, '::1', resolve));
 
-    const podMeta = (name: string, phase: string, annotated: boolean) => ({
+    const podMeta = (name: string, phase: string, annotated: boolean, ip = '127.0.0.1') => ({
       __meta_kubernetes_namespace: 'platform-dev',
       __meta_kubernetes_pod_name: name,
-      __meta_kubernetes_pod_ip: '127.0.0.1',
+      __meta_kubernetes_pod_ip: ip,
       __meta_kubernetes_pod_phase: phase,
       __meta_kubernetes_pod_node_name: 'node-1',
       __meta_kubernetes_pod_label_app_kubernetes_io_name: 'api',
@@ -232,6 +236,9 @@ describe('Prometheus of dev, run by the real server', () => {
         { targets: ['127.0.0.1:6060'], labels: podMeta('api-1', 'Running', true) },
         { targets: ['127.0.0.1:8080'], labels: podMeta('api-2', 'Pending', true) },
         { targets: ['127.0.0.1:8080'], labels: podMeta('other-1', 'Running', false) },
+        // An IPv6 pod: discovery gives the bare address (::1 written out, as the relabel's IPv6
+        // pattern needs a group before '::', which every pod IP has, e.g. fd00:10:244::5).
+        { targets: ['[0:0:0:0:0:0:0:1]:8080'], labels: podMeta('api-v6', 'Running', true, '0:0:0:0:0:0:0:1') },
       ],
       'kubernetes-service-endpoints': [
         {
@@ -247,6 +254,18 @@ describe('Prometheus of dev, run by the real server', () => {
           },
         },
         { targets: ['127.0.0.1:8080'], labels: { __meta_kubernetes_namespace: 'platform-dev', __meta_kubernetes_service_name: 'unannotated' } },
+        // An IPv6 endpoint: EndpointSlice discovery gives it bracketed, with its port.
+        {
+          targets: ['[::1]:8080'],
+          labels: {
+            __meta_kubernetes_namespace: 'platform-dev',
+            __meta_kubernetes_service_name: 'api-v6',
+            __meta_kubernetes_endpointslice_address_target_name: 'api-v6-1',
+            __meta_kubernetes_service_annotation_prometheus_io_scrape: 'true',
+            __meta_kubernetes_service_annotation_prometheus_io_port: String(appPort),
+            __meta_kubernetes_service_annotation_prometheus_io_path: '/custom-metrics',
+          },
+        },
       ],
     };
     const config = withFileDiscovery(inPodPaths(fs.readFileSync(pod.configFile, 'utf8'), root), root, targets);
@@ -267,6 +286,7 @@ describe('Prometheus of dev, run by the real server', () => {
   afterAll(async () => {
     await server?.stop();
     await new Promise((resolve) => app?.close(resolve));
+    await new Promise((resolve) => app6?.close(resolve));
     fs.rmSync(root, { recursive: true, force: true });
   });
 
@@ -302,7 +322,7 @@ describe('Prometheus of dev, run by the real server', () => {
   test('the kubernetes-pods job scrapes a running annotated pod once, on its annotated port and path, and drops the rest', async () => {
     // WHEN the pod's series arrive
     const series = await eventually(async () => {
-      const result = (await api(`/api/v1/query?query=${encodeURIComponent('demo_requests_total{job="kubernetes-pods"}')}`)).result;
+      const result = (await api(`/api/v1/query?query=${encodeURIComponent('demo_requests_total{job="kubernetes-pods",pod="api-1"}')}`)).result;
       return result.length > 0 ? result : undefined;
     });
 
@@ -320,7 +340,7 @@ describe('Prometheus of dev, run by the real server', () => {
     expect(series[0].value[1]).toBe('7');
     // AND the pending and the unannotated pods were dropped; both ports of api-1 became one target
     const targets = await api('/api/v1/targets');
-    const active = targets.activeTargets.filter((t: Json) => t.labels.job === 'kubernetes-pods');
+    const active = targets.activeTargets.filter((t: Json) => t.labels.job === 'kubernetes-pods' && t.labels.pod === 'api-1');
     expect(active.map((t: Json) => t.scrapeUrl)).toEqual([`http://127.0.0.1:${appPort}/custom-metrics`]);
     const dropped = targets.droppedTargets.filter((t: Json) => t.discoveredLabels.job === 'kubernetes-pods').map((t: Json) => t.discoveredLabels.__meta_kubernetes_pod_name);
     expect(dropped.sort()).toEqual(['api-2', 'other-1']);
@@ -328,7 +348,7 @@ describe('Prometheus of dev, run by the real server', () => {
 
   test('the kubernetes-service-endpoints job scrapes annotated services by EndpointSlice, labelled with service and pod', async () => {
     const series = await eventually(async () => {
-      const result = (await api(`/api/v1/query?query=${encodeURIComponent('demo_requests_total{job="kubernetes-service-endpoints"}')}`)).result;
+      const result = (await api(`/api/v1/query?query=${encodeURIComponent('demo_requests_total{job="kubernetes-service-endpoints",service="api"}')}`)).result;
       return result.length > 0 ? result : undefined;
     });
     expect(series).toHaveLength(1);
@@ -341,5 +361,20 @@ describe('Prometheus of dev, run by the real server', () => {
       pod: 'api-1',
       app: 'api',
     });
+  }, 20_000);
+
+  test.each([
+    ['kubernetes-pods', 'pod', 'api-v6', '[0:0:0:0:0:0:0:1]'],
+    ['kubernetes-service-endpoints', 'service', 'api-v6', '[::1]'],
+  ])('%s scrapes an IPv6 address in brackets, on the annotated port', async (job, label, name, host) => {
+    // WHEN the IPv6 target's series arrive (its address rewritten to the annotated port)
+    const series = await eventually(async () => {
+      const result = (await api(`/api/v1/query?query=${encodeURIComponent(`demo_requests_total{job="${job}",${label}="${name}"}`)}`)).result;
+      return result.length > 0 ? result : undefined;
+    });
+    // THEN it was scraped at [address]:port, and the instance says so
+    expect(series.map((s: Json) => [s.metric.instance, s.value[1]])).toEqual([[`${host}:${appPort}`, '7']]);
+    const targets = (await api('/api/v1/targets')).activeTargets.filter((t: Json) => t.labels.job === job && t.labels[label] === name);
+    expect(targets.map((t: Json) => [t.scrapeUrl, t.health])).toEqual([[`http://${host}:${appPort}/custom-metrics`, 'up']]);
   }, 20_000);
 });

@@ -1,10 +1,12 @@
-import { Chart, Size, Testing } from 'cdk8s';
+import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { parser as promql } from '@prometheus-io/lezer-promql';
 import * as YAML from 'yaml';
-import { ENVIRONMENTS, EnvironmentChart, PlatformChart, markForScraping } from '../lib';
+import { EnvironmentChart, PlatformChart, markForScraping, ServiceExposure } from '../lib';
+import { ENVIRONMENTS } from '../app/environments';
 import { defaultRuleGroups, isAlertingRule, monitorGoService, parsePrometheusDuration, parsePrometheusSize, Prometheus, PrometheusProps, PrometheusStorage, relabelRegexProblem, RuleGroup, ScrapeConfig } from '../lib/prometheus';
 import { configMapFile, findObject, K8sObject, synthEnvironment, synthWith, testApp, thrownMessage } from './support/synth';
+import { restrictPod } from '../lib';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -41,7 +43,7 @@ describe('Prometheus', () => {
   });
 
   test('implements IPrometheusEndpoint: service, port and in-cluster url', () => {
-    const prometheus = new PlatformChart(testApp(), 'dev', { environment: { name: 'dev' } }).prometheus;
+    const prometheus = new PlatformChart(testApp(), 'dev', { environment: { name: 'dev' } }).prometheus!;
     expect(prometheus.service.name).toBe('dev-prometheus');
     expect(prometheus.port).toBe(9090);
     expect(prometheus.url).toBe('http://dev-prometheus.platform-dev.svc:9090');
@@ -50,34 +52,52 @@ describe('Prometheus', () => {
   describe('RBAC', () => {
     const objects = synthPrometheus();
 
-    test('the ClusterRole grants read on discovery objects and GET /metrics, nothing more', () => {
-      const role = findObject(objects, 'ClusterRole', 'test-prometheus');
+    test('the ClusterRole grants node discovery, the kubelet metrics and GET /metrics, nothing more: no nodes/proxy', () => {
+      const role = findObject(objects, 'ClusterRole', 'platform-test-test-prometheus');
       expect(role.rules).toEqual([
-        { apiGroups: [''], resources: ['nodes', 'nodes/proxy', 'nodes/metrics', 'services', 'endpoints', 'pods'], verbs: ['get', 'list', 'watch'] },
-        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
-        { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: [''], resources: ['nodes'], verbs: ['list', 'watch'] },
+        { apiGroups: [''], resources: ['nodes/metrics'], verbs: ['get'] },
         { nonResourceURLs: ['/metrics'], verbs: ['get'] },
       ]);
     });
 
-    test('the ClusterRole and its binding are cluster-scoped, named with the environment prefix, and bind the service account', () => {
-      const role = findObject(objects, 'ClusterRole', 'test-prometheus');
-      const binding = findObject(objects, 'ClusterRoleBinding', 'test-prometheus');
+    test('pods, Services and EndpointSlices are read only where the jobs discover: its namespace, the scrape namespaces, default (API server)', () => {
+      const rules = [
+        { apiGroups: [''], resources: ['pods', 'services'], verbs: ['list', 'watch'] },
+        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+      ];
+      const shared = synthPrometheus({ scrapeNamespaces: ['team-a'] });
+      const roles = shared.filter((o) => o.kind === 'Role').map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
+      expect(roles).toEqual(['platform-test/test-prometheus', 'team-a/platform-test-test-prometheus', 'default/platform-test-test-prometheus']);
+      for (const role of shared.filter((o) => o.kind === 'Role')) expect(role.rules).toEqual(rules);
+      for (const binding of shared.filter((o) => o.kind === 'RoleBinding')) {
+        expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'test-prometheus', namespace: 'platform-test' }]);
+        expect(binding.roleRef.kind).toBe('Role');
+      }
+      for (const name of ['kubernetes-pods', 'kubernetes-service-endpoints']) {
+        expect(job(shared, name).kubernetes_sd_configs[0].namespaces).toEqual({ names: ['platform-test', 'team-a'] });
+      }
+      expect(() => synthPrometheus({ scrapeNamespaces: ['Team_A'] })).toThrow("scrapeNamespaces[0] must be");
+    });
+
+    test('the ClusterRole and its binding are cluster-scoped, named with the namespace first, and bind the service account', () => {
+      const role = findObject(objects, 'ClusterRole', 'platform-test-test-prometheus');
+      const binding = findObject(objects, 'ClusterRoleBinding', 'platform-test-test-prometheus');
       expect(role.metadata.namespace).toBeUndefined();
       expect(binding.metadata.namespace).toBeUndefined();
-      expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'test-prometheus' });
+      expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'platform-test-test-prometheus' });
       expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'test-prometheus', namespace: 'platform-test' }]);
       expect(podSpec(objects).serviceAccountName).toBe('test-prometheus');
       expect(podSpec(objects).automountServiceAccountToken).toBe(true);
     });
 
-    test.each(ENVIRONMENTS.map((e) => e.name))('in %s, cluster-scoped names differ from every other environment, and only Prometheus mounts a token', (name) => {
+    test.each(ENVIRONMENTS.map((e) => e.name))('in %s, cluster-scoped names differ from every other environment, and only Prometheus and kube-state-metrics mount a token', (name) => {
       const objects = synthEnvironment(name);
       for (const kind of ['ClusterRole', 'ClusterRoleBinding']) {
-        expect(objects.filter((o) => o.kind === kind).map((o) => o.metadata.name)).toEqual([`${name}-prometheus`]);
+        expect(objects.filter((o) => o.kind === kind).map((o) => o.metadata.name)).toEqual([`platform-${name}-${name}-kube-state-metrics`, `platform-${name}-${name}-prometheus`]);
       }
       const withToken = objects.filter((o) => o.spec?.template?.spec && o.spec.template.spec.automountServiceAccountToken !== false).map((o) => `${o.kind}/${o.metadata.name}`);
-      expect(withToken).toEqual([`Deployment/${name}-prometheus`]);
+      expect(withToken.sort()).toEqual([`Deployment/${name}-kube-state-metrics`, `Deployment/${name}-prometheus`]);
     });
   });
 
@@ -87,18 +107,18 @@ describe('Prometheus', () => {
       expect(without.scrape_configs.map((j: Json) => j.job_name)).toEqual([
         'kubernetes-apiservers', 'kubernetes-nodes', 'kubernetes-cadvisor', 'kubernetes-pods', 'kubernetes-service-endpoints', 'prometheus',
       ]);
-      const withKsm = synthPrometheus({ kubeStateMetrics: 'kube-state-metrics.kube-system.svc:8080' });
+      const withKsm = synthPrometheus({ kubeStateMetrics: { host: 'kube-state-metrics.kube-system.svc', port: 8080 } });
       expect(job(withKsm, 'kube-state-metrics')).toEqual({ job_name: 'kube-state-metrics', honor_labels: true, static_configs: [{ targets: ['kube-state-metrics.kube-system.svc:8080'] }] });
     });
 
     test('global intervals: defaults, and a timeout never above a short interval', () => {
       expect(prometheusConfig(synthPrometheus()).global).toEqual({ scrape_interval: '30s', scrape_timeout: '10s', evaluation_interval: '30s' });
-      expect(prometheusConfig(synthPrometheus({ scrapeInterval: '5s' })).global).toEqual({ scrape_interval: '5s', scrape_timeout: '5s', evaluation_interval: '5s' });
+      expect(prometheusConfig(synthPrometheus({ scrapeInterval: Duration.seconds(5) })).global).toEqual({ scrape_interval: '5s', scrape_timeout: '5s', evaluation_interval: '5s' });
     });
 
     test('the pods job keeps annotated, running pods, on the annotated port and path', () => {
       const pods = job(synthPrometheus(), 'kubernetes-pods');
-      expect(pods.kubernetes_sd_configs).toEqual([{ role: 'pod' }]);
+      expect(pods.kubernetes_sd_configs).toEqual([{ role: 'pod', namespaces: { names: ['platform-test'] } }]);
       expect(pods.relabel_configs).toEqual(expect.arrayContaining([
         { source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_scrape'], action: 'keep', regex: 'true' },
         { source_labels: ['__meta_kubernetes_pod_phase'], action: 'keep', regex: 'Running' },
@@ -106,10 +126,38 @@ describe('Prometheus', () => {
       ]));
     });
 
+    test('the pods job rewrites the address to the annotated port: IPv6 in brackets, IPv4 bare', () => {
+      // (run by the real Prometheus on an IPv6 pod in prometheus-promtool.test.ts)
+      const rewrites = job(synthPrometheus(), 'kubernetes-pods').relabel_configs.filter((r: Json) => r.target_label === '__address__');
+      expect(rewrites).toEqual([
+        {
+          source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_port', '__meta_kubernetes_pod_ip'],
+          action: 'replace',
+          regex: '(\\d+);(([A-Fa-f0-9]{1,4}::?){1,7}[A-Fa-f0-9]{1,4})',
+          replacement: '[$2]:$1',
+          target_label: '__address__',
+        },
+        {
+          source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_port', '__meta_kubernetes_pod_ip'],
+          action: 'replace',
+          regex: '(\\d+);((([0-9]+?)(\\.|$)){4})',
+          replacement: '$2:$1',
+          target_label: '__address__',
+        },
+      ]);
+    });
+
+    test('the service-endpoints job keeps the discovered host (bracketed if IPv6) and puts the annotated port after it', () => {
+      const rewrites = job(synthPrometheus(), 'kubernetes-service-endpoints').relabel_configs.filter((r: Json) => r.target_label === '__address__');
+      expect(rewrites).toEqual([
+        { source_labels: ['__address__', '__meta_kubernetes_service_annotation_prometheus_io_port'], action: 'replace', regex: '(.+?)(?::\\d+)?;(\\d+)', replacement: '$1:$2', target_label: '__address__' },
+      ]);
+    });
+
     test('markForScraping writes the annotations whose meta labels the pods job reads', () => {
       // GIVEN a workload marked for scraping
       const objects = synthWith((chart) => {
-        const deployment = new kplus.Deployment(chart, 'api', { containers: [{ image: 'api:1', portNumber: 8080 }] });
+        const deployment = restrictPod(new kplus.Deployment(chart, 'api', { containers: [{ image: 'api:1', portNumber: 8080 }] }));
         markForScraping(deployment, { port: 8080, path: '/stats' });
       });
       const annotations = findObject(objects, 'Deployment', 'test-api').spec.template.metadata.annotations;
@@ -121,14 +169,17 @@ describe('Prometheus', () => {
     });
 
     test('the service-endpoints job discovers EndpointSlices', () => {
-      expect(job(synthPrometheus(), 'kubernetes-service-endpoints').kubernetes_sd_configs).toEqual([{ role: 'endpointslice' }]);
+      expect(job(synthPrometheus(), 'kubernetes-service-endpoints').kubernetes_sd_configs).toEqual([{ role: 'endpointslice', namespaces: { names: ['platform-test'] } }]);
     });
 
-    test('kubelet jobs go through the API server proxy with the service account token', () => {
-      const cadvisor = job(synthPrometheus(), 'kubernetes-cadvisor');
-      expect(cadvisor.authorization).toEqual({ credentials_file: '/var/run/secrets/kubernetes.io/serviceaccount/token' });
-      expect(cadvisor.tls_config).toEqual({ ca_file: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt' });
-      expect(cadvisor.relabel_configs).toContainEqual({ source_labels: ['__meta_kubernetes_node_name'], regex: '(.+)', target_label: '__metrics_path__', replacement: '/api/v1/nodes/${1}/proxy/metrics/cadvisor' });
+    test('kubelet jobs scrape each kubelet directly over HTTPS with the service account token, not through the API server proxy', () => {
+      for (const [name, path] of [['kubernetes-nodes', '/metrics'], ['kubernetes-cadvisor', '/metrics/cadvisor']]) {
+        const kubelet = job(synthPrometheus(), name);
+        expect(kubelet).toMatchObject({ scheme: 'https', metrics_path: path, kubernetes_sd_configs: [{ role: 'node' }] });
+        expect(kubelet.authorization).toEqual({ credentials_file: '/var/run/secrets/kubernetes.io/serviceaccount/token' });
+        expect(kubelet.tls_config).toEqual({ ca_file: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt' });
+        expect(JSON.stringify(kubelet.relabel_configs)).not.toContain('proxy');
+      }
     });
 
     test('addScrapeJob and scrapeJobs add jobs to the config', () => {
@@ -236,7 +287,7 @@ describe('Prometheus', () => {
       const checksum = (o: K8sObject[]) => findObject(o, 'Deployment', 'test-prometheus').spec.template.metadata.annotations['checksum/config'];
       const base = checksum(synthPrometheus());
       expect(checksum(synthPrometheus())).toBe(base);
-      expect(checksum(synthPrometheus({ scrapeInterval: '15s' }))).not.toBe(base);
+      expect(checksum(synthPrometheus({ scrapeInterval: Duration.seconds(15) }))).not.toBe(base);
       expect(checksum(synthPrometheus({}, (p) => p.addRuleGroup({ name: 'extra', rules: [{ record: 'x:up:sum', expr: 'sum(up)' }] })))).not.toBe(base);
       expect(checksum(synthPrometheus({}, (p) => p.addScrapeJob({ job_name: 'x', static_configs: [{ targets: ['x:1'] }] })))).not.toBe(base);
     });
@@ -250,15 +301,17 @@ describe('Prometheus', () => {
     });
 
     test('a PersistentVolumeClaim with size and class; retention size defaults to 85% of it', () => {
-      const objects = synthPrometheus({ storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(50), storageClassName: 'ebs.gp3' }), retention: '30d' });
+      const objects = synthPrometheus({ storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(50), storageClassName: 'ebs.gp3' }), retention: Duration.days(30) });
       const claim = findObject(objects, 'PersistentVolumeClaim', 'test-prometheus');
       expect(claim.spec).toMatchObject({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } }, storageClassName: 'ebs.gp3' });
+      // Neither Argo CD nor Flux prunes or deletes the TSDB's claim
+      expect(claim.metadata.annotations).toEqual({ 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' });
       expect(podSpec(objects).volumes).toContainEqual({ name: 'data', persistentVolumeClaim: { claimName: 'test-prometheus', readOnly: false } });
       expect(podSpec(objects).containers[0].args).toEqual(expect.arrayContaining(['--storage.tsdb.retention.time=30d', '--storage.tsdb.retention.size=43520MB']));
     });
 
     test('an explicit retention size wins', () => {
-      const objects = synthPrometheus({ storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(50) }), retentionSize: '40GB' });
+      const objects = synthPrometheus({ storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(50) }), retentionSize: Size.gibibytes(40) });
       expect(podSpec(objects).containers[0].args).toContain('--storage.tsdb.retention.size=40GB');
     });
   });
@@ -266,7 +319,7 @@ describe('Prometheus', () => {
   describe('service', () => {
     test('ClusterIP by default; NodePort when asked', () => {
       expect(findObject(synthPrometheus(), 'Service', 'test-prometheus').spec).toMatchObject({ type: 'ClusterIP', ports: [{ name: 'http', port: 9090, targetPort: 9090 }] });
-      expect(findObject(synthPrometheus({ nodePort: 30030 }), 'Service', 'test-prometheus').spec).toMatchObject({ type: 'NodePort', ports: [{ port: 9090, nodePort: 30030 }] });
+      expect(findObject(synthPrometheus({ expose: ServiceExposure.nodePort(30030) }), 'Service', 'test-prometheus').spec).toMatchObject({ type: 'NodePort', ports: [{ port: 9090, nodePort: 30030 }] });
     });
 
     test.each([['dev', 'NodePort'], ['staging', 'ClusterIP'], ['prod', 'ClusterIP']])('in %s the Service is %s', (name, type) => {
@@ -278,7 +331,8 @@ describe('Prometheus', () => {
 
   describe('environments', () => {
     test.each([
-      ['dev', '15s', 'emptyDir', false],
+      // dev too (issue 15: its "/ limit" panels were empty without kube-state-metrics).
+      ['dev', '15s', 'emptyDir', true],
       ['staging', '30s', 'persistentVolumeClaim', true],
       ['prod', '30s', 'persistentVolumeClaim', true],
     ])('%s scrapes every %s, keeps its TSDB on %s, kube-state-metrics job %s', (name, interval, volumeKind, ksm) => {
@@ -312,18 +366,19 @@ describe('Prometheus', () => {
 
   describe('fails when', () => {
     test.each<[string, PrometheusProps, string]>([
-      ['scrapeInterval is not a Prometheus duration', { scrapeInterval: '30 seconds' }, "scrapeInterval must be a Prometheus duration such as 30s, 5m, 1h30m or 15d (units y w d h m s ms, largest first), greater than 0, got '30 seconds'"],
-      ['scrapeInterval is 0', { scrapeInterval: '0' }, "scrapeInterval must be a Prometheus duration such as 30s, 5m, 1h30m or 15d (units y w d h m s ms, largest first), greater than 0, got '0'"],
-      ['scrapeTimeout exceeds scrapeInterval', { scrapeInterval: '15s', scrapeTimeout: '20s' }, "scrapeTimeout must be at most scrapeInterval (15s), got '20s'"],
-      ['evaluationInterval is in the wrong unit order', { evaluationInterval: '30s1m' }, "evaluationInterval must be a Prometheus duration"],
-      ['retention is not a duration', { retention: '2 weeks' }, "retention must be a Prometheus duration such as 30s, 5m, 1h30m or 15d (units y w d h m s ms, largest first), greater than 0, got '2 weeks'"],
-      ['retentionSize has no Prometheus unit', { retentionSize: '40G' }, "retentionSize must be a whole number of bytes with a unit, such as 512MB, 40GB or 1TB (B, KB, MB, GB, TB, PB, EB; powers of 1024), got '40G'"],
-      ['retentionSize exceeds the volume', { storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(10) }), retentionSize: '20GB' }, "retentionSize must be at most the storage size (10GiB), got '20GB'"],
-      ['storageClassName is not a DNS subdomain', { storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(10), storageClassName: 'Fast_SSD' }) }, "storage.storageClassName must be a DNS subdomain (lower-case letters, digits, - and .), as StorageClass names are, got 'Fast_SSD'"],
-      ['nodePort is outside 30000-32767', { nodePort: 8080 }, 'nodePort must be an integer from 30000 to 32767, got 8080'],
-      ['the image is latest', { image: 'quay.io/prometheus/prometheus:latest' }, "image must be an image pinned to a version (a tag other than 'latest', or @sha256:<digest>), got 'quay.io/prometheus/prometheus:latest'"],
-      ['the image has no tag', { image: 'quay.io/prometheus/prometheus' }, "image must be an image pinned to a version (a tag other than 'latest', or @sha256:<digest>), got 'quay.io/prometheus/prometheus'"],
-      ['kubeStateMetrics is a URL', { kubeStateMetrics: 'http://ksm:8080/metrics' }, "kubeStateMetrics.static_configs[0].targets[0] must be host:port with a port from 1 to 65535 (no scheme, no path), got 'http://ksm:8080/metrics'"],
+      ['scrapeInterval is a fraction of a millisecond', { scrapeInterval: Duration.millis(0.5) }, "scrapeInterval must be a Duration of whole milliseconds, greater than 0, got '0.5 millis'"],
+      ['scrapeInterval is 0', { scrapeInterval: Duration.seconds(0) }, "scrapeInterval must be a Duration of whole milliseconds, greater than 0, got '0s'"],
+      ['scrapeTimeout exceeds scrapeInterval', { scrapeInterval: Duration.seconds(15), scrapeTimeout: Duration.seconds(20) }, "scrapeTimeout must be at most scrapeInterval (15s), got '20s'"],
+      ['evaluationInterval is 0', { evaluationInterval: Duration.millis(0) }, "evaluationInterval must be a Duration of whole milliseconds, greater than 0, got '0s'"],
+      ['retention is 0', { retention: Duration.days(0) }, "retention must be a Duration of whole milliseconds, greater than 0, got '0s'"],
+      ['retentionSize is not whole bytes', { retentionSize: Size.kibibytes(0.0001) }, 'retentionSize must be a whole number of bytes, greater than 0'],
+      ['retentionSize exceeds the volume', { storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(10) }), retentionSize: Size.gibibytes(20) }, "retentionSize must be at most the storage size (10GiB), got '20Gi'"],
+      ['storageClassName is not a DNS subdomain', { storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(10), storageClassName: 'Fast_SSD' }) }, "storage.storageClassName must be a StorageClass name (a DNS subdomain: lower-case letters, digits, '-' and '.'), got 'Fast_SSD'"],
+      ['nodePort is outside 30000-32767', { expose: ServiceExposure.nodePort(8080) }, 'expose.nodePort must be an integer from 30000 to 32767, got 8080'],
+      ['the image is latest', { image: 'quay.io/prometheus/prometheus:latest' }, "image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'quay.io/prometheus/prometheus:latest'"],
+      ['the image has no tag', { image: 'quay.io/prometheus/prometheus' }, "image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'quay.io/prometheus/prometheus'"],
+      ['the image has a registry port but no tag', { image: 'registry.local:5000/prometheus' }, "got 'registry.local:5000/prometheus'"],
+      ['kubeStateMetrics host is a URL', { kubeStateMetrics: { host: 'http://ksm', port: 8080 } }, "kubeStateMetrics.static_configs[0].targets[0] must be host:port with a port from 1 to 65535 (no scheme, no path), got 'http://ksm:8080'"],
       ['a scrape job reuses a default job name', { scrapeJobs: [{ job_name: 'kubernetes-pods', static_configs: [{ targets: ['x:1'] }] }] }, "scrapeJobs[].job_name (including the default jobs) must be unique, got 'kubernetes-pods'"],
       ['a relabel regex does not compile', { scrapeJobs: [{ job_name: 'x', static_configs: [{ targets: ['x:1'] }], relabel_configs: [{ source_labels: ['a'], regex: '(foo', action: 'keep' }] }] }, "scrapeJobs[0].relabel_configs[0].regex must be a regular expression that compiles (RE2 syntax, anchored by Prometheus as ^(?:...)$)"],
       ['a relabel regex uses lookahead, which RE2 lacks', { scrapeJobs: [{ job_name: 'x', static_configs: [{ targets: ['x:1'] }], relabel_configs: [{ source_labels: ['a'], regex: 'foo(?!bar)', action: 'drop' }] }] }, "scrapeJobs[0].relabel_configs[0].regex must be a regular expression without lookahead or lookbehind (RE2 has neither), got 'foo(?!bar)'"],
@@ -341,8 +396,8 @@ describe('Prometheus', () => {
     });
 
     test('several props are bad: one error lists them all', () => {
-      const error = thrownMessage(() => synthPrometheus({ scrapeInterval: '1 minute', retention: 'forever', nodePort: 80 }));
-      expect(error).toMatch(/^Prometheus 'test\/prometheus' has 3 invalid props:\n {2}- scrapeInterval must be .*\n {2}- retention must be .*\n {2}- nodePort must be an integer from 30000 to 32767, got 80$/);
+      const error = thrownMessage(() => synthPrometheus({ evaluationInterval: Duration.seconds(0), retention: Duration.seconds(0), expose: ServiceExposure.nodePort(80) }));
+      expect(error).toMatch(/^Prometheus 'test\/prometheus' has 3 invalid props:\n {2}- expose.nodePort must be an integer from 30000 to 32767, got 80\n {2}- evaluationInterval must be .*\n {2}- retention must be .*$/);
     });
 
     test('addScrapeJob adds a job name already taken', () => {
@@ -371,7 +426,7 @@ describe('Prometheus syntax checks', () => {
 describe('markForScraping', () => {
   test('fails when a workload is marked again with another port', () => {
     const error = thrownMessage(() => synthWith((chart) => {
-      const deployment = new kplus.Deployment(chart, 'api', { containers: [{ image: 'api:1', portNumber: 8080 }] });
+      const deployment = restrictPod(new kplus.Deployment(chart, 'api', { containers: [{ image: 'api:1', ports: [{ number: 8080 }, { number: 9100 }] }] }));
       markForScraping(deployment, { port: 8080 });
       markForScraping(deployment, { port: 9100 });
     }));
@@ -380,7 +435,7 @@ describe('markForScraping', () => {
 
   test('fails when the port or path is bad', () => {
     const error = thrownMessage(() => synthWith((chart) => {
-      markForScraping(new kplus.Deployment(chart, 'api', { containers: [{ image: 'api:1' }] }), { port: 0, path: 'metrics' });
+      markForScraping(restrictPod(new kplus.Deployment(chart, 'api', { containers: [{ image: 'api:1' }] })), { port: 0, path: 'metrics' });
     }));
     expect(error).toContain("markForScraping 'test/api' has 2 invalid props");
     expect(error).toContain('port must be an integer from 1 to 65535, got 0');
@@ -389,7 +444,7 @@ describe('markForScraping', () => {
 });
 
 describe('monitorGoService', () => {
-  const goService = (chart: EnvironmentChart) => new kplus.Deployment(chart, 'api', { containers: [{ name: 'api', image: 'api:1', ports: [{ number: 8080, name: 'http' }] }] });
+  const goService = (chart: EnvironmentChart) => restrictPod(new kplus.Deployment(chart, 'api', { containers: [{ name: 'api', image: 'api:1', ports: [{ number: 8080, name: 'http' }] }] }));
 
   test('marks the pods for scraping and declares a private pprof port for kubectl port-forward', () => {
     let command = '';

@@ -1,6 +1,6 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Redis, RedisProps } from '../lib';
+import { Redis, RedisProps, RedisUsers, keyPatternForPrefix } from '../lib';
 import { K8sObject, environmentChart, findObject, synthEnvironment } from './support/synth';
 import { synthRedis, synthRedisFiles } from './redis/server';
 
@@ -9,9 +9,19 @@ const podSpec = (objects: K8sObject[]) => statefulSet(objects).spec.template.spe
 const container = (objects: K8sObject[], name: string) => podSpec(objects).containers.find((c: { name: string }) => c.name === name);
 const conf = (props: RedisProps) => synthRedisFiles(props)['redis.conf'];
 
-/** Builds a Redis with a password Secret reference in its own chart. */
-function synthWithPassword(props: RedisProps = {}) {
-  return synthRedis({}, (chart) => new Redis(chart, 'redis', { ...props, password: { secret: kplus.Secret.fromSecretName(chart, 'auth', 'redis-auth'), key: 'password' } }));
+/** The users of a Redis, each password a key of the Secret `redis-users`, plus a client `app` with GET/SET on `app:`. */
+function usersIn(): RedisUsers {
+  const name = 'redis-users';
+  return {
+    admin: { name, key: 'admin' },
+    exporter: { name, key: 'exporter' },
+    clients: [{ username: 'app', password: { name, key: 'app' }, keyPrefixes: ['app:'], commands: ['GET', 'SET'] }],
+  };
+}
+
+/** Builds a Redis with users in its own chart. */
+function synthWithUsers(props: RedisProps = {}) {
+  return synthRedis({}, (chart) => new Redis(chart, 'redis', { ...props, users: usersIn() }));
 }
 
 describe('Redis', () => {
@@ -79,28 +89,51 @@ describe('Redis', () => {
     });
   });
 
-  test('the password comes from the Secret as a file: an init step writes its hash to an ACL file', () => {
-    // GIVEN a password from an existing Secret
-    const { objects } = synthWithPassword();
-    // THEN no Secret is created and no container gets it through the environment
+  test("each user's password comes from its own Secret key as a file: an init step writes the hashes to an ACL file", () => {
+    // GIVEN users whose passwords are keys of an existing Secret
+    const { objects } = synthWithUsers();
+    // THEN no Secret is created and no container gets a password through the environment
     expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
     const spec = podSpec(objects);
     for (const c of [...spec.containers, ...spec.initContainers]) expect(c.env).toBeUndefined();
-    // AND the Secret key is mounted as a file, readable by the pod's group only
-    expect(spec.volumes).toContainEqual({ name: 'password', secret: { secretName: 'redis-auth', defaultMode: 0o440, items: [{ key: 'password', path: 'password' }] } });
+    // AND each user's key is its own volume, readable by the pod's group only
+    for (const user of ['admin', 'exporter', 'app']) {
+      expect(spec.volumes).toContainEqual({ name: `password-${user}`, secret: { secretName: 'redis-users', defaultMode: 0o440, items: [{ key: user, path: 'password' }] } });
+    }
     // AND redis.conf loads the ACL file the init step writes into a memory-backed emptyDir
     const files = findObject(objects, 'ConfigMap', 'test-redis-config').data;
     expect(files['redis.conf']).toMatch(/^aclfile \/run\/redis-auth\/users.acl$/m);
     expect(files['redis.conf']).toMatch(/^protected-mode yes$/m);
-    expect(files['users.acl']).toBe('user default on ~* &* +@all -flushall -flushdb -config|set -config|rewrite -config|resetstat -shutdown -debug -module\n');
+    // AND the users are default (off), admin, probe, exporter and the client, each from nothing (reset)
+    expect(files['users.acl'].split('\n')).toEqual([
+      'user default reset off resetchannels',
+      'user admin reset on ~* &* +@all -@dangerous -script|flush -function|flush +info +config|get +bgsave +lastsave +role +client|list +slowlog|get +slowlog|len +latency|latest +latency|history +latency|doctor'
+        + ' -flushall -flushdb -config|set -config|rewrite -config|resetstat -shutdown -debug -module',
+      'user probe reset on resetchannels +ping',
+      expect.stringMatching(/^user exporter reset on resetchannels \+@connection \+memory .* -client\|kill /),
+      'user app reset on ~app:* resetchannels +get +set',
+      '',
+    ]);
     expect(spec.volumes).toContainEqual({ name: 'auth', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } });
     expect(spec.initContainers).toEqual([expect.objectContaining({
       name: 'auth',
-      command: ['sh', '/etc/redis/auth-init.sh', '/run/secrets/redis/password', '/etc/redis/users.acl', '/run/redis-auth/users.acl', '/run/redis-auth/exporter.json', 'redis://127.0.0.1:6379'],
+      command: ['sh', '/etc/redis/auth-init.sh', '/etc/redis/users.acl', '/run/redis-auth/users.acl',
+        'user', 'admin', '/run/secrets/redis/admin/password', 'user', 'exporter', '/run/secrets/redis/exporter/password', 'user', 'app', '/run/secrets/redis/app/password',
+        'generate', 'probe', '/run/redis-auth/probe-password',
+        'exporter-json', '/run/secrets/redis/exporter/password', '/run/redis-auth/exporter.json', 'redis://127.0.0.1:6379'],
     })]);
-    // AND the probes and the exporter read it from files too
-    expect(container(objects, 'redis').readinessProbe.exec.command).toEqual(['sh', '/etc/redis/probe.sh', 'ready', '6379', '/run/secrets/redis/password']);
-    expect(container(objects, 'metrics').args).toContain('--redis.password-file=/run/redis-auth/exporter.json');
+    // AND the redis container holds only the admin's password (backup.sh); the exporter none of the Secret's
+    const mounts = (name: string) => container(objects, name).volumeMounts.map((m: { name: string }) => m.name).sort();
+    expect(mounts('redis')).toEqual(['auth', 'config', 'data', 'password-admin']);
+    expect(mounts('metrics')).toEqual(['auth']);
+    // AND the probes log in as probe, the exporter as exporter
+    expect(container(objects, 'redis').readinessProbe.exec.command).toEqual(['sh', '/etc/redis/probe.sh', 'ready', '6379', 'probe', '/run/redis-auth/probe-password']);
+    expect(container(objects, 'metrics').args).toEqual(expect.arrayContaining(['--redis.user=exporter', '--redis.password-file=/run/redis-auth/exporter.json']));
+  });
+
+  test('key prefixes become escaped glob patterns', () => {
+    expect(keyPatternForPrefix('tenant:')).toBe('tenant:*');
+    expect(keyPatternForPrefix('a*b?[c]\\')).toBe('a\\*b\\?\\[c\\]\\\\*');
   });
 
   test('without a password, the default user is written inline, with the dangerous commands disabled', () => {
@@ -112,7 +145,7 @@ describe('Redis', () => {
 
   test('every pod meets Pod Security "restricted" with the images\' own users, with resources and distinct probes', () => {
     // GIVEN a Redis with password and exporter
-    const spec = podSpec(synthWithPassword().objects);
+    const spec = podSpec(synthWithUsers().objects);
     // THEN the pod runs as the redis image's user, the volumes are writable by its group, no token
     expect(spec.securityContext).toEqual({
       runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999, fsGroupChangePolicy: 'OnRootMismatch', seccompProfile: { type: 'RuntimeDefault' },
@@ -170,16 +203,19 @@ describe('Redis', () => {
     }
   });
 
-  test('wires as an IRedisEndpoint: client Service, port, host, password reference', () => {
-    const { redis } = synthRedis({}, (chart) => new Redis(chart, 'redis', { port: 6380, password: { secret: kplus.Secret.fromSecretName(chart, 'auth', 'redis-auth'), key: 'pw' } }));
+  test("wires as an IRedisEndpoint: client Service, port, host, and each client's credentials", () => {
+    const { redis } = synthRedis({}, (chart) => new Redis(chart, 'redis', { port: 6380, users: usersIn() }));
     expect(redis.service.name).toBe('test-redis');
     expect(redis.port).toBe(6380);
     expect(redis.host).toBe('test-redis.platform-test.svc');
-    expect(redis.password?.secret.name).toBe('redis-auth');
-    expect(redis.password?.key).toBe('pw');
+    expect(redis.requiresAuth).toBe(true);
+    const credentials = redis.clientCredentials('app');
+    expect([credentials.username, credentials.password.name, credentials.password.key]).toEqual(['app', 'redis-users', 'app']);
+    expect(() => redis.clientCredentials('router')).toThrow("Redis 'test/redis': no client user 'router' (users.clients has 'app')");
+    expect(synthRedis().redis.requiresAuth).toBe(false);
   });
 
-  test('environments: durable everywhere, bigger volume and memory in prod, password Secret redis-auth', () => {
+  test('environments: durable everywhere, bigger volume and memory in prod, users from Secret redis-users, the router GET on tenant:*', () => {
     // GIVEN the shipped environments
     const volume = (env: string) => findObject(synthEnvironment(env), 'StatefulSet', `${env}-redis`).spec.volumeClaimTemplates[0].spec.resources.requests.storage;
     // THEN
@@ -187,7 +223,8 @@ describe('Redis', () => {
     const prod = synthEnvironment('prod');
     const redis = findObject(prod, 'StatefulSet', 'prod-redis').spec.template.spec;
     expect(redis.containers[0].resources).toEqual({ requests: { cpu: '250m', memory: '1024Mi' }, limits: { cpu: '1', memory: '2048Mi' } });
-    expect(redis.volumes).toContainEqual(expect.objectContaining({ name: 'password', secret: expect.objectContaining({ secretName: 'redis-auth' }) }));
+    expect(redis.volumes).toContainEqual(expect.objectContaining({ name: 'password-router', secret: expect.objectContaining({ secretName: 'redis-users', items: [{ key: 'router', path: 'password' }] }) }));
+    expect(findObject(prod, 'ConfigMap', 'prod-redis-config').data['users.acl']).toMatch(/^user router reset on ~tenant:\* resetchannels \+get$/m);
     expect(findObject(prod, 'ConfigMap', 'prod-redis-config').data['redis.conf']).toMatch(/^appendfsync everysec$/m);
     expect(environmentChart('prod').redis.host).toBe('prod-redis.platform-prod.svc');
   });
@@ -206,10 +243,11 @@ describe('Redis', () => {
     });
 
     test('fails when sizes do not fit', () => {
-      expect(build({ maxMemory: Size.gibibytes(1), memoryLimit: Size.mebibytes(512) })).toThrow("Redis 'test/redis': maxMemory must be at most memoryLimit (512Mi), got '1Gi'");
+      expect(build({ maxMemory: Size.gibibytes(1), resources: { memory: { limit: Size.mebibytes(512) } } })).toThrow("Redis 'test/redis': maxMemory must be at most resources.memory.limit (512Mi), got '1Gi'");
       expect(build({ storageSize: Size.kibibytes(0.5) })).toThrow("storageSize must be a whole number of bytes, at least 1Mi, got '0.5Ki'");
-      expect(build({ memoryRequest: Size.gibibytes(1) })).toThrow("memoryRequest must be at most memoryLimit (512Mi), got '1Gi'");
-      expect(build({ cpuRequest: kplus.Cpu.millis(2000) })).toThrow("cpuRequest must be at most cpuLimit (1), got '2000m'");
+      expect(build({ resources: { memory: { request: Size.gibibytes(1) } } })).toThrow("resources.memory.request must be at most resources.memory.limit (512Mi, the default), got '1Gi'");
+      expect(build({ resources: { memory: { limit: Size.mebibytes(128) } } })).toThrow("resources.memory.limit must be at least resources.memory.request (256Mi, the default), got '128Mi'");
+      expect(build({ resources: { cpu: { request: kplus.Cpu.millis(2000) } } })).toThrow("resources.cpu.request must be at most resources.cpu.limit (1, the default), got '2000m'");
     });
 
     test('fails when ports are out of range or clash', () => {
@@ -224,12 +262,27 @@ describe('Redis', () => {
       expect(build({ disabledCommands: ['FLUSH ALL'] })).toThrow("disabledCommands[0] must be a command name or COMMAND|SUBCOMMAND, got 'FLUSH ALL'");
     });
 
+    test('fails when users are not what Redis and the stack allow', () => {
+      const client = { username: 'app', password: { name: 's', key: 'app' }, keyPrefixes: ['app:'], commands: ['GET'] };
+      expect(build({ users: { admin: { name: 's', key: 'admin' } } })).toThrow(
+        "Redis 'test/redis': users.exporter must be a Secret key reference while metricsExporter is on (the exporter logs in as its own user), got undefined",
+      );
+      expect(build({ metricsExporter: false, users: { admin: { name: 's', key: 'a b' }, clients: [{ ...client, username: 'admin' }, { ...client, keyPrefixes: ['with space'], commands: [] }, client] } })).toThrow(
+        "Redis 'test/redis' has 5 invalid props:\n"
+        + "  - users.admin.key must be a Secret key (letters, digits, '-', '_' and '.'), got 'a b'\n"
+        + "  - users.clients[0].username must be none of default, admin, probe, exporter (the stack's own users), got 'admin'\n"
+        + "  - users.clients[1].keyPrefixes[0] must be printable ASCII without spaces, got 'with space'\n"
+        + '  - users.clients[1].commands must be at least one command, got []\n'
+        + "  - users.clients[].username must be unique, got 'app'",
+      );
+    });
+
     test('fails when a file name could leave the data directory', () => {
       expect(build({ dbFilename: '../etc/passwd' })).toThrow("Redis 'test/redis': dbFilename must be a file name of letters, digits, \".\", \"_\" and \"-\", got '../etc/passwd'");
     });
 
     test('fails when an image is not pinned', () => {
-      expect(build({ image: 'redis:latest' })).toThrow("image must be an image pinned to a version (a tag other than 'latest', or @sha256:<digest>), got 'redis:latest'");
+      expect(build({ image: 'redis:latest' })).toThrow("image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'redis:latest'");
       expect(build({ exporterImage: 'oliver006/redis_exporter' })).toThrow("exporterImage must be an image pinned to a version");
     });
 
@@ -239,7 +292,7 @@ describe('Redis', () => {
         + "  - preset must be one of cache|durable|strict, got 'fast'\n"
         + "  - appendFsync must be one of always|everysec|no, got 'often'\n"
         + '  - autoAofRewritePercentage must be an integer >= 0, got -1\n'
-        + "  - storageClassName must be a StorageClass name (a DNS subdomain), got 'Fast SSD'\n"
+        + "  - storageClassName must be a StorageClass name (a DNS subdomain: lower-case letters, digits, '-' and '.'), got 'Fast SSD'\n"
         + '  - maxUnavailable must be an integer from 0 to 1, got 2\n'
         + '  - terminationGracePeriod (seconds) must be an integer >= 1, got 0.01',
       );

@@ -1,13 +1,17 @@
-// The router service itself (lib/router/service/router.ts): config validation, strategies, the
-// RESP client against a real redis-server, /metrics checked by promtool, and the claim that the
-// file runs as is on the official Node image (erasable TypeScript, an ES module).
+// The router service itself (lib/router/service/): config validation, strategies, the path rules
+// decide on, the RESP client against a real redis-server, /metrics checked by promtool, and the
+// claim that the modules run as they are on the official Node image (erasable TypeScript, ES modules).
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as ts from 'typescript';
-import { DECISION_BUCKETS, RedisClient, createRouterServer, decide, formatProblem, parseResp, parseRouterConfig, routeRequestFrom, strategyNames } from '../lib/router/service/router';
+import { DECISION_BUCKETS } from '../lib/router/service/metrics';
+import { RedisClient, parseResp } from '../lib/router/service/redis';
+import { decide, formatProblem, parseRouterConfig, routeRequestFrom, strategyNames } from '../lib/router/service/rules';
+import { createRouterServer } from '../lib/router/service/server';
+import { ROUTER_MODULES } from '../lib/router/router';
 import { freePort, requireEngine, run, startProcess, waitForPort } from './support/engines';
-import { ROUTER_SOURCE, get, sharedTempDir, startRedis } from './nginx/stack';
+import { ROUTER_SERVICE_DIR, ROUTER_SOURCE, get, sharedTempDir, startRedis } from './nginx/stack';
 
 jest.setTimeout(20_000);
 
@@ -26,7 +30,7 @@ function problemsOf(raw: unknown): string[] {
 
 function requestOf(uri: string, headers: Record<string, string> = {}) {
   const all = { 'x-original-uri': uri, 'x-original-host': 'shop.example', 'x-original-method': 'GET', ...headers };
-  return routeRequestFrom(new Map(Object.entries(all).map(([name, value]) => [name.toLowerCase(), value])));
+  return routeRequestFrom(Object.fromEntries(Object.entries(all).map(([name, value]) => [name.toLowerCase(), value])))!;
 }
 
 const base = { targets: ['app-a', 'app-b'] };
@@ -54,7 +58,7 @@ describe('config validation', () => {
       "targets[1] must be a DNS label (lower-case letters, digits and -), got 'App_B'",
       "targets[2] must be unique, got 'app-a'",
       "rules[0].strategy must be one of pathPrefix|header|cookie|weighted|redisLookup|refuse, got 'geo'",
-      "rules[1].params.prefix must be a path starting with '/', got 'api'",
+      "rules[1].params.prefix must be a path starting with '/', without %-escapes, '.' or '..' segments or '//' (rules match the path as NGINX resolves it), got 'api'",
       "rules[1].params.target must be one of the targets (app-a), got 'app-c'",
       "rules[2].params.weights must be keyed by targets (app-a), got 'evil'",
       'rules[2].params.weights must be at least one positive weight, got {"app-a":0,"evil":1}',
@@ -65,6 +69,14 @@ describe('config validation', () => {
       "rules[5].params.name must be a header name, got 'X Bad'",
       "defaultTarget must be one of the targets (app-a), got 'app-z'",
     ]);
+  });
+
+  test('a path prefix must be written as rules see paths: no %-escapes, dot segments or double slashes', () => {
+    const prefixes = ['/%62/', '/a/../b/', '/./b/', '//b/', '/b/.'];
+    expect(problemsOf({ ...base, rules: prefixes.map((prefix) => ({ strategy: 'refuse', params: { prefix, status: 403 } })) })).toEqual(
+      prefixes.map((prefix, i) => `rules[${i}].params.prefix must be a path starting with '/', without %-escapes, '.' or '..' segments or '//' (rules match the path as NGINX resolves it), got '${prefix}'`),
+    );
+    expect(problemsOf({ ...base, rules: [{ strategy: 'pathPrefix', params: { prefix: '/b/...x/', target: 'app-b' } }] })).toEqual([]);
   });
 
   test('fails when the document is not an object or the redis endpoint is malformed', () => {
@@ -126,9 +138,15 @@ describe('strategies', () => {
     expect(decide(parsed!, requestOf('/x'), context)).toEqual({ decision: { target: 'app-b', cacheable: false }, strategy: 'weighted' });
   });
 
-  test('a path segment key with a malformed escape is no key: the next rule decides', async () => {
-    const { parsed: bySegment } = parseRouterConfig({ ...base, rules: [{ strategy: 'redisLookup', params: { keyPrefix: 't:', key: { pathSegment: 0 } } }], defaultTarget: 'app-a', redis: { host: '127.0.0.1', port: 1, timeoutMs: 10 } });
-    expect(await decide(bySegment!, requestOf('/%E0%A4%A/x'), context)).toEqual({ decision: { target: 'app-a', cacheable: true }, strategy: 'default' });
+  test('a path segment key is the decoded segment of the normalized path, decoded once', async () => {
+    const { parsed: bySegment } = parseRouterConfig({ ...base, rules: [{ strategy: 'pathPrefix', params: { prefix: '/b/', target: 'app-b' } }, { strategy: 'weighted', params: { weights: { 'app-a': 1, 'app-b': 1 }, stickyBy: { header: 'X-User' } } }] });
+    // `/x/../b/x`, `/%62/x` and `//b/x` are `/b/x` to NGINX and to the backend: so to the rules.
+    for (const uri of ['/x/../b/x', '/%62/x', '//b/x', '/b/./x?q=/../a']) expect(decide(bySegment!, requestOf(uri), context)).toMatchObject({ decision: { target: 'app-b' } });
+    expect(requestOf('/%2541/%C3%A9').path).toBe('/%41/\u00c3\u00a9');
+  });
+
+  test('a URI whose path NGINX refuses is not decided on', () => {
+    for (const uri of ['/..', '/a/../../b', '/%zz', '/a%', '/%00', 'a/b']) expect(routeRequestFrom({ 'x-original-uri': uri })).toBeUndefined();
   });
 
   test('no rule and no default is a no_rule error', () => {
@@ -161,13 +179,13 @@ describe('RESP', () => {
     try {
       await waitForPort(port);
       run(requireEngine('redis-cli', 'redis-tools'), ['-p', String(port), '-a', 's3cret', '--no-auth-warning', 'SET', 'tenant:acme', 'app-b']);
-      const client = new RedisClient({ host: '127.0.0.1', port, passwordFile, timeoutMs: 200 });
+      const client = new RedisClient({ host: '127.0.0.1', port, passwordFile, timeoutMs: 2000 });
       // THEN commands pipeline over one authenticated connection
       expect(await Promise.all([client.command(['GET', 'tenant:acme']), client.command(['GET', 'tenant:none'])])).toEqual(['app-b', null]);
       // WHEN redis goes away
       await server.stop('SIGKILL');
       await expect(client.command(['GET', 'tenant:acme'])).rejects.toThrow(/redis/);
-      // THEN the next command fails fast, without waiting for a timeout
+      // THEN the next command fails fast: the closed connection, not the 2 s timeout (a loaded machine can take 200 ms to answer)
       const started = Date.now();
       await expect(client.command(['GET', 'tenant:acme'])).rejects.toThrow(/redis/);
       expect(Date.now() - started).toBeLessThan(100);
@@ -179,7 +197,7 @@ describe('RESP', () => {
     const again = await startRedis();
     try {
       again.cli('CONFIG', 'SET', 'requirepass', 'other');
-      const client = new RedisClient({ host: '127.0.0.1', port: again.port, passwordFile, timeoutMs: 200 });
+      const client = new RedisClient({ host: '127.0.0.1', port: again.port, passwordFile, timeoutMs: 2000 });
       await expect(client.command(['GET', 'x'])).rejects.toThrow(/WRONGPASS|invalid password|NOAUTH/);
       client.close();
     } finally {
@@ -229,7 +247,7 @@ describe('the HTTP server', () => {
     } finally {
       logged.mockRestore();
       redis?.close();
-      router.closeAllConnections();
+      server.closeAllConnections();
       await new Promise((r) => server.close(r));
     }
   });
@@ -257,24 +275,43 @@ describe('the HTTP server', () => {
 
 describe('runs as is on the official Node image', () => {
   test('uses only erasable TypeScript syntax (what Node strips natively)', () => {
-    const program = ts.createProgram([ROUTER_SOURCE], { erasableSyntaxOnly: true, verbatimModuleSyntax: true, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, target: ts.ScriptTarget.ES2022, strict: true, noEmit: true, types: ['node'], skipLibCheck: true });
-    const diagnostics = ts.getPreEmitDiagnostics(program).filter((d) => d.file?.fileName === ROUTER_SOURCE);
+    const files = ROUTER_MODULES.map((n) => path.join(ROUTER_SERVICE_DIR, `${n}.ts`));
+    const program = ts.createProgram(files, { erasableSyntaxOnly: true, verbatimModuleSyntax: true, allowImportingTsExtensions: true, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, target: ts.ScriptTarget.ES2022, strict: true, noEmit: true, types: ['node'], skipLibCheck: true });
+    const diagnostics = ts.getPreEmitDiagnostics(program).filter((d) => files.includes(d.file?.fileName ?? ''));
     expect(diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))).toEqual([]);
   });
 
-  test('loads as an ES module with only node: imports and validates its config (--check)', () => {
-    // GIVEN the source with types stripped and its ES module syntax kept, as router.mts is loaded in the pod
-    const source = fs.readFileSync(ROUTER_SOURCE, 'utf8');
-    const imports = [...source.matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1]);
-    expect(imports.every((i) => i.startsWith('node:'))).toBe(true);
-    const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true } }).outputText;
+  test('loads as ES modules with only node: and sibling imports and validates its config (--check)', () => {
+    // GIVEN the modules with types stripped and their ES module syntax kept, beside a package.json
+    // saying they are ES modules, as the ConfigMap ships them (here .js: this Node strips no types)
     const dir = scratch();
-    fs.writeFileSync(path.join(dir, 'router.mjs'), js);
+    for (const name of ROUTER_MODULES) {
+      const source = fs.readFileSync(path.join(ROUTER_SERVICE_DIR, `${name}.ts`), 'utf8');
+      const imports = [...source.matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1]);
+      for (const i of imports) expect(i).toMatch(/^(node:[a-z]+|\.\/[a-z]+\.ts)$/);
+      const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true, rewriteRelativeImportExtensions: true } }).outputText;
+      fs.writeFileSync(path.join(dir, `${name}.js`), js);
+    }
+    fs.writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
     fs.writeFileSync(path.join(dir, 'rules.json'), JSON.stringify({ ...base, rules: [{ strategy: 'pathPrefix', params: { prefix: '/b/', target: 'app-b' } }] }));
-    // WHEN node runs it as an ES module
-    const result = spawnSync(process.execPath, [path.join(dir, 'router.mjs'), '--config', path.join(dir, 'rules.json'), '--check'], { encoding: 'utf8', timeout: 10_000 });
+    // WHEN node runs the entry point
+    const result = spawnSync(process.execPath, [path.join(dir, 'main.js'), '--config', path.join(dir, 'rules.json'), '--check'], { encoding: 'utf8', timeout: 10_000 });
     // THEN it starts (no CommonJS globals) and accepts the config
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe(`router: config ${path.join(dir, 'rules.json')} is valid (1 rules, targets app-a, app-b)\n`);
+  });
+
+  test('the construct loads only what synth needs: the rules and the path, never the server', () => {
+    const script = `require(${JSON.stringify(path.resolve(__dirname, '../scripts/run-ts.js'))}); require(${JSON.stringify(path.resolve(__dirname, '../lib/index.ts'))}); console.log(JSON.stringify(Object.keys(require.cache).filter((f) => f.includes('/lib/router/service/')).map((f) => require('path').basename(f)).sort()));`;
+    const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(JSON.parse(result.stdout)).toEqual(['path.ts', 'rules.ts']);
+  });
+
+  test('only main.ts starts the service: an app whose entry file is router.js imports the library and runs', () => {
+    const dir = scratch();
+    const app = path.join(dir, 'router.js');
+    fs.writeFileSync(app, `require(${JSON.stringify(path.resolve(__dirname, '../scripts/run-ts.js'))});\nrequire(${JSON.stringify(path.resolve(__dirname, '../lib/index.ts'))});\nrequire(${JSON.stringify(path.join(ROUTER_SERVICE_DIR, 'server.ts'))});\nconsole.log('app ran');\n`);
+    const result = spawnSync(process.execPath, [app, '--port', '1'], { encoding: 'utf8', timeout: 20_000 });
+    expect([result.status, result.stdout, result.stderr]).toEqual([0, 'app ran\n', '']);
   });
 });

@@ -3,11 +3,12 @@ import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Backend, Nginx } from '../lib/nginx';
 import { Router, RouterProps } from '../lib/router';
-import { routerSource } from '../lib/router/router';
+import { ROUTER_MODULES, routerSources } from '../lib/router/router';
 import { tempDir } from './support/engines';
 import * as path from 'path';
 import { K8sObject, configMapFile, findObject, synthWith } from './support/synth';
-import { ROUTER_SOURCE } from './nginx/stack';
+import { ROUTER_SERVICE_DIR } from './nginx/stack';
+import { restrictPod } from '../lib';
 
 const rules: RouterProps['rules'] = [
   { strategy: 'pathPrefix', params: { prefix: '/b/', target: 'app-b' } },
@@ -21,17 +22,20 @@ function synthRouter(props: Partial<RouterProps> = {}): K8sObject[] {
 }
 
 function withRedis(chart: Chart) {
-  const workload = new kplus.Deployment(chart, 'redis-pods', { replicas: 1, containers: [{ image: 'redis:7.4', portNumber: 6379 }] });
+  const workload = restrictPod(new kplus.Deployment(chart, 'redis-pods', { replicas: 1, containers: [{ image: 'redis:7.4', portNumber: 6379 }] }));
   const service = new kplus.Service(chart, 'redis', { selector: workload, ports: [{ port: 6379 }] });
-  const secret = kplus.Secret.fromSecretName(chart, 'redis-auth', 'redis-auth');
-  return { service, port: 6379, host: 'test-redis.platform-test.svc', password: { secret, key: 'password' }, workload };
+  return { service, port: 6379, host: 'test-redis.platform-test.svc', requiresAuth: true, workload };
+}
+
+function routerCredentials() {
+  return { username: 'router', password: { name: 'redis-users', key: 'router' } };
 }
 
 /** The source is checked against the file below; the snapshot keeps the rest reviewable. */
 function masked(objects: K8sObject[]): K8sObject[] {
   return objects.map((o) => {
     const copy = JSON.parse(JSON.stringify(o));
-    if (copy.data?.['router.mts']) copy.data['router.mts'] = '<lib/router/service/router.ts>';
+    for (const name of ROUTER_MODULES) if (copy.data?.[`${name}.ts`]) copy.data[`${name}.ts`] = `<lib/router/service/${name}.ts>`;
     const annotations = copy.spec?.template?.metadata?.annotations;
     if (annotations?.['checksum/router-config']) annotations['checksum/router-config'] = '<checksum>';
     return copy;
@@ -48,23 +52,26 @@ describe('Router', () => {
 
   test('ships the reference router source and the rules in one ConfigMap, run by the pinned Node image', () => {
     const objects = synthRouter({ defaultTarget: 'app-a' });
-    expect(configMapFile(objects, 'test-router-config', 'router.mts')).toBe(fs.readFileSync(ROUTER_SOURCE, 'utf8'));
+    for (const name of ROUTER_MODULES) expect(configMapFile(objects, 'test-router-config', `${name}.ts`)).toBe(fs.readFileSync(path.join(ROUTER_SERVICE_DIR, `${name}.ts`), 'utf8'));
+    // Every module of the service is shipped, and nothing else: the list is the folder.
+    expect(fs.readdirSync(ROUTER_SERVICE_DIR).sort()).toEqual(ROUTER_MODULES.map((n) => `${n}.ts`).sort());
+    expect(JSON.parse(configMapFile(objects, 'test-router-config', 'package.json'))).toEqual({ type: 'module' });
     expect(JSON.parse(configMapFile(objects, 'test-router-config', 'rules.json'))).toEqual({ targets: ['app-a', 'app-b'], rules, defaultTarget: 'app-a' });
     const container = findObject(objects, 'Deployment', 'test-router').spec.template.spec.containers[0];
     expect(container.image).toBe('node:24.11.1-alpine');
-    expect([...container.command, ...container.args]).toEqual(['node', '--disable-warning=ExperimentalWarning', '/etc/router/router.mts', '--config', '/etc/router/rules.json', '--port', '8080', '--drain-ms', '5000']);
+    expect([...container.command, ...container.args]).toEqual(['node', '--max-semi-space-size=2', '--max-old-space-size=64', '--disable-warning=ExperimentalWarning', '/etc/router/main.ts', '--config', '/etc/router/rules.json', '--port', '8080', '--drain-ms', '5000']);
   });
 
-  test('finds the source from the compiled package too (build/lib/router/service/router.mts), or says what the build must copy', () => {
+  test('finds the sources in the compiled package too (build/lib/router/service/*.mts), or says what the build must copy', () => {
     // GIVEN a compiled-package layout: no .ts, the copied .mts
     const built = tempDir('router-build');
     fs.mkdirSync(path.join(built, 'service'));
-    fs.writeFileSync(path.join(built, 'service', 'router.mts'), 'export {};\n');
-    // THEN it is found there
-    expect(routerSource(built)).toBe('export {};\n');
+    for (const name of ROUTER_MODULES) fs.writeFileSync(path.join(built, 'service', `${name}.mts`), `export const name = '${name}';\n`);
+    // THEN they are found there, and shipped under their source names
+    expect(routerSources(built)['rules.ts']).toBe("export const name = 'rules';\n");
     // AND a build that forgot the copy fails with the fix
     const broken = tempDir('router-build-broken');
-    expect(() => routerSource(broken)).toThrow('the package build must copy lib/router/service/router.ts to build/lib/router/service/router.mts');
+    expect(() => routerSources(broken)).toThrow('the package build must copy lib/router/service/*.ts to build/lib/router/service/*.mts');
     fs.rmSync(built, { recursive: true });
     fs.rmSync(broken, { recursive: true });
   });
@@ -79,21 +86,23 @@ describe('Router', () => {
     expect(router.decisionInputs).toEqual([{ cookie: 'session' }, { header: 'X-Tenant' }]);
   });
 
-  test('mounts the Redis password as a file and points rules.json at it', () => {
+  test('logs in as its own Redis user: the password mounted as a file, rules.json naming the user and the file', () => {
     const objects = synthWith((chart) => {
-      new Router(chart, 'router', { targets: ['app-a', 'app-b'], rules: [{ strategy: 'redisLookup', params: { keyPrefix: 'tenant:', key: { header: 'X-Tenant' } } }], redis: withRedis(chart) });
+      new Router(chart, 'router', { targets: ['app-a', 'app-b'], rules: [{ strategy: 'redisLookup', params: { keyPrefix: 'tenant:', key: { header: 'X-Tenant' } } }], redis: withRedis(chart), redisCredentials: routerCredentials() });
     });
-    expect(JSON.parse(configMapFile(objects, 'test-router-config', 'rules.json')).redis).toEqual({ host: 'test-redis.platform-test.svc', port: 6379, timeoutMs: 100, passwordFile: '/var/run/secrets/redis/password' });
+    expect(JSON.parse(configMapFile(objects, 'test-router-config', 'rules.json')).redis).toEqual({
+      host: 'test-redis.platform-test.svc', port: 6379, timeoutMs: 100, username: 'router', passwordFile: '/var/run/secrets/redis/password',
+    });
     const pod = findObject(objects, 'Deployment', 'test-router').spec.template.spec;
     const volume = pod.volumes.find((v: { secret?: unknown }) => v.secret);
-    expect(volume.secret).toEqual({ secretName: 'redis-auth', items: [{ key: 'password', path: 'password' }] });
+    expect(volume.secret).toEqual({ secretName: 'redis-users', items: [{ key: 'router', path: 'password' }] });
     expect(pod.containers[0].volumeMounts).toContainEqual({ mountPath: '/var/run/secrets/redis', name: volume.name, readOnly: true });
     expect(JSON.stringify(pod.containers[0].env ?? [])).not.toContain('password');
   });
 
   test('NetworkPolicies: to the Redis pods only, and from NGINX when NGINX is wired to it', () => {
     const objects = synthWith((chart) => {
-      const router = new Router(chart, 'router', { targets: ['app-a'], defaultTarget: 'app-a', redis: withRedis(chart) });
+      const router = new Router(chart, 'router', { targets: ['app-a'], defaultTarget: 'app-a', redis: withRedis(chart), redisCredentials: routerCredentials() });
       new Nginx(chart, 'nginx', { router, backends: [Backend.fromHost('app-a', 'app-a.shop.svc', 80)] });
     });
     const podsOf = (name: string) => findObject(objects, 'Deployment', name).spec.selector.matchLabels;
@@ -150,7 +159,7 @@ describe('Router', () => {
 
   test('fails when the own image is not pinned', () => {
     expect(() => synthRouter({ ownImage: { image: 'registry.example/router:latest' } })).toThrow(
-      "Router 'test/router': ownImage.image must be an image pinned to a version (a tag other than 'latest', or @sha256:<digest>), got 'registry.example/router:latest'",
+      "Router 'test/router': ownImage.image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'registry.example/router:latest'",
     );
   });
 });

@@ -37,6 +37,22 @@ describe('PropValidator', () => {
     );
   });
 
+  test.each([
+    ['a fraction', 8080.5, 'port must be an integer from 1 to 65535, got 8080.5'],
+    ['0', 0, 'port must be an integer from 1 to 65535, got 0'],
+    ['over 65535', 65536, 'port must be an integer from 1 to 65535, got 65536'],
+  ])('port refuses %s, naming the prop and the value', (_name, value, message) => {
+    const v = new PropValidator(scope, 'Thing');
+    expect(v.port('port', value)).toBe(false);
+    expect(() => v.throwIfInvalid()).toThrow(new ValidationError(`Thing '${scope.node.path}': ${message}`));
+  });
+
+  test.each([[1], [8080], [65535]])('port accepts %p', (value) => {
+    const v = new PropValidator(scope, 'Thing');
+    expect(v.port('port', value)).toBe(true);
+    expect(() => v.throwIfInvalid()).not.toThrow();
+  });
+
   test.each([['1.5'], ['0'], [' 1Gi'], ['10GB'], ['-1']])('quantity rejects %p unless Kubernetes accepts it', (value) => {
     const v = new PropValidator(scope, 'Thing');
     const ok = v.quantity('size', value);

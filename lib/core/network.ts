@@ -1,16 +1,63 @@
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
+import { constructName } from './names';
 
 /**
- * NetworkPolicies generated from the wiring: the chart denies all traffic in its namespace, and
- * each construct allows exactly the connections it makes (Grafana to Prometheus, NGINX to the
- * router, the router to Redis, ...). Policies are named after what they allow:
- * `<workload>-ingress-from-<peer>`, `<workload>-egress-to-<peer>`.
+ * NetworkPolicies generated from the wiring, named `<workload>-ingress-from-<peer>` and
+ * `<workload>-egress-to-<peer>` in every chart (no cdk8s hash). The model, for every chart under any App:
+ *
+ * - A chart that declares default-deny (`denyAllTrafficExceptDns(chart)`; every EnvironmentChart
+ *   does) isolates its pods, and each construct then allows exactly the connections it makes
+ *   (Grafana to Prometheus, NGINX to the router and its backends, the router to Redis, Prometheus
+ *   to scrape targets), named after what they allow: `<workload>-ingress-from-<peer>`,
+ *   `<workload>-egress-to-<peer>`.
+ * - A chart that does not declare it gets no NetworkPolicy from the library at all: a policy
+ *   that selects a pod isolates it, so a lone "allow the scrapers" policy would make scrapers its
+ *   only clients, and a lone egress policy would cut DNS. Its pods keep Kubernetes' default (all
+ *   traffic allowed) until the team declares default-deny; then every connection recorded so far
+ *   gets its policies, whatever the order of the calls.
+ *
+ * Why not cdk8s-plus's `connections.allowTo/allowFrom`: they isolate the pods they touch whatever
+ * the chart declares (the second bullet's trap), and name each policy after the peer's construct
+ * address (`allowegressc8f3...`), which a reviewer cannot read in a pull request and which changes
+ * when an unrelated id moves.
  */
 
 /** Pod label of the workloads that scrape metrics (Prometheus): scraped pods accept them on their metrics port. */
 export const METRICS_SCRAPER_LABEL = 'platform-stack.io/metrics-scraper';
+
+/** The connections of one chart, made into policies only once the chart declares default-deny. */
+interface ChartNetwork {
+  isolated: boolean;
+  readonly pending: (() => void)[];
+  /** Namespaces whose Prometheus may scrape this chart's pods; undefined: the chart's own. */
+  scraperNamespaces?: readonly string[];
+}
+
+const networks = new WeakMap<Chart, ChartNetwork>();
+
+function networkOf(scope: IConstruct): ChartNetwork {
+  const chart = Chart.of(scope);
+  let network = networks.get(chart);
+  if (!network) {
+    network = { isolated: false, pending: [] };
+    networks.set(chart, network);
+  }
+  return network;
+}
+
+/** Runs `create` now if the chart of `scope` is isolated, else when it declares default-deny. */
+function whenIsolated(scope: IConstruct, create: () => void): void {
+  const network = networkOf(scope);
+  if (network.isolated) create();
+  else network.pending.push(create);
+}
+
+/** True when the chart of `scope` declared default-deny. */
+export function isIsolated(scope: IConstruct): boolean {
+  return networkOf(scope).isolated;
+}
 
 /** A TCP port list as NetworkPolicy ports. */
 function tcp(ports: readonly number[]): kplus.NetworkPolicyPort[] {
@@ -18,12 +65,17 @@ function tcp(ports: readonly number[]): kplus.NetworkPolicyPort[] {
 }
 
 /**
- * Default deny for every pod of the scope's namespace, ingress and egress, plus DNS egress to the
- * cluster DNS (kube-system pods labelled k8s-app=kube-dns, as CoreDNS and kube-dns are).
+ * Declares default-deny for the chart of `scope`: every pod of its namespace is isolated for
+ * ingress and egress, except DNS egress to the cluster DNS (kube-system pods labelled
+ * k8s-app=kube-dns, as CoreDNS and kube-dns are). The library's constructs in this chart then
+ * get their allow policies, those added before this call included. Once per chart.
  */
 export function denyAllTrafficExceptDns(scope: Construct): void {
+  const network = networkOf(scope);
+  if (network.isolated) return;
   const allPods = kplus.Pods.all(scope, 'all-pods');
   new kplus.NetworkPolicy(scope, 'deny-all', {
+    metadata: { name: constructName(scope, 'deny-all') },
     selector: allPods,
     ingress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
     egress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
@@ -33,42 +85,75 @@ export function denyAllTrafficExceptDns(scope: Construct): void {
     namespaces: kplus.Namespaces.select(scope, 'kube-system', { names: ['kube-system'] }),
   });
   new kplus.NetworkPolicy(scope, 'allow-dns', {
+    metadata: { name: constructName(scope, 'allow-dns') },
     selector: allPods,
     egress: { rules: [{ peer: clusterDns, ports: [kplus.NetworkPolicyPort.udp(53), kplus.NetworkPolicyPort.tcp(53)] }] },
   });
+  network.isolated = true;
+  for (const create of network.pending.splice(0)) create();
 }
 
-/** Lets `workload` accept connections from `peer` on `ports` (all ports when empty). */
-export function allowIngress(workload: kplus.Workload, peerName: string, peers: kplus.INetworkPolicyPeer | readonly kplus.INetworkPolicyPeer[], ports: readonly number[]): kplus.NetworkPolicy {
-  const rules = [peers].flat().map((peer) => ({ peer, ports: ports.length ? tcp(ports) : undefined }));
-  return withoutEmptyPorts(new kplus.NetworkPolicy(workload, `ingress-from-${peerName}`, { selector: workload, ingress: { rules } }), 'ingress', rules.length, ports);
+type Peers = kplus.INetworkPolicyPeer | readonly kplus.INetworkPolicyPeer[] | (() => kplus.INetworkPolicyPeer | readonly kplus.INetworkPolicyPeer[]);
+
+/** Lets `workload` accept connections from `peers` on `ports` (all ports when empty), in an isolated chart. */
+export function allowIngress(workload: kplus.Workload, peerName: string, peers: Peers, ports: readonly number[]): void {
+  allow(workload, 'ingress', `ingress-from-${peerName}`, peers, ports);
+}
+
+/** Lets `workload` open connections to `peers` on `ports` (all ports when empty), in an isolated chart. */
+export function allowEgress(workload: kplus.Workload, peerName: string, peers: Peers, ports: readonly number[]): void {
+  allow(workload, 'egress', `egress-to-${peerName}`, peers, ports);
+}
+
+/** One policy of `workload` for one direction, named (and given the id) `id`, once the chart is isolated. */
+function allow(workload: kplus.Workload, direction: 'ingress' | 'egress', id: string, peers: Peers, ports: readonly number[]): void {
+  whenIsolated(workload, () => {
+    const rules = [typeof peers === 'function' ? peers() : peers].flat().map((peer) => ({ peer, ports: ports.length ? tcp(ports) : undefined }));
+    const policy = new kplus.NetworkPolicy(workload, id, { metadata: { name: constructName(workload, id) }, selector: workload, [direction]: { rules } });
+    if (!ports.length) withoutEmptyPorts(policy, direction, rules.length);
+  });
 }
 
 /**
  * cdk8s-plus writes `ports: []` for "all ports"; the API server stores no field for an empty list,
  * so every server-side apply would change the object again (a GitOps tool shows it drifting).
  */
-function withoutEmptyPorts(policy: kplus.NetworkPolicy, direction: 'ingress' | 'egress', rules: number, ports: readonly number[]): kplus.NetworkPolicy {
-  if (ports.length) return policy;
+function withoutEmptyPorts(policy: kplus.NetworkPolicy, direction: 'ingress' | 'egress', rules: number): void {
   for (let i = 0; i < rules; i++) ApiObject.of(policy).addJsonPatch(JsonPatch.remove(`/spec/${direction}/${i}/ports`));
-  return policy;
 }
 
-/** Lets `workload` open connections to `peer` on `ports` (all ports when empty). */
-export function allowEgress(workload: kplus.Workload, peerName: string, peers: kplus.INetworkPolicyPeer | readonly kplus.INetworkPolicyPeer[], ports: readonly number[]): kplus.NetworkPolicy {
-  const rules = [peers].flat().map((peer) => ({ peer, ports: ports.length ? tcp(ports) : undefined }));
-  return withoutEmptyPorts(new kplus.NetworkPolicy(workload, `egress-to-${peerName}`, { selector: workload, egress: { rules } }), 'egress', rules.length, ports);
+/**
+ * Lets `from` connect to `to` on `ports`: an egress policy on `from` where its chart is isolated,
+ * an ingress policy on `to` where its chart is (the two may be different teams' charts).
+ */
+export function allowConnection(from: kplus.Workload, to: kplus.Workload, ports: readonly number[], names: { readonly from?: string; readonly to?: string } = {}): void {
+  allowEgress(from, names.to ?? peerName(to, from), to, ports);
+  allowIngress(to, names.from ?? peerName(from, to), from, ports);
 }
 
-/** Lets `from` connect to `to` on `ports`: an egress policy on one side, an ingress policy on the other. */
-export function allowConnection(from: kplus.Workload, to: kplus.Workload, ports: readonly number[]): void {
-  allowEgress(from, peerName(to), to, ports);
-  allowIngress(to, peerName(from), from, ports);
+/**
+ * The name of `peer` in the policies of `workload`: its owner's id, prefixed by its chart's id
+ * when it is in another chart (two teams' charts may both have a `grafana` on one Prometheus).
+ */
+function peerName(peer: kplus.Workload, workload: kplus.Workload): string {
+  const chart = Chart.of(peer);
+  return chart === Chart.of(workload) ? ownerName(peer) : `${chart.node.id}-${ownerName(peer)}`;
+}
+
+/**
+ * Lets the pods of `workload` reach each other on `port`, TCP and UDP (cluster gossip: Alertmanager
+ * peers), in an isolated chart: one policy, both directions.
+ */
+export function allowWithinWorkload(workload: kplus.Workload, peerName: string, port: number): void {
+  whenIsolated(workload, () => {
+    const rules = [{ peer: workload, ports: [kplus.NetworkPolicyPort.tcp(port), kplus.NetworkPolicyPort.udp(port)] }];
+    new kplus.NetworkPolicy(workload, `within-${peerName}`, { metadata: { name: constructName(workload, `within-${peerName}`) }, selector: workload, ingress: { rules }, egress: { rules } });
+  });
 }
 
 /** Lets anyone (in or outside the cluster: NodePort, LoadBalancer and ingress traffic) reach `workload` on `ports`. */
 export function allowIngressFromAnywhere(workload: kplus.Workload, ports: readonly number[]): void {
-  allowIngress(workload, 'anywhere', everyAddress(workload, 'anywhere-ingress'), ports);
+  allowIngress(workload, 'anywhere', () => everyAddress(workload, 'anywhere-ingress'), ports);
 }
 
 /**
@@ -82,22 +167,58 @@ export function everyAddress(workload: kplus.Workload, id: string): kplus.INetwo
   ];
 }
 
-/** Lets pods labelled as metrics scrapers, in any namespace, reach `workload` on its metrics port. */
+/**
+ * Sets the namespaces whose Prometheus may scrape the pods of the chart of `scope` (a Prometheus
+ * shared by several teams, in its own namespace). Call it before `denyAllTrafficExceptDns`.
+ * @default - the chart's own namespace: only its own Prometheus
+ */
+export function setMetricsScraperNamespaces(scope: IConstruct, namespaces: readonly string[]): void {
+  const network = networkOf(scope);
+  if (network.isolated) throw new Error(`setMetricsScraperNamespaces('${Chart.of(scope).node.path}'): call it before denyAllTrafficExceptDns (the scrapers' policies are written then)`);
+  network.scraperNamespaces = [...namespaces];
+}
+
+/**
+ * Lets the Prometheus wired to scrape `workload` reach it on its metrics port: pods labelled as
+ * metrics scrapers in the scraper namespaces of its chart (its own namespace unless
+ * `setMetricsScraperNamespaces` says otherwise), never a scraper label in just any namespace.
+ */
 export function allowMetricsScrapers(workload: kplus.Workload, port: number): void {
-  const scrapers = kplus.Pods.select(workload, 'metrics-scrapers', {
-    labels: { [METRICS_SCRAPER_LABEL]: 'true' },
-    namespaces: kplus.Namespaces.all(workload, 'all-namespaces'),
-  });
-  allowIngress(workload, 'metrics-scrapers', scrapers, [port]);
+  allowIngress(workload, 'metrics-scrapers', () => {
+    const names = [...(networkOf(workload).scraperNamespaces ?? [Chart.of(workload).namespace ?? 'default'])];
+    return kplus.Pods.select(workload, 'metrics-scrapers', {
+      labels: { [METRICS_SCRAPER_LABEL]: 'true' },
+      namespaces: kplus.Namespaces.select(workload, 'scraper-namespaces', { names }),
+    });
+  }, [port]);
 }
 
-/** Lets `workload` open connections anywhere (Prometheus: scrape targets in any namespace, nodes, the API server). */
+/**
+ * Prometheus's egress: the pods of the namespaces it scrapes (any port: the scraped ports are
+ * declared by workloads, possibly in other charts), and the API server and the kubelets on their
+ * ports. Those two are not pods: a NetworkPolicy can name them only by IP block, so they are any
+ * address on 443/6443 (API server) and 10250 (kubelet).
+ */
+export function allowScraperEgress(workload: kplus.Workload, scrapeNamespaces: readonly string[], extraTargets: readonly { readonly namespace?: string; readonly port: number }[] = []): void {
+  allowEgress(workload, 'scrape-namespaces', () => kplus.Pods.all(workload, 'scrape-pods', { namespaces: kplus.Namespaces.select(workload, 'scrape-namespaces', { names: [...scrapeNamespaces] }) }), []);
+  allowEgress(workload, 'kubernetes-api', () => kplus.NetworkPolicyIpBlock.anyIpv4(workload, 'kubernetes-api-ips'), [443, 6443]);
+  allowEgress(workload, 'kubelets', () => kplus.NetworkPolicyIpBlock.anyIpv4(workload, 'kubelet-ips'), [10250]);
+  // A fixed target: the pods of its namespace on its port, or any address on its port when only an address is known.
+  extraTargets.forEach((target, i) => allowEgress(workload, `target-${i}`, () => (target.namespace
+    ? kplus.Pods.all(workload, `target-${i}-pods`, { namespaces: kplus.Namespaces.select(workload, `target-${i}-namespace`, { names: [target.namespace] }) })
+    : kplus.NetworkPolicyIpBlock.anyIpv4(workload, `target-${i}-ips`)), [target.port]));
+}
+
+/** Lets `workload` open connections anywhere. */
 export function allowEgressToAnywhere(workload: kplus.Workload, ports: readonly number[] = []): void {
-  allowEgress(workload, 'anywhere', everyAddress(workload, 'anywhere-egress'), ports);
+  allowEgress(workload, 'anywhere', () => everyAddress(workload, 'anywhere-egress'), ports);
 }
 
-/** A short name for a peer in policy names: the id of the system construct that owns it (`prometheus`, `redis`). */
-function peerName(workload: kplus.Workload): string {
+/**
+ * A short name for a workload in policy names: the id of the library construct that owns it
+ * (`prometheus`, `redis`, `echo`), or the workload's own id when it stands alone in a chart.
+ */
+export function ownerName(workload: kplus.Workload): string {
   const owner = workload.node.scope;
   return owner && !Chart.isChart(owner) ? owner.node.id : workload.node.id;
 }

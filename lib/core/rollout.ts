@@ -1,20 +1,16 @@
 import { createHash } from 'crypto';
+import { Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { Memo } from './memo';
 
-const digests = new Map<string, string>();
+const digests = new Memo<string, string>();
 
 /**
  * The sha256 of one content, remembered: the same text (a dashboard, the router source) recurs in
  * every environment, and a string that was a Map key before is found without reading it again.
  */
 function digestOf(content: string): string {
-  let digest = digests.get(content);
-  if (digest === undefined) {
-    digest = createHash('sha256').update(content).digest('hex');
-    if (digests.size >= 256) digests.clear();
-    digests.set(content, digest);
-  }
-  return digest;
+  return digests.get(content, () => createHash('sha256').update(content).digest('hex'));
 }
 
 /** A short, stable digest of config content: of the digests of each part, in order. */
@@ -27,7 +23,10 @@ export function contentHash(...contents: string[]): string {
 /**
  * Rolls the workload's pods whenever `contents` change, by stamping their digest on the pod
  * template (`checksum/<name>`): mounted ConfigMaps update in place, but processes read them at start.
+ * Give a function for content that is complete only at synth (it is called then, with `Lazy`).
  */
-export function rollOnChange(workload: kplus.Workload, name: string, ...contents: string[]): void {
-  workload.podMetadata.addAnnotation(`checksum/${name}`, contentHash(...contents));
+export function rollOnChange(workload: kplus.Workload, name: string, ...contents: string[] | [() => readonly string[]]): void {
+  const [first] = contents;
+  const value = typeof first === 'function' ? Lazy.any({ produce: () => contentHash(...first()) }) : contentHash(...(contents as string[]));
+  workload.podMetadata.addAnnotation(`checksum/${name}`, value);
 }

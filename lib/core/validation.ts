@@ -1,4 +1,5 @@
 import { IConstruct } from 'constructs';
+import { isPinnedImage } from './image';
 
 /** Thrown when a construct is given props it cannot synthesize. */
 export class ValidationError extends Error {
@@ -20,6 +21,21 @@ export function showValue(value: unknown): string {
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+// RFC 1123 subdomain: what Kubernetes allows for most object names (Secrets, StorageClasses, ConfigMaps).
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+// A key of a Secret or ConfigMap.
+const SECRET_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
+// A label or annotation key: optional DNS-subdomain prefix, then a name of at most 63 characters.
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
+
+/** A key of an existing Secret: how every construct takes a password or a credential (never a value). */
+export interface SecretKeyRef {
+  /** Name of the existing Secret (a DNS subdomain); the stack never creates one with a value. */
+  readonly name: string;
+  /** The key inside the Secret. */
+  readonly key: string;
+}
 // Kubernetes resource.Quantity, as apimachinery parses it.
 const QUANTITY = /^[+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$/;
 
@@ -80,12 +96,39 @@ export class PropValidator {
     return this.check(ok, prop, value, `a DNS label of at most ${maxLength} characters (lower-case letters, digits and '-', starting and ending with a letter or digit)`);
   }
 
-  /** A container image pinned to a version: a tag other than `latest`, or a digest. */
+  /** An RFC 1123 subdomain: what Kubernetes allows for Secret, ConfigMap and StorageClass names. */
+  dnsSubdomain(prop: string, value: string): boolean {
+    const ok = typeof value === 'string' && value.length <= 253 && DNS_SUBDOMAIN.test(value);
+    return this.check(ok, prop, value, "a DNS subdomain of at most 253 characters (lower-case letters, digits, '-' and '.')");
+  }
+
+  /** The name of a StorageClass. */
+  storageClassName(prop: string, value: string): boolean {
+    const ok = typeof value === 'string' && value.length <= 253 && DNS_SUBDOMAIN.test(value);
+    return this.check(ok, prop, value, "a StorageClass name (a DNS subdomain: lower-case letters, digits, '-' and '.')");
+  }
+
+  /** A reference to a key of an existing Secret: a valid Secret name and a key. */
+  secretKeyRef(prop: string, ref: SecretKeyRef | undefined): boolean {
+    if (!this.check(typeof ref === 'object' && ref !== null, prop, ref, "a Secret key reference { name: '<secret>', key: '<key>' }")) return false;
+    const name = this.check(typeof ref!.name === 'string' && ref!.name.length <= 253 && DNS_SUBDOMAIN.test(ref!.name), `${prop}.name`, ref!.name, "the name of an existing Secret (a DNS subdomain: lower-case letters, digits, '-' and '.')");
+    const key = this.check(typeof ref!.key === 'string' && SECRET_KEY.test(ref!.key), `${prop}.key`, ref!.key, "a Secret key (letters, digits, '-', '_' and '.')");
+    return name && key;
+  }
+
+  /** A label or annotation key. */
+  labelKey(prop: string, key: string): boolean {
+    return this.check(LABEL_KEY.test(key), prop, key, 'label or annotation keys of an optional DNS prefix and a name of at most 63 characters');
+  }
+
+  /** A label value. */
+  labelValue(prop: string, value: string): boolean {
+    return this.check(typeof value === 'string' && LABEL_VALUE.test(value), prop, value, "a label value of at most 63 letters, digits, '-', '_' and '.'");
+  }
+
+  /** A container image pinned to a version: a tag other than `latest`, a digest, or both. */
   pinnedImage(prop: string, value: string): boolean {
-    const name = typeof value === 'string' ? value.slice(value.lastIndexOf('/') + 1) : '';
-    const tag = name.includes(':') ? name.slice(name.indexOf(':') + 1) : '';
-    const ok = /@sha256:[0-9a-f]{64}$/.test(value) || (/^[\w][\w.-]{0,127}$/.test(tag) && tag !== 'latest');
-    return this.check(ok, prop, value, "an image pinned to a version (a tag other than 'latest', or @sha256:<digest>)");
+    return this.check(isPinnedImage(value), prop, value, "an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both)");
   }
 
   nonEmpty(prop: string, value: string | readonly unknown[]): boolean {

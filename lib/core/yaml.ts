@@ -5,6 +5,7 @@
 
 import { createHash } from 'crypto';
 import { serialize } from 'v8';
+import { Memo } from './memo';
 
 /** The part of js-yaml used here (the package ships no types). */
 interface JsYaml {
@@ -82,13 +83,10 @@ export interface YamlMemo {
 }
 
 /** The store when none is given: this process's texts, as the same file (a rule group, a dashboard) recurs in every environment. */
-const processTexts = new Map<string, string>();
+const processTexts = new Memo<string, string>(512);
 const processStore: YamlMemo = {
-  get: (key) => processTexts.get(key),
-  set: (key, text) => {
-    if (processTexts.size >= 512) processTexts.clear();
-    processTexts.set(key, text);
-  },
+  get: (key) => processTexts.peek(key),
+  set: (key, text) => processTexts.set(key, text),
 };
 
 let memo: YamlMemo = processStore;

@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { Memo } from '../core/memo';
 import { UID_PATTERN, UID_RULE, GrafanaDatasource } from './datasources';
 import { promqlSyntaxError, savePromqlParseCache } from './promql';
 
@@ -40,19 +41,20 @@ const BUILT_IN_DATASOURCES: Record<string, string> = {
 };
 
 /**
- * Reads every `*.json` under `dir` (hidden files and folders skipped, as Grafana does) and checks
+ * Reads every `*.json` under each of `dirs` (hidden files and folders skipped, as Grafana does) and checks
  * what Grafana itself would skip silently at run time or break on: JSON syntax, title and uid,
  * unique uids and titles, datasource references and `${DS_...}` placeholders, library panels, and
  * that every PromQL expression parses. Only parse and checks: this runs at every synth.
  */
-export function scanDashboards(dir: string, datasources: readonly GrafanaDatasource[]): DashboardScan {
+export function scanDashboards(dirs: readonly string[], datasources: readonly GrafanaDatasource[]): DashboardScan {
   const problems: string[] = [];
   const dashboards: CheckedDashboard[] = [];
   const uids = new Map<string, string>();
   const titles = new Map<string, string>();
   const ids = new Map<string, string>();
-  for (const file of listJsonFiles(dir)) {
-    const report = (what: string) => problems.push(`${file}: ${what}`);
+  // Several folders: uids, titles and ConfigMap names are unique across them all.
+  for (const [dir, file] of dirs.flatMap((d) => listJsonFiles(d).map((f) => [d, f] as const))) {
+    const report = (what: string) => problems.push(`${dirs.length > 1 ? `${path.basename(dir)}/` : ''}${file}: ${what}`);
     const segments = file.split('/');
     const fileName = segments[segments.length - 1];
     const folder = segments.length > 1 ? segments[0] : undefined;
@@ -103,18 +105,13 @@ interface CheckedFile {
   readonly json?: string;
 }
 
-// main.ts builds a Grafana per environment from the same files: check each content once. The
+// An app builds a Grafana per environment from the same files: check each content once. The
 // checks read only these fields of the datasources (not their URLs, which differ per environment).
-const checkedFiles = new Map<string, CheckedFile>();
+const checkedFiles = new Memo<string, CheckedFile>(256);
 
 function checkFile(text: string, datasources: readonly GrafanaDatasource[]): CheckedFile {
   const key = `${JSON.stringify(datasources.map((d) => [d.name, d.uid, d.type, d.isDefault ?? false]))}\0${text}`;
-  let checked = checkedFiles.get(key);
-  if (!checked) {
-    checked = parseAndCheck(text, datasources);
-    checkedFiles.set(key, checked);
-  }
-  return checked;
+  return checkedFiles.get(key, () => parseAndCheck(text, datasources));
 }
 
 function parseAndCheck(text: string, datasources: readonly GrafanaDatasource[]): CheckedFile {

@@ -1,15 +1,22 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ApiObject, Chart, Duration, JsonPatch, Names, Size } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { KEEP_ON_PRUNE_ANNOTATIONS } from '../core/persistence';
 import { Construct } from 'constructs';
 import { IPrometheusEndpoint } from '../core/endpoints';
+import { registerConstruct } from '../core/construct';
+import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
+import { constructName, instanceName } from '../core/names';
+import { applyCommonProps, chartNamespace, checkCommonProps, checkResources, CommonProps, resolveResources, ServiceExposure } from '../core/props';
+import { secretVolume } from '../core/secrets';
+import { formatPrometheusDuration } from '../prometheus/syntax';
 import { rollOnChange } from '../core/rollout';
-import { allowConnection, allowIngressFromAnywhere } from '../core/network';
+import { allowConnection, allowEgress, allowIngress, allowIngressFromAnywhere, everyAddress } from '../core/network';
 import { markForScraping } from '../core/scraping';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
-import { PropValidator, ValidationError } from '../core/validation';
+import { PropValidator, SecretKeyRef, ValidationError } from '../core/validation';
 import { toYaml } from '../core/yaml';
 import { CheckedDashboard, scanDashboards } from './dashboards';
 import { checkDatasource, datasourcesYaml, GrafanaDatasource, PROMETHEUS_DATASOURCE_UID } from './datasources';
@@ -36,21 +43,13 @@ const ADMIN_SECRET_DIR = '/etc/grafana/secrets/admin';
 const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /** Props of Grafana. */
-export interface GrafanaProps {
+export interface GrafanaProps extends CommonProps {
   /** The Prometheus Grafana queries: provisioned as the default datasource, with the fixed uid `prometheus`. */
   readonly prometheus: IPrometheusEndpoint;
-  /** Existing Secret holding the admin user name and password; mounted as files, never copied into dist/. */
-  readonly adminSecret: kplus.ISecret;
-  /**
-   * Key of the admin user name in `adminSecret`.
-   * @default 'admin-user'
-   */
-  readonly adminUserKey?: string;
-  /**
-   * Key of the admin password in `adminSecret`.
-   * @default 'admin-password'
-   */
-  readonly adminPasswordKey?: string;
+  /** The admin user name, a key of an existing Secret; mounted as a file, never copied into dist/. */
+  readonly adminUser: SecretKeyRef;
+  /** The admin password, a key of an existing Secret (usually the same Secret as `adminUser`). */
+  readonly adminPassword: SecretKeyRef;
   /**
    * More datasources to provision (Loki, Tempo...), known to the dashboard checks; none may be the
    * default. `addDatasource()` adds more later.
@@ -58,33 +57,40 @@ export interface GrafanaProps {
    */
   readonly additionalDatasources?: readonly GrafanaDatasource[];
   /**
-   * Folder of dashboard JSON models (as exported from the Grafana UI) to provision: every `*.json`,
-   * each subfolder becoming a Grafana folder. Checked at synth. `platformDashboardsDir()` is the
-   * folder this package ships.
+   * Folders of dashboard JSON models (as exported from the Grafana UI) to provision: every `*.json`,
+   * each subfolder becoming a Grafana folder, uids unique across all folders. Checked at synth.
+   * `platformDashboardsDir()` is the folder this package ships; add your team's beside it.
    * @default - no dashboards
    */
-  readonly dashboardsDir?: string;
+  readonly dashboardsDirs?: readonly string[];
   /**
-   * Scrape interval of the Prometheus (the datasource's `timeInterval`): `$__rate_interval` spans at
+   * Scrape interval of a Prometheus endpoint that does not declare one (the datasource's `timeInterval`;
+   * a Prometheus construct's own `scrapeInterval` is used, and a different value here fails): `$__rate_interval` spans at
    * least four of them, so rates never come out empty.
-   * @default '30s'
+   * @default - the Prometheus's scrapeInterval, or 30 seconds for an endpoint that does not say
    */
-  readonly prometheusScrapeInterval?: string;
+  readonly prometheusScrapeInterval?: Duration;
   /**
    * Container image.
    * @default GRAFANA_IMAGE
    */
   readonly image?: string;
   /**
-   * Expose the Service on this NodePort (30000-32767), e.g. GRAFANA_NODE_PORT.
-   * @default - a ClusterIP Service
+   * How the Service is exposed, e.g. `ServiceExposure.nodePort(GRAFANA_NODE_PORT)`.
+   * @default ServiceExposure.clusterIp()
    */
-  readonly nodePort?: number;
+  readonly expose?: ServiceExposure;
+  /**
+   * Namespace of the ingress controller whose pods may reach Grafana when the Service is not
+   * exposed itself (ClusterIP): Grafana admits them and nothing else.
+   * @default 'ingress-nginx'
+   */
+  readonly ingressControllerNamespace?: string;
   /**
    * Port of the Service.
    * @default 80
    */
-  readonly servicePort?: number;
+  readonly port?: number;
   /**
    * Let visitors in without logging in, as Viewers of the main organisation.
    * @default false
@@ -107,10 +113,10 @@ export interface GrafanaProps {
    */
   readonly resources?: kplus.ContainerResources;
   /**
-   * How often Grafana rescans the dashboard files for changes.
-   * @default 30
+   * How often Grafana rescans the dashboard files for changes (whole seconds, 10s to 1h).
+   * @default Duration.seconds(30)
    */
-  readonly dashboardUpdateIntervalSeconds?: number;
+  readonly dashboardUpdateInterval?: Duration;
   /**
    * Let users save changes to provisioned dashboards from the UI (lost when the file changes).
    * @default false
@@ -118,7 +124,7 @@ export interface GrafanaProps {
   readonly allowUiUpdates?: boolean;
   /**
    * Keep a dashboard in Grafana when its file disappears.
-   * @default false - a dashboard removed from dashboardsDir is removed from Grafana
+   * @default false - a dashboard removed from dashboardsDirs is removed from Grafana
    */
   readonly disableDeletion?: boolean;
   /**
@@ -139,14 +145,20 @@ export function platformDashboardsDir(): string {
   }
 }
 
+/** Resources of the Grafana container, each part overridable by `resources`. */
+export const GRAFANA_DEFAULT_RESOURCES = {
+  cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(500) },
+  memory: { request: Size.mebibytes(256), limit: Size.mebibytes(512) },
+} as const;
+
 /**
- * Grafana with a provisioned Prometheus datasource and the dashboards of a folder, one ConfigMap
- * per dashboard. Dashboards are checked at synth (Grafana skips a bad file silently): JSON, title,
+ * Grafana with a provisioned Prometheus datasource and the dashboards of its folders, one
+ * ConfigMap per dashboard. Dashboards are checked at synth (Grafana skips a bad file silently): JSON, title,
  * uid, datasource references, `${DS_...}` placeholders, PromQL syntax, and the size
  * client-side `kubectl apply` accepts.
  */
 export class Grafana extends Construct {
-  /** The Deployment (one replica: the SQLite database cannot be shared). */
+  /** The Deployment (one replica: the SQLite database cannot be shared; construct id `Resource`). */
   public readonly deployment: kplus.Deployment;
   /** The Service in front of Grafana. */
   public readonly service: kplus.Service;
@@ -154,13 +166,13 @@ export class Grafana extends Construct {
   public readonly port: number;
   /** In-cluster URL, e.g. `http://dev-grafana.platform-dev.svc:80`. */
   public readonly url: string;
-  /** The NodePort the Service is exposed on, if any. */
-  public readonly nodePort?: number;
+  /** How the Service is exposed. */
+  public readonly expose: ServiceExposure;
   /** The image the container runs. */
   public readonly image: string;
   /** The dashboards provisioned, in file order. */
   public readonly dashboards: readonly CheckedDashboard[];
-  /** Grafana folder names (from dashboardsDir's subfolders), sorted. */
+  /** Grafana folder names (from the subfolders of dashboardsDirs), sorted. */
   public readonly folders: readonly string[];
 
   private readonly datasourceList: GrafanaDatasource[] = [];
@@ -168,30 +180,41 @@ export class Grafana extends Construct {
 
   constructor(scope: Construct, id: string, props: GrafanaProps) {
     super(scope, id);
+    registerConstruct(this);
     this.image = props.image ?? GRAFANA_IMAGE;
-    this.port = props.servicePort ?? 80;
-    this.nodePort = props.nodePort;
-    const adminUserKey = props.adminUserKey ?? 'admin-user';
-    const adminPasswordKey = props.adminPasswordKey ?? 'admin-password';
-    const scrapeInterval = props.prometheusScrapeInterval ?? '30s';
-    const updateInterval = props.dashboardUpdateIntervalSeconds ?? 30;
-    const dashboardsDir = props.dashboardsDir === undefined ? undefined : path.resolve(props.dashboardsDir);
+    this.port = props.port ?? 80;
+    this.expose = props.expose ?? ServiceExposure.clusterIp();
+    const scrapeInterval = props.prometheusScrapeInterval ?? props.prometheus?.scrapeInterval ?? Duration.seconds(30);
+    const updateInterval = props.dashboardUpdateInterval ?? Duration.seconds(30);
+    const dashboardsDirs = (props.dashboardsDirs ?? []).map((dir) => path.resolve(dir));
 
     const validator = new PropValidator(this, 'Grafana');
+    checkCommonProps(validator, props);
+    checkResources(validator, 'resources', resolveResources(props.resources, GRAFANA_DEFAULT_RESOURCES), props.resources);
     validator.check(Boolean(props.prometheus?.url), 'prometheus', props.prometheus?.url, 'an IPrometheusEndpoint with a url (the Prometheus construct)');
-    validator.check(Boolean(props.adminSecret), 'adminSecret', props.adminSecret, 'an existing Secret (kplus.Secret.fromSecretName)');
-    validator.check(/^[-._a-zA-Z0-9]+$/.test(adminUserKey), 'adminUserKey', adminUserKey, 'a Secret key (letters, digits, -, _ and .)');
-    validator.check(/^[-._a-zA-Z0-9]+$/.test(adminPasswordKey), 'adminPasswordKey', adminPasswordKey, 'a Secret key (letters, digits, -, _ and .)');
-    validator.pinnedImage('image', this.image);
-    validator.check(/^[1-9][0-9]*(ms|s|m|h)$/.test(scrapeInterval), 'prometheusScrapeInterval', scrapeInterval, 'a Prometheus duration such as 15s, 30s or 1m');
-    validator.port('servicePort', this.port);
-    if (props.nodePort !== undefined) validator.nodePort('nodePort', props.nodePort);
-    validator.integer('dashboardUpdateIntervalSeconds', updateInterval, 10, 3600);
-    if (props.storageClassName !== undefined) validator.check(props.storageSize !== undefined, 'storageClassName', props.storageClassName, 'set only together with storageSize');
-    if (props.rootUrl !== undefined) validator.check(/^https?:\/\/\S+$/.test(props.rootUrl), 'rootUrl', props.rootUrl, 'an http:// or https:// URL');
-    if (dashboardsDir !== undefined) {
-      validator.check(fs.existsSync(dashboardsDir) && fs.statSync(dashboardsDir).isDirectory(), 'dashboardsDir', dashboardsDir, 'an existing folder of dashboard JSON models');
+    validator.secretKeyRef('adminUser', props.adminUser);
+    if (validator.secretKeyRef('adminPassword', props.adminPassword) && props.adminUser) {
+      validator.check(props.adminPassword.name === props.adminUser.name, 'adminPassword.name', props.adminPassword.name, `the Secret of adminUser ('${props.adminUser.name}'): one Secret holds both`);
     }
+    validator.pinnedImage('image', this.image);
+    const scrapeIntervalText = formatPrometheusDuration(scrapeInterval);
+    validator.check(scrapeIntervalText !== undefined && scrapeInterval.toMilliseconds({ integral: false }) >= 1000, 'prometheusScrapeInterval', scrapeIntervalText ?? scrapeInterval.toHumanString(), 'a Duration of at least 1 second');
+    // One interval: a Prometheus that says how often it scrapes is the only source of timeInterval.
+    const declared = props.prometheus?.scrapeInterval;
+    if (props.prometheusScrapeInterval && declared && scrapeIntervalText !== formatPrometheusDuration(declared)) {
+      validator.fail('prometheusScrapeInterval', scrapeIntervalText, `unset: the Prometheus scrapes every ${formatPrometheusDuration(declared)} (set only for an endpoint that does not say)`);
+    }
+    validator.port('port', this.port);
+    const updateSeconds = updateInterval.toSeconds({ integral: false });
+    validator.check(Number.isInteger(updateSeconds) && updateSeconds >= 10 && updateSeconds <= 3600, 'dashboardUpdateInterval', `${updateSeconds}s`, 'whole seconds from 10s to 1h');
+    if (props.storageClassName !== undefined && validator.check(props.storageSize !== undefined, 'storageClassName', props.storageClassName, 'set only together with storageSize')) {
+      validator.storageClassName('storageClassName', props.storageClassName);
+    }
+    if (props.rootUrl !== undefined) validator.check(/^https?:\/\/\S+$/.test(props.rootUrl), 'rootUrl', props.rootUrl, 'an http:// or https:// URL');
+    dashboardsDirs.forEach((dir, i) => {
+      validator.check(fs.existsSync(dir) && fs.statSync(dir).isDirectory(), `dashboardsDirs[${i}]`, dir, 'an existing folder of dashboard JSON models');
+    });
+    if (props.ingressControllerNamespace !== undefined) validator.dnsLabel('ingressControllerNamespace', props.ingressControllerNamespace);
     validator.throwIfInvalid();
 
     this.datasourceList.push({
@@ -201,21 +224,21 @@ export class Grafana extends Construct {
       url: props.prometheus.url,
       isDefault: true,
       // POST keeps long PromQL out of URL length limits.
-      jsonData: { httpMethod: 'POST', timeInterval: scrapeInterval },
+      jsonData: { httpMethod: 'POST', timeInterval: scrapeIntervalText },
     });
     for (const datasource of props.additionalDatasources ?? []) this.addDatasource(datasource);
 
-    const baseName = Names.toDnsLabel(this, { includeHash: false });
-    const namespace = Chart.of(this).namespace;
-    const labels = (component: string) => recommendedLabels({ name: 'grafana', instance: baseName, component, version: imageTag(this.image) });
+    const baseName = constructName(this);
+    const namespace = chartNamespace(this, 'Grafana', 'its url');
+    const labels = (component: string) => recommendedLabels({ name: 'grafana', instance: instanceName(this), component, version: imageVersion(this.image) });
 
     // Dashboards: checked and read now, so every problem surfaces at synth with its file and panel.
-    const scan = dashboardsDir === undefined ? { dashboards: [], problems: [] } : scanDashboards(dashboardsDir, this.datasourceList);
-    if (scan.problems.length > 0) throw dashboardError(this, dashboardsDir!, scan.problems);
+    const scan = scanDashboards(dashboardsDirs, this.datasourceList);
+    if (scan.problems.length > 0) throw dashboardError(this, dashboardsDirs, scan.problems);
     this.dashboards = scan.dashboards;
     this.folders = [...new Set(scan.dashboards.map((d) => d.folder).filter((f): f is string => f !== undefined))].sort();
 
-    const configMapNames = this.addDashboardConfigMaps(baseName, labels('dashboard'), dashboardsDir);
+    const configMapNames = this.addDashboardConfigMaps(baseName, labels('dashboard'), dashboardsDirs);
     const folders = dashboardFolders(this.dashboards, configMapNames);
     const providersYaml = toYaml({
       apiVersion: 1,
@@ -226,7 +249,7 @@ export class Grafana extends Construct {
         ...(f.folder === undefined ? {} : { folderUid: `folder-${f.folder}` }),
         type: 'file',
         disableDeletion: props.disableDeletion ?? false,
-        updateIntervalSeconds: updateInterval,
+        updateIntervalSeconds: updateSeconds,
         allowUiUpdates: props.allowUiUpdates ?? false,
         options: { path: f.volume.mountPath },
       })),
@@ -240,13 +263,14 @@ export class Grafana extends Construct {
     const storage = props.storageSize === undefined
       ? kplus.Volume.fromEmptyDir(this, 'data-volume', 'data')
       : kplus.Volume.fromPersistentVolumeClaim(this, 'data-volume', new kplus.PersistentVolumeClaim(this, 'data', {
-        metadata: { labels: labels('storage') },
+        // Users, preferences and annotations: a GitOps prune or app deletion must not take them.
+        metadata: { labels: labels('storage'), annotations: KEEP_ON_PRUNE_ANNOTATIONS },
         storage: props.storageSize,
         accessModes: [kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE],
         storageClassName: props.storageClassName,
       }), { name: 'data' });
 
-    this.deployment = new kplus.Deployment(this, 'deployment', {
+    this.deployment = new kplus.Deployment(this, 'Resource', {
       metadata: { name: baseName, labels: labels('server') },
       podMetadata: { labels: labels('server') },
       replicas: 1,
@@ -261,10 +285,7 @@ export class Grafana extends Construct {
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       ports: [{ name: 'http', number: GRAFANA_CONTAINER_PORT }],
       securityContext: restrictedContainerSecurityContext(GRAFANA_USER_ID),
-      resources: props.resources ?? {
-        cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(500) },
-        memory: { request: Size.mebibytes(256), limit: Size.mebibytes(512) },
-      },
+      resources: resolveResources(props.resources, GRAFANA_DEFAULT_RESOURCES),
       envVariables: grafanaEnvironment({ anonymousAccess: props.anonymousAccess ?? false, rootUrl: props.rootUrl }),
       // /api/health checks the database too; liveness only asks whether the server still accepts
       // connections, so a slow database makes the pod unready instead of restarting it.
@@ -277,45 +298,42 @@ export class Grafana extends Construct {
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'tmp-volume', 'tmp'));
     container.mount(`${PROVISIONING_DIR}/datasources`, kplus.Volume.fromConfigMap(this, 'datasources-volume', this.datasourcesConfigMap, { name: 'datasources' }), { readOnly: true });
     container.mount(`${PROVISIONING_DIR}/dashboards`, kplus.Volume.fromConfigMap(this, 'providers-volume', providersConfigMap, { name: 'dashboard-providers' }), { readOnly: true });
-    container.mount(ADMIN_SECRET_DIR, kplus.Volume.fromSecret(this, 'admin-volume', props.adminSecret, {
-      name: 'admin',
-      items: { [adminUserKey]: { path: 'admin-user' }, [adminPasswordKey]: { path: 'admin-password' } },
-    }), { readOnly: true });
+    container.mount(ADMIN_SECRET_DIR, secretVolume(this, 'admin-volume', 'admin', { 'admin-user': props.adminUser, 'admin-password': props.adminPassword }), { readOnly: true });
     addProjectedVolumes(this.deployment, folders.map((f) => f.volume));
     restrictPod(this.deployment);
     markForScraping(this.deployment, { port: GRAFANA_CONTAINER_PORT, path: '/metrics' });
-    // NetworkPolicies: users reach Grafana (through the NodePort or an ingress); Grafana reaches
-    // only Prometheus (plugin installs and update checks are off).
-    allowIngressFromAnywhere(this.deployment, [GRAFANA_CONTAINER_PORT]);
-    allowConnection(this.deployment, props.prometheus.workload, [props.prometheus.port]);
+    // NetworkPolicies: users reach Grafana only where it is exposed: through its NodePort or load
+    // balancer (traffic from outside the cluster: any address), else through the ingress
+    // controller's pods. Grafana reaches only Prometheus (plugin installs and update checks are off).
+    if (this.expose.external) allowIngressFromAnywhere(this.deployment, [GRAFANA_CONTAINER_PORT]);
+    else {
+      const names = [props.ingressControllerNamespace ?? 'ingress-nginx'];
+      allowIngress(this.deployment, 'ingress-controller', () => kplus.Pods.all(this.deployment, 'ingress-controller-pods', { namespaces: kplus.Namespaces.select(this.deployment, 'ingress-controller-namespace', { names }) }), [GRAFANA_CONTAINER_PORT]);
+    }
+    if (props.prometheus.workload) allowConnection(this.deployment, props.prometheus.workload, [props.prometheus.port]);
+    else allowEgress(this.deployment, 'prometheus', () => everyAddress(this.deployment, 'prometheus-anywhere'), [props.prometheus.port]);
 
     this.service = new kplus.Service(this, 'service', {
       metadata: { name: baseName, labels: labels('server') },
-      type: props.nodePort === undefined ? kplus.ServiceType.CLUSTER_IP : kplus.ServiceType.NODE_PORT,
+      type: this.expose.type,
       selector: this.deployment,
-      ports: [{ name: 'http', port: this.port, targetPort: GRAFANA_CONTAINER_PORT, nodePort: props.nodePort }],
+      ports: [{ name: 'http', port: this.port, targetPort: GRAFANA_CONTAINER_PORT, nodePort: this.expose.nodePort }],
     });
     this.url = `http://${baseName}.${namespace}.svc:${this.port}`;
 
-    // Datasources may still be added: render them, and the rollout checksum, just before synthesis.
-    let finalized = false;
-    this.node.addValidation({
-      validate: () => {
-        if (finalized) return [];
-        finalized = true;
-        const datasources = datasourcesYaml(this.datasourceList);
-        this.datasourcesConfigMap.addData('datasources.yaml', datasources);
-        rollOnChange(this.deployment, 'provisioning', datasources, providersYaml, ...this.dashboards.map((d) => d.json));
-        return [];
-      },
-    });
+    // Late-bound: datasources added after construction (addDatasource) are provisioned too.
+    let datasources: string | undefined;
+    const renderDatasources = () => (datasources ??= datasourcesYaml(this.datasourceList));
+    this.datasourcesConfigMap.addData('datasources.yaml', Lazy.any({ produce: renderDatasources }));
+    rollOnChange(this.deployment, 'provisioning', () => [renderDatasources(), providersYaml, ...this.dashboards.map((d) => d.json)]);
+    applyCommonProps(this, props);
   }
 
   /**
    * One ConfigMap per dashboard; fails when one is over what client-side `kubectl apply` accepts.
    * Returns the ConfigMap names by dashboard file.
    */
-  private addDashboardConfigMaps(baseName: string, labels: Record<string, string>, dashboardsDir: string | undefined): Map<string, string> {
+  private addDashboardConfigMaps(baseName: string, labels: Record<string, string>, dashboardsDirs: readonly string[]): Map<string, string> {
     const scope = new Construct(this, 'dashboards');
     const names = new Map<string, string>();
     const problems: string[] = [];
@@ -334,7 +352,7 @@ export class Grafana extends Construct {
         );
       }
     }
-    if (problems.length > 0) throw dashboardError(this, dashboardsDir!, problems);
+    if (problems.length > 0) throw dashboardError(this, dashboardsDirs, problems);
     return names;
   }
 
@@ -357,9 +375,9 @@ export class Grafana extends Construct {
 }
 
 /** One ValidationError listing every dashboard problem. */
-function dashboardError(grafana: Construct, dir: string, problems: readonly string[]): ValidationError {
+function dashboardError(grafana: Construct, dirs: readonly string[], problems: readonly string[]): ValidationError {
   const count = problems.length === 1 ? '1 dashboard problem' : `${problems.length} dashboard problems`;
-  return new ValidationError(`Grafana '${grafana.node.path}': ${count} in dashboardsDir ${dir} (Grafana would skip or break these at run time):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  return new ValidationError(`Grafana '${grafana.node.path}': ${count} in dashboardsDirs ${dirs.join(', ')} (Grafana would skip or break these at run time):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
 }
 
 /**
@@ -378,10 +396,6 @@ export function lastAppliedAnnotationBytes(object: { readonly metadata?: { reado
   return others + LAST_APPLIED_ANNOTATION.length + Buffer.byteLength(json, 'utf8') + 5 * goEscapes + 3 * lineSeparators + 1;
 }
 
-function imageTag(image: string): string | undefined {
-  const tag = /:([\w][\w.-]{0,127})$/.exec(image.split('@')[0]);
-  return tag?.[1];
-}
 
 function grafanaEnvironment(options: { anonymousAccess: boolean; rootUrl?: string }): Record<string, kplus.EnvValue> {
   const env: Record<string, string> = {

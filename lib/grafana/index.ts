@@ -1,5 +1,5 @@
 export * from './grafana';
-export * from './environment';
 export { PROMETHEUS_DATASOURCE_UID } from './datasources';
 export type { GrafanaDatasource } from './datasources';
 export type { CheckedDashboard } from './dashboards';
+export { persistPromqlParses } from './promql';

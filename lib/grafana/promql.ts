@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { Memo } from '../core/memo';
 
 // Grafana variable references: ${name}, ${name:format}, ${name.field}, [[name]], [[name:format]], $name.
 const VARIABLE = /\$\{([^}]*)\}|\[\[([^\]]*)\]\]|\$([A-Za-z_][A-Za-z0-9_]*)/y;
@@ -96,7 +97,7 @@ function promqlParser(): PromQLParser {
 type Verdict = { readonly at: number } | 'empty' | 'ends-early' | 'ok';
 
 // The same dashboards are checked once per environment: parse each distinct expression once.
-const verdicts = new Map<string, Verdict>();
+const verdicts = new Memo<string, Verdict>();
 
 /**
  * Checks that a PromQL expression (which may hold Grafana variables) parses. Returns undefined when
@@ -104,11 +105,7 @@ const verdicts = new Map<string, Verdict>();
  * (`offset` is where it starts there).
  */
 export function promqlSyntaxError(expr: string, offset = 0): string | undefined {
-  let verdict = verdicts.get(expr);
-  if (verdict === undefined) {
-    verdict = findSyntaxError(expr);
-    verdicts.set(expr, verdict);
-  }
+  const verdict = verdicts.get(expr, () => findSyntaxError(expr));
   if (verdict === 'ok') return undefined;
   if (verdict === 'empty') return 'is empty';
   if (verdict === 'ends-early') return 'is not valid PromQL: it ends too early (an unclosed bracket, or a missing operand?)';
@@ -119,8 +116,7 @@ function findSyntaxError(expr: string): Verdict {
   const substituted = substituteGrafanaVariables(expr);
   if (substituted.text.trim() === '') return 'empty';
   const key = promqlParseCacheKey(substituted.text);
-  const parsesCache = knownToParse();
-  if (parsesCache.keys.has(key)) return 'ok';
+  if (parseCache?.keys.has(key)) return 'ok';
   let errorAt = -1;
   promqlParser().parse(substituted.text).iterate({
     enter: (node) => {
@@ -130,8 +126,10 @@ function findSyntaxError(expr: string): Verdict {
     },
   });
   if (errorAt < 0) {
-    parsesCache.keys.add(key);
-    parsesCache.dirty = true;
+    if (parseCache) {
+      parseCache.keys.add(key);
+      parseCache.dirty = true;
+    }
     return 'ok';
   }
   if (errorAt >= substituted.text.length) return 'ends-early';
@@ -139,12 +137,13 @@ function findSyntaxError(expr: string): Verdict {
 }
 
 /**
- * Hashes of (variable-substituted) expressions this parser version parsed, kept across synths in
- * node_modules/.cache beside the parser: a synth whose dashboards did not change loads no parser.
- * Only successes are kept, so every error is found and reported afresh.
+ * Hashes of (variable-substituted) expressions this parser version parsed, kept across synths in a
+ * file when a program asks for it (`persistPromqlParses`): a synth whose dashboards did not change
+ * then loads no parser. Only successes are kept, so every error is found and reported afresh. The
+ * library itself writes nothing: without the call, verdicts live in this process only.
  */
 interface ParseCache {
-  readonly file?: string;
+  readonly file: string;
   readonly keys: Set<string>;
   dirty: boolean;
 }
@@ -156,24 +155,34 @@ export function promqlParseCacheKey(substitutedText: string): string {
   return createHash('sha256').update(substitutedText).digest('hex').slice(0, 32);
 }
 
-/** Where the parse cache of the installed parser version lives (undefined if it cannot be found). */
-export function promqlParseCacheFile(): string | undefined {
+/** The installed parser's version, which a parse cache file must be keyed by (undefined if it cannot be found). */
+export function promqlParserVersion(): string | undefined {
   try {
     const entry = require.resolve('@prometheus-io/lezer-promql');
-    const { version } = JSON.parse(fs.readFileSync(path.resolve(path.dirname(entry), '..', 'package.json'), 'utf8')) as { version: string };
-    const marker = `${path.sep}node_modules${path.sep}`;
-    const nodeModules = entry.slice(0, entry.lastIndexOf(marker) + marker.length - 1);
-    return path.join(nodeModules, '.cache', 'cdk8s-platform-stack', `promql-parses-${version}.json`);
+    return (JSON.parse(fs.readFileSync(path.resolve(path.dirname(entry), '..', 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return undefined;
   }
 }
 
-function knownToParse(): ParseCache {
-  if (parseCache) return parseCache;
-  const file = promqlParseCacheFile();
-  parseCache = { file, keys: new Set(file ? readKeys(file) : []), dirty: false };
-  return parseCache;
+/**
+ * Opt-in: keeps the expressions that parsed in `dir` (a file per parser version) across processes,
+ * read now and written by `savePromqlParseCache()`; undefined turns it off. The synth of this
+ * repository passes a folder of its own cache; nothing else writes one.
+ */
+export function persistPromqlParses(dir: string | undefined): void {
+  const version = promqlParserVersion();
+  if (dir === undefined || version === undefined) {
+    parseCache = undefined;
+    return;
+  }
+  const file = path.join(dir, `promql-parses-${version}.json`);
+  parseCache = { file, keys: new Set(readKeys(file)), dirty: false };
+}
+
+/** The file the opted-in parse cache lives in, if any. */
+export function promqlParseCacheFile(): string | undefined {
+  return parseCache?.file;
 }
 
 function readKeys(file: string): string[] {
@@ -188,12 +197,12 @@ function readKeys(file: string): string[] {
 /** Forgets every verdict held in memory, as a new process would (for tests of the cache). */
 export function forgetPromqlVerdicts(): void {
   verdicts.clear();
-  parseCache = undefined;
+  if (parseCache) persistPromqlParses(path.dirname(parseCache.file));
 }
 
-/** Saves what this process learned parses; a read-only node_modules just means no cache. */
+/** Saves what this process learned parses, when a cache file was asked for; an unwritable one just means no cache. */
 export function savePromqlParseCache(): void {
-  if (!parseCache?.dirty || !parseCache.file) return;
+  if (!parseCache?.dirty) return;
   try {
     fs.mkdirSync(path.dirname(parseCache.file), { recursive: true });
     // Keep what concurrent synths (other processes) saved meanwhile.

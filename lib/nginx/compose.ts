@@ -1,22 +1,21 @@
-import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { IRedisEndpoint } from '../core/endpoints';
-import { RouteRule, Router } from '../router/router';
+import { IRedisEndpoint, RedisCredentials } from '../core/endpoints';
+import { RouteRule, Router, RouterProps } from '../router/router';
 import { ExampleBackends } from './example-backends';
-import { Backend, IBackend, Nginx } from './nginx';
+import { IBackend, Nginx, NginxProps } from './nginx';
 
-/** NGINX with its dynamic router, in one environment (EnvironmentConfig.nginx). */
-export interface NginxEnvironmentConfig {
+/** NGINX with its dynamic router, in one chart (`EnvironmentConfig.nginx`). */
+export interface DynamicRoutingProps {
   /**
    * Stand-in backends to deploy (ExampleBackends, one small pod), by name: a fresh environment routes end to end.
    * @default []
    */
   readonly exampleBackends?: readonly string[];
   /**
-   * Apps' Services, by in-cluster host name and port: the rest of the allowlist.
+   * Apps' Services (`Backend.fromService`, `Backend.fromHost`): the rest of the allowlist.
    * @default []
    */
-  readonly backends?: readonly { readonly name: string; readonly host: string; readonly port: number }[];
+  readonly backends?: readonly IBackend[];
   /**
    * The router's rules (names are backend names).
    * @default [] - everything goes to defaultTarget
@@ -27,48 +26,52 @@ export interface NginxEnvironmentConfig {
    * @default - none: such requests get 502 router-error
    */
   readonly defaultTarget?: string;
-  /** @default 1 */
-  readonly nginxReplicas?: number;
-  /** @default 1 */
-  readonly routerReplicas?: number;
-  /** @default 0 - off */
-  readonly decisionCacheTtlSeconds?: number;
   /**
-   * Node port of NGINX when the environment exposes node ports.
-   * @default 30080
+   * Redis for the router's `redisLookup` rules.
+   * @default - none
    */
-  readonly nodePort?: number;
+  readonly redis?: IRedisEndpoint;
+  /**
+   * The Redis user the router logs in as, when Redis has users (one with what `Router.redisAccess(rules)` says).
+   * @default - none
+   */
+  readonly redisCredentials?: RedisCredentials;
+  /**
+   * NGINX's props (replicas, decision cache, exposure, resources...), less what this wires.
+   * @default - the Nginx defaults
+   */
+  readonly nginx?: Partial<Omit<NginxProps, 'router' | 'backends'>>;
+  /**
+   * The router's props (replicas, resources, image...), less what this wires.
+   * @default - the Router defaults
+   */
+  readonly router?: Partial<Omit<RouterProps, 'targets' | 'rules' | 'defaultTarget' | 'redis' | 'redisCredentials'>>;
 }
 
-/** The constructs one environment's dynamic routing is made of. */
+/** The constructs one chart's dynamic routing is made of. */
 export interface DynamicRouting {
   readonly nginx: Nginx;
   readonly router: Router;
-  /** The stand-in backends, when the environment has any. */
+  /** The stand-in backends, when the chart has any. */
   readonly exampleBackends?: ExampleBackends;
 }
 
 /**
- * Adds NGINX, the router and the example backends of `config` to a chart. With `redis`, the router
- * can use `redisLookup` rules (the Redis side must still allow ingress from `router.workload`).
+ * Adds NGINX (id `nginx`), the router (id `router`) and the example backends (id
+ * `example-backends`) to a chart. With `redis`, the router can use `redisLookup` rules and Redis
+ * admits it.
  */
-export function addDynamicRouting(scope: Construct, config: NginxEnvironmentConfig, exposeNodePorts: boolean, redis?: IRedisEndpoint): DynamicRouting {
-  const exampleBackends = config.exampleBackends?.length ? new ExampleBackends(scope, 'example-backends', { names: config.exampleBackends }) : undefined;
-  const backends: IBackend[] = [...(exampleBackends?.backends ?? []), ...(config.backends ?? []).map((b) => Backend.fromHost(b.name, b.host, b.port))];
+export function addDynamicRouting(scope: Construct, props: DynamicRoutingProps): DynamicRouting {
+  const exampleBackends = props.exampleBackends?.length ? new ExampleBackends(scope, 'example-backends', { names: props.exampleBackends }) : undefined;
+  const backends: IBackend[] = [...(exampleBackends?.backends ?? []), ...(props.backends ?? [])];
   const router = new Router(scope, 'router', {
+    ...props.router,
     targets: backends.map((b) => b.name),
-    rules: config.rules,
-    defaultTarget: config.defaultTarget,
-    replicas: config.routerReplicas,
-    redis,
+    rules: props.rules,
+    defaultTarget: props.defaultTarget,
+    redis: props.redis,
+    redisCredentials: props.redisCredentials,
   });
-  const nginx = new Nginx(scope, 'nginx', {
-    router,
-    backends,
-    replicas: config.nginxReplicas,
-    decisionCacheTtlSeconds: config.decisionCacheTtlSeconds,
-    serviceType: exposeNodePorts ? kplus.ServiceType.NODE_PORT : kplus.ServiceType.CLUSTER_IP,
-    nodePort: exposeNodePorts ? (config.nodePort ?? 30080) : undefined,
-  });
+  const nginx = new Nginx(scope, 'nginx', { ...props.nginx, router, backends });
   return { nginx, router, exampleBackends };
 }

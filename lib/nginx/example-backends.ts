@@ -1,14 +1,18 @@
-import { Chart, Duration, Size } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { registerConstruct } from '../core/construct';
+import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
+import { constructName, instanceName } from '../core/names';
+import { applyCommonProps, checkCommonProps, CommonProps } from '../core/props';
 import { rollOnChange } from '../core/rollout';
 import { restrictPod, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/security';
 import { PropValidator } from '../core/validation';
 import { block, directive, renderNginxConf } from './conf';
 import { Backend, IBackend, NGINX_IMAGE } from './nginx';
 
-export interface ExampleBackendsProps {
+export interface ExampleBackendsProps extends CommonProps {
   /** Backend names; each is served on a port of its own (8080, 8081, ...). */
   readonly names: readonly string[];
   /**
@@ -27,14 +31,19 @@ const HEALTH_PORT = 8079;
  * one Service with a port per name. One workload, not one per name: fewer objects, faster synth.
  */
 export class ExampleBackends extends Construct {
+  /** One Service with a port per name. */
   public readonly service: kplus.Service;
+  /** The pod serving every name (construct id `Resource`). */
   public readonly deployment: kplus.Deployment;
   /** One allowlist entry per name (with the pods, for NetworkPolicies). */
   public readonly backends: readonly IBackend[];
 
   constructor(scope: Construct, id: string, props: ExampleBackendsProps) {
     super(scope, id);
+    registerConstruct(this);
     const v = new PropValidator(this, 'ExampleBackends');
+    checkCommonProps(v, props);
+    if (props.image !== undefined) v.pinnedImage('image', props.image);
     v.nonEmpty('names', props.names);
     v.check(props.names.length <= 10, 'names', props.names, 'at most 10 names');
     props.names.forEach((name, i) => v.dnsLabel(`names[${i}]`, name));
@@ -61,9 +70,9 @@ export class ExampleBackends extends Construct {
         ),
       ]),
     ]);
-    const labels = recommendedLabels({ name: 'example-backends', instance: `${Chart.of(this).node.id}-${id}`, component: 'backend' });
+    const labels = recommendedLabels({ name: 'example-backends', instance: instanceName(this), component: 'backend', version: imageVersion(props.image ?? NGINX_IMAGE) });
     const configMap = new kplus.ConfigMap(this, 'config', { metadata: { labels }, data: { 'nginx.conf': conf } });
-    this.deployment = new kplus.Deployment(this, 'Default', {
+    this.deployment = new kplus.Deployment(this, 'Resource', {
       metadata: { labels },
       podMetadata: { labels },
       replicas: 1,
@@ -85,11 +94,12 @@ export class ExampleBackends extends Construct {
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'tmp', 'tmp', { sizeLimit: Size.mebibytes(16) }));
     restrictPod(this.deployment);
     rollOnChange(this.deployment, 'nginx-conf', conf);
-    this.service = new kplus.Service(this, 'Resource', {
-      metadata: { labels },
+    this.service = new kplus.Service(this, 'service', {
+      metadata: { name: constructName(this), labels },
       selector: this.deployment,
       ports: props.names.map((name, i) => ({ port: ports[i], targetPort: ports[i], name })),
     });
     this.backends = props.names.map((name, i) => Backend.fromService(name, this.service, { port: ports[i], workload: this.deployment }));
+    applyCommonProps(this, props);
   }
 }

@@ -1,4 +1,4 @@
-export { Nginx, Backend, NGINX_IMAGE, NGINX_EXPORTER_IMAGE } from './nginx';
+export { Nginx, Backend, NGINX_IMAGE, NGINX_EXPORTER_IMAGE, NGINX_DEFAULT_RESOURCES, NGINX_DEFAULT_DECISION_CACHE_TTL } from './nginx';
 export type { NginxProps, IBackend, DirectRoute } from './nginx';
 export { renderRoutingConf, ROUTE_FAILURES } from './routing-conf';
 export type { RoutingConfModel } from './routing-conf';
@@ -7,5 +7,5 @@ export type { NginxNode, NginxBlock, NginxDirective, NginxComment, NginxMapEntry
 export { ExampleBackends } from './example-backends';
 export type { ExampleBackendsProps } from './example-backends';
 export { addDynamicRouting } from './compose';
-export type { NginxEnvironmentConfig, DynamicRouting } from './compose';
+export type { DynamicRoutingProps, DynamicRouting } from './compose';
 export type { BackendPods } from './nginx';

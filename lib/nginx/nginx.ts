@@ -1,15 +1,19 @@
-import { Chart, Duration, Size } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { registerConstruct } from '../core/construct';
+import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
-import { allowEgress, allowIngress, allowIngressFromAnywhere, everyAddress } from '../core/network';
+import { constructName, instanceName } from '../core/names';
+import { allowConnection, allowEgress, allowIngressFromAnywhere, everyAddress, ownerName } from '../core/network';
+import { applyCommonProps, bytesOf, chartNamespace, checkCommonProps, checkResources, CommonProps, resolveResources, ServiceExposure } from '../core/props';
 import { rollOnChange } from '../core/rollout';
 import { markForScraping } from '../core/scraping';
 import { restrictPod, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/security';
 import { PropValidator } from '../core/validation';
 import { disruptionBudget } from '../core/disruption';
 import { IRouterEndpoint } from '../router/router';
-import { RequestInput } from '../router/service/router';
+import { RequestInput } from '../router/service/rules';
 import { RoutingConfModel, renderRoutingConf } from './routing-conf';
 
 /** The pods behind a backend, for NetworkPolicies: NGINX may connect to them on `port`. */
@@ -35,17 +39,27 @@ export interface IBackend {
   readonly pods?: BackendPods;
 }
 
+/** Resources of the NGINX container, each part overridable by `resources`. */
+export const NGINX_DEFAULT_RESOURCES = {
+  cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.units(1) },
+  memory: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
+} as const;
+
 /** Ways to declare a backend. */
 export class Backend {
   /**
-   * A Service of this app: its first port unless `port` is given. With the `workload` behind it,
-   * the NetworkPolicies allow exactly NGINX to that workload on the Service's target port.
+   * A Service of this app: its first port unless `port` is given (it must be one of the Service's).
+   * With the `workload` behind it, the NetworkPolicies allow exactly NGINX to that workload on the
+   * Service's target port.
    */
   static fromService(name: string, service: kplus.Service, options: { readonly port?: number; readonly workload?: kplus.Workload } = {}): IBackend {
-    const namespace = service.metadata.namespace ?? Chart.of(service).namespace ?? 'default';
     const servicePort = service.ports.find((p) => options.port === undefined || p.port === options.port);
-    const port = options.port ?? servicePort?.port ?? 80;
-    const pods = options.workload ? { peer: options.workload, port: servicePort?.targetPort ?? port } : undefined;
+    const v = new PropValidator(service, 'Backend.fromService');
+    v.check(servicePort !== undefined, `port (backend '${name}')`, options.port ?? null, service.ports.length > 0 ? `one of the Service's ports (${service.ports.map((p) => p.port).join('|')})` : 'a port of the Service (it has none yet: add its ports first)');
+    v.throwIfInvalid();
+    const namespace = service.metadata.namespace ?? chartNamespace(service, 'Backend.fromService', 'the backend host name');
+    const port = servicePort!.port;
+    const pods = options.workload ? { peer: options.workload, port: servicePort!.targetPort ?? port } : undefined;
     return { name, host: `${service.name}.${namespace}.svc`, port, pods };
   }
 
@@ -63,7 +77,7 @@ export interface DirectRoute {
   readonly backend: string;
 }
 
-export interface NginxProps {
+export interface NginxProps extends CommonProps {
   /** The router NGINX asks, per request, which backend to use. */
   readonly router: IRouterEndpoint;
   /** The allowlist: the only places a request can be proxied to. */
@@ -74,26 +88,28 @@ export interface NginxProps {
    */
   readonly directRoutes?: readonly DirectRoute[];
   /**
-   * Router connect and read timeout, milliseconds: a slower router gets the client a 504.
-   * @default 500
+   * Router connect and read timeout (whole milliseconds, 10ms to 60s): a slower router gets the client a 504.
+   * @default Duration.millis(500)
    */
-  readonly routerTimeoutMs?: number;
+  readonly routerTimeout?: Duration;
   /**
-   * Cache router decisions this many seconds, keyed by method, host, URI and the headers and
-   * cookies the rules read. A change at run time then takes up to this long to apply.
-   * @default 0 - off: every request asks the router
+   * Cache router decisions this long (whole seconds, up to 5 minutes), keyed by method, host, URI
+   * and the headers and cookies the rules read. A change at run time then takes up to this long (plus
+   * under a second: nginx counts whole seconds) to apply; `Duration.seconds(0)` turns the cache off,
+   * so every request asks the router.
+   * @default NGINX_DEFAULT_DECISION_CACHE_TTL (1 s)
    */
-  readonly decisionCacheTtlSeconds?: number;
+  readonly decisionCacheTtl?: Duration;
   /**
-   * Backend connect timeout, milliseconds.
-   * @default 2000
+   * Backend connect timeout (whole milliseconds, 10ms to 60s).
+   * @default Duration.seconds(2)
    */
-  readonly backendConnectTimeoutMs?: number;
+  readonly backendConnectTimeout?: Duration;
   /**
-   * Backend read and send timeout, seconds.
-   * @default 60
+   * Backend read and send timeout (whole seconds, 1s to 1h).
+   * @default Duration.seconds(60)
    */
-  readonly backendTimeoutSeconds?: number;
+  readonly backendTimeout?: Duration;
   /**
    * Idle keepalive connections each worker keeps to the router and to each backend.
    * @default 32
@@ -110,10 +126,10 @@ export interface NginxProps {
    */
   readonly workerConnections?: number;
   /**
-   * Largest request body, in nginx size syntax.
-   * @default '10m'
+   * Largest request body.
+   * @default Size.mebibytes(10)
    */
-  readonly clientMaxBodySize?: string;
+  readonly clientMaxBodySize?: Size;
   /**
    * Log every request to stdout (with the decision, the router status and the cache status).
    * @default true
@@ -126,19 +142,14 @@ export interface NginxProps {
   readonly replicas?: number;
   /**
    * How the Service is exposed.
-   * @default kplus.ServiceType.CLUSTER_IP - behind an existing ingress
+   * @default ServiceExposure.clusterIp() - behind an existing ingress
    */
-  readonly serviceType?: kplus.ServiceType;
-  /**
-   * Fixed node port, with `serviceType: NODE_PORT`.
-   * @default - Kubernetes picks one
-   */
-  readonly nodePort?: number;
+  readonly expose?: ServiceExposure;
   /**
    * Service port.
    * @default 80
    */
-  readonly servicePort?: number;
+  readonly port?: number;
   /**
    * Unprivileged NGINX image (uid 101, writes only where emptyDirs are mounted).
    * @default NGINX_IMAGE
@@ -165,7 +176,6 @@ const HTTP_PORT = 8080;
 const HEALTH_PORT = 8081;
 const STATUS_PORT = 8082;
 const EXPORTER_PORT = 9113;
-const NGINX_SIZE = /^\d+[kKmMgG]?$/;
 const PATH_PREFIX = /^\/[A-Za-z0-9\-._~/%]*$/;
 // Names that mean something else as a `map` key.
 const RESERVED_NAMES = ['default', 'hostnames', 'include', 'volatile'];
@@ -181,12 +191,20 @@ function inputVariables(inputs: readonly RequestInput[]): string[] {
 }
 
 /**
+ * The decision cache's default TTL: a hot path pays one router round trip a second per key (the
+ * dynamic route then costs about what a direct proxy_pass does), and a change applies within 2 s.
+ */
+export const NGINX_DEFAULT_DECISION_CACHE_TTL = Duration.seconds(1);
+
+/**
  * NGINX in front of a dynamic router: each request asks the router (auth_request) which backend
  * to use, and is proxied there only if the answer is in the allowlist. Fails closed with
  * documented statuses (see lib/nginx/README.md).
  */
 export class Nginx extends Construct {
+  /** The Service clients use. */
   public readonly service: kplus.Service;
+  /** The NGINX Deployment (construct id `Resource`). */
   public readonly deployment: kplus.Deployment;
   /** Service port clients use. */
   public readonly port: number;
@@ -197,21 +215,24 @@ export class Nginx extends Construct {
 
   constructor(scope: Construct, id: string, props: NginxProps) {
     super(scope, id);
+    registerConstruct(this);
     const v = new PropValidator(this, 'Nginx');
+    checkCommonProps(v, props);
+    checkResources(v, 'resources', resolveResources(props.resources, NGINX_DEFAULT_RESOURCES), props.resources);
     const backends = props.backends;
     const directRoutes = props.directRoutes ?? [];
-    const routerTimeoutMs = props.routerTimeoutMs ?? 500;
-    const decisionCacheTtlSeconds = props.decisionCacheTtlSeconds ?? 0;
-    const backendConnectTimeoutMs = props.backendConnectTimeoutMs ?? 2000;
-    const backendTimeoutSeconds = props.backendTimeoutSeconds ?? 60;
+    const routerTimeoutMs = (props.routerTimeout ?? Duration.millis(500)).toMilliseconds({ integral: false });
+    const decisionCacheTtlSeconds = (props.decisionCacheTtl ?? NGINX_DEFAULT_DECISION_CACHE_TTL).toSeconds({ integral: false });
+    const backendConnectTimeoutMs = (props.backendConnectTimeout ?? Duration.seconds(2)).toMilliseconds({ integral: false });
+    const backendTimeoutSeconds = (props.backendTimeout ?? Duration.seconds(60)).toSeconds({ integral: false });
     const keepaliveConnections = props.keepaliveConnections ?? 32;
     const workerProcesses = props.workerProcesses ?? 2;
     const workerConnections = props.workerConnections ?? 4096;
-    const clientMaxBodySize = props.clientMaxBodySize ?? '10m';
+    const clientMaxBodyBytes = bytesOf(props.clientMaxBodySize ?? Size.mebibytes(10));
     const answerHeader = props.router.answerHeader ?? 'X-Route-Target';
     const replicas = props.replicas ?? 1;
-    const serviceType = props.serviceType ?? kplus.ServiceType.CLUSTER_IP;
-    this.port = props.servicePort ?? 80;
+    const expose = props.expose ?? ServiceExposure.clusterIp();
+    this.port = props.port ?? 80;
 
     v.nonEmpty('backends', backends);
     backends.forEach((b, i) => {
@@ -231,21 +252,17 @@ export class Nginx extends Construct {
       v.check(names.includes(r.backend), `directRoutes[${i}].backend`, r.backend, `a backend name (${names.join('|')})`);
     });
     v.unique('directRoutes[].pathPrefix', directRoutes.map((r) => r.pathPrefix));
-    v.integer('routerTimeoutMs', routerTimeoutMs, 10, 60_000);
-    v.integer('decisionCacheTtlSeconds', decisionCacheTtlSeconds, 0, 300);
-    v.integer('backendConnectTimeoutMs', backendConnectTimeoutMs, 10, 60_000);
-    v.integer('backendTimeoutSeconds', backendTimeoutSeconds, 1, 3600);
+    v.check(Number.isInteger(routerTimeoutMs) && routerTimeoutMs >= 10 && routerTimeoutMs <= 60_000, 'routerTimeout', `${routerTimeoutMs}ms`, 'whole milliseconds from 10ms to 60s');
+    v.check(Number.isInteger(decisionCacheTtlSeconds) && decisionCacheTtlSeconds >= 0 && decisionCacheTtlSeconds <= 300, 'decisionCacheTtl', `${decisionCacheTtlSeconds}s`, 'whole seconds from 0 to 300s (5 minutes)');
+    v.check(Number.isInteger(backendConnectTimeoutMs) && backendConnectTimeoutMs >= 10 && backendConnectTimeoutMs <= 60_000, 'backendConnectTimeout', `${backendConnectTimeoutMs}ms`, 'whole milliseconds from 10ms to 60s');
+    v.check(Number.isInteger(backendTimeoutSeconds) && backendTimeoutSeconds >= 1 && backendTimeoutSeconds <= 3600, 'backendTimeout', `${backendTimeoutSeconds}s`, 'whole seconds from 1s to 1h');
     v.integer('keepaliveConnections', keepaliveConnections, 1, 1024);
     v.integer('workerProcesses', workerProcesses, 1, 64);
     v.integer('workerConnections', workerConnections, 64, 65536);
-    v.check(NGINX_SIZE.test(clientMaxBodySize), 'clientMaxBodySize', clientMaxBodySize, "an nginx size such as 512k, 10m or 1g");
+    v.check(clientMaxBodyBytes >= 0 && clientMaxBodyBytes % 1024 === 0, 'clientMaxBodySize', props.clientMaxBodySize?.asString(), 'whole kibibytes (0 lifts the limit)');
     v.check(/^[A-Za-z][A-Za-z0-9-]{0,62}$/.test(answerHeader), 'router.answerHeader', answerHeader, 'an HTTP header name');
     v.integer('replicas', replicas, 1, 100);
-    v.port('servicePort', this.port);
-    if (props.nodePort !== undefined) {
-      v.nodePort('nodePort', props.nodePort);
-      v.check(serviceType === kplus.ServiceType.NODE_PORT, 'serviceType', serviceType, `${kplus.ServiceType.NODE_PORT} when nodePort is set`);
-    }
+    v.port('port', this.port);
     for (const [prop, image] of [['image', props.image], ['exporterImage', props.exporterImage]] as const) {
       if (image !== undefined) v.pinnedImage(prop, image);
     }
@@ -265,7 +282,7 @@ export class Nginx extends Construct {
       keepaliveConnections,
       workerProcesses,
       workerConnections,
-      clientMaxBodySize,
+      clientMaxBodySize: nginxSize(clientMaxBodyBytes),
       decisionInputs: inputVariables(props.router.decisionInputs ?? []),
       decisionCacheTtlSeconds,
       paths: { pidFile: '/tmp/nginx.pid', tempDir: '/tmp', cacheDir: '/var/cache/nginx/route' },
@@ -274,11 +291,11 @@ export class Nginx extends Construct {
     };
     this.conf = renderRoutingConf(this.confModel);
 
-    const labels = recommendedLabels({ name: 'nginx', instance: `${Chart.of(this).node.id}-${this.node.id}`, component: 'gateway' });
+    const labels = recommendedLabels({ name: 'nginx', instance: instanceName(this), component: 'gateway', version: imageVersion(props.image ?? NGINX_IMAGE) });
     const configMap = new kplus.ConfigMap(this, 'config', { metadata: { labels } });
     configMap.addData('nginx.conf', this.conf);
 
-    this.deployment = new kplus.Deployment(this, 'Default', {
+    this.deployment = new kplus.Deployment(this, 'Resource', {
       metadata: { labels },
       podMetadata: { labels },
       replicas,
@@ -293,10 +310,7 @@ export class Nginx extends Construct {
       command: ['nginx', '-c', `${CONFIG_DIR}/nginx.conf`, '-g', 'daemon off;'],
       ports: [{ number: HTTP_PORT, name: 'http' }, { number: HEALTH_PORT, name: 'health' }],
       securityContext: restrictedContainerSecurityContext(NGINX_USER),
-      resources: props.resources ?? {
-        cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.units(1) },
-        memory: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
-      },
+      resources: resolveResources(props.resources, NGINX_DEFAULT_RESOURCES),
       // Ready: the config loaded and a worker answers. Alive: the listener accepts (more patient).
       readiness: kplus.Probe.fromHttpGet('/healthz', { port: HEALTH_PORT, periodSeconds: Duration.seconds(5), failureThreshold: 2 }),
       liveness: kplus.Probe.fromTcpSocket({ port: HTTP_PORT, periodSeconds: Duration.seconds(10), failureThreshold: 3, initialDelaySeconds: Duration.seconds(5) }),
@@ -322,14 +336,15 @@ export class Nginx extends Construct {
     markForScraping(this.deployment, { port: EXPORTER_PORT, path: '/metrics' });
     rollOnChange(this.deployment, 'nginx-conf', this.conf);
 
-    this.service = new kplus.Service(this, 'Resource', {
-      metadata: { labels },
+    this.service = new kplus.Service(this, 'service', {
+      metadata: { name: constructName(this), labels },
       selector: this.deployment,
-      type: serviceType,
-      ports: [{ port: this.port, targetPort: HTTP_PORT, name: 'http', nodePort: props.nodePort }],
+      type: expose.type,
+      ports: [{ port: this.port, targetPort: HTTP_PORT, name: 'http', nodePort: expose.nodePort }],
     });
     if (replicas > 1) disruptionBudget(this, 'pdb', this.deployment, { labels });
     this.allowTraffic(props.router, backends);
+    applyCommonProps(this, props);
   }
 
   /** NetworkPolicies: clients in, NGINX out to the router and to each backend, nothing else. */
@@ -343,22 +358,23 @@ export class Nginx extends Construct {
       if (peer instanceof kplus.Workload) byWorkload.set(peer, [...(byWorkload.get(peer) ?? []), backend.pods!.port]);
       else connect(this.deployment, this.node.id, `backend-${backend.name}`, peer, [backend.pods?.port ?? backend.port]);
     }
-    for (const [workload, ports] of byWorkload) connect(this.deployment, this.node.id, ownerId(workload), workload, ports);
+    for (const [workload, ports] of byWorkload) connect(this.deployment, this.node.id, ownerName(workload), workload, ports);
   }
-}
-
-/** The id of the construct that owns a workload (`echo`, `router`), or the workload's own id. */
-function ownerId(workload: kplus.Workload): string {
-  const owner = workload.node.scope;
-  return owner && !Chart.isChart(owner) ? owner.node.id : workload.node.id;
 }
 
 /** Egress from `from` to `peer` (and ingress on the peer when it is a workload); to any address when the peer is unknown. */
 function connect(from: kplus.Deployment, fromName: string, name: string, peer: kplus.INetworkPolicyPeer | undefined, ports: readonly number[]): void {
   if (peer instanceof kplus.Workload) {
-    allowEgress(from, name, peer, ports);
-    allowIngress(peer, fromName, from, ports);
+    allowConnection(from, peer, ports, { from: fromName, to: name });
   } else {
-    allowEgress(from, name, peer ?? everyAddress(from, `${name}-anywhere`), ports);
+    allowEgress(from, name, peer ?? (() => everyAddress(from, `${name}-anywhere`)), ports);
   }
+}
+
+/** A byte count in nginx's size syntax, as short as exact (`10m`, `512k`). */
+function nginxSize(bytes: number): string {
+  for (const [unit, factor] of [['g', 1024 ** 3], ['m', 1024 ** 2], ['k', 1024]] as const) {
+    if (bytes > 0 && bytes % factor === 0) return `${bytes / factor}${unit}`;
+  }
+  return String(bytes);
 }

@@ -60,6 +60,8 @@ export const REFUSED_UPSTREAM = 'route-refused';
 const ROUTER_UPSTREAM = 'router';
 const ROUTE_LOCATION = '/_platform_route';
 const CACHE_ZONE = 'route_decisions';
+/** The router subrequest's attempts: upstream status, connect time, header time. */
+const ROUTER_ATTEMPT = '$route_router_status|$route_router_connect_time|$route_router_header_time';
 
 /**
  * The fail-closed statuses a client sees, with the `X-Route-Error` value that names the cause.
@@ -127,11 +129,12 @@ function maps(model: RoutingConfModel): NginxNode[] {
       mapEntry('default', REFUSED_UPSTREAM),
       ...model.backends.map((b) => mapEntry(b.name, backendUpstream(b.name))),
     ]),
-    comment('Why the router subrequest failed, from its upstream status (the last one if nginx retried).'),
-    block('map', ['$route_router_status', '$route_router_failure'], [
+    comment('Why the router subrequest failed, from its last attempt (nginx lists one value per attempt):\nstatus | connect time | header time, "-" where that step never happened. A router that answered\n(any status, 502 and 504 included) is a router error; no connection at all is unavailable; a\ntimeout before an answer is a timeout; a connection without a readable answer (reset, an oversized\nor malformed header) is a router error.'),
+    block('map', [`${ROUTER_ATTEMPT}`, '$route_router_failure'], [
       mapEntry('default', 'error'),
-      mapEntry('~(^|\\s)502$', 'unavailable'),
-      mapEntry('~(^|\\s)504$', 'timeout'),
+      mapEntry('~[|](.*\\s)?[0-9.]+$', 'error'),
+      mapEntry('~(^|\\s)504[|]', 'timeout'),
+      mapEntry('~(^|\\s)502[|](.*\\s)?-[|]', 'unavailable'),
     ]),
   ];
 }
@@ -183,6 +186,8 @@ function routedLocation(model: RoutingConfModel): NginxNode {
     comment('Read only from the router subrequest\'s response: a client header of the same name is\n$http_*, never $upstream_http_*.'),
     directive('auth_request_set', '$route_target', upstreamHeaderVariable(model.answerHeader)),
     directive('auth_request_set', '$route_router_status', '$upstream_status'),
+    directive('auth_request_set', '$route_router_connect_time', '$upstream_connect_time'),
+    directive('auth_request_set', '$route_router_header_time', '$upstream_header_time'),
     directive('auth_request_set', '$route_cache', '$upstream_cache_status'),
     comment('auth_request turns every router failure except 401/403 into 500: name the cause instead.'),
     directive('error_page', 500, '=', '@router_failed'),

@@ -10,6 +10,13 @@ export interface PrometheusConfig {
   /** Rule file globs, relative to the directory of prometheus.yml. */
   readonly rule_files?: readonly string[];
   readonly scrape_configs: readonly ScrapeConfig[];
+  /** Where alerts go. */
+  readonly alerting?: AlertingConfig;
+}
+
+/** The `alerting` block: the Alertmanagers every firing alert is sent to. */
+export interface AlertingConfig {
+  readonly alertmanagers: readonly { readonly static_configs: readonly { readonly targets: readonly string[] }[] }[];
 }
 
 /** The `global` block: defaults for every job and rule group. */

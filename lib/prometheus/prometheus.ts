@@ -1,10 +1,15 @@
-import { Chart, Duration, Lazy, Size } from 'cdk8s';
+import { Chart, Duration, Lazy, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { KEEP_ON_PRUNE_ANNOTATIONS } from '../core/persistence';
 import { Construct } from 'constructs';
 import type { PrometheusRuleSpecGroups } from '../../imports/prometheusrule-monitoring.coreos.com';
-import { IPrometheusEndpoint } from '../core/endpoints';
+import { IAlertmanagerEndpoint, IKubeStateMetricsEndpoint, IPrometheusEndpoint } from '../core/endpoints';
+import { registerConstruct } from '../core/construct';
+import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
-import { allowEgressToAnywhere, allowIngressFromAnywhere, METRICS_SCRAPER_LABEL } from '../core/network';
+import { clusterScopedName, constructName, instanceName } from '../core/names';
+import { applyCommonProps, chartNamespace, checkCommonProps, checkResources, CommonProps, resolveResources, ServiceExposure } from '../core/props';
+import { allowConnection, allowScraperEgress, allowIngress, allowIngressFromAnywhere, METRICS_SCRAPER_LABEL } from '../core/network';
 import { rollOnChange } from '../core/rollout';
 import { clusterScoped, restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
 import { PropValidator } from '../core/validation';
@@ -21,7 +26,7 @@ import {
   prometheusSelfJob,
 } from './scrape-jobs';
 import { PrometheusStorage } from './storage';
-import { parsePrometheusDuration, parsePrometheusSize, SIZE_SYNTAX } from './syntax';
+import { formatPrometheusDuration, formatPrometheusSize } from './syntax';
 import { checkDuration, checkRuleGroup, checkScrapeJob } from './validate';
 
 /** The official image; the tests run promtool and prometheus built at this same version (`npm run engines`). */
@@ -37,27 +42,27 @@ const DATA_DIR = '/prometheus';
 const RULE_FILE_SUFFIX = '.rules.yml';
 
 /** Props of a Prometheus. */
-export interface PrometheusProps {
+export interface PrometheusProps extends CommonProps {
   /**
    * Container image, pinned to a version.
    * @default PROMETHEUS_IMAGE (quay.io/prometheus/prometheus:v3.16.0)
    */
   readonly image?: string;
   /**
-   * How often every target is scraped (Prometheus duration).
-   * @default '30s'
+   * How often every target is scraped.
+   * @default Duration.seconds(30)
    */
-  readonly scrapeInterval?: string;
+  readonly scrapeInterval?: Duration;
   /**
    * How long a scrape may take; at most the scrape interval.
    * @default - 10s, or the scrape interval if shorter
    */
-  readonly scrapeTimeout?: string;
+  readonly scrapeTimeout?: Duration;
   /**
-   * How often rules are evaluated (Prometheus duration).
+   * How often rules are evaluated.
    * @default - the scrape interval
    */
-  readonly evaluationInterval?: string;
+  readonly evaluationInterval?: Duration;
   /**
    * Labels added to every series and alert that leaves this Prometheus.
    * @default - none
@@ -65,15 +70,14 @@ export interface PrometheusProps {
   readonly externalLabels?: Readonly<Record<string, string>>;
   /**
    * How long samples are kept (`--storage.tsdb.retention.time`).
-   * @default '15d'
+   * @default Duration.days(15)
    */
-  readonly retention?: string;
+  readonly retention?: Duration;
   /**
-   * Most the TSDB may occupy before the oldest blocks are deleted (`--storage.tsdb.retention.size`),
-   * such as `40GB` (powers of 1024).
+   * Most the TSDB may occupy before the oldest blocks are deleted (`--storage.tsdb.retention.size`).
    * @default - 85% of the storage size when it has one (the TSDB must never fill its volume), else no limit
    */
-  readonly retentionSize?: string;
+  readonly retentionSize?: Size;
   /**
    * Where the TSDB lives.
    * @default PrometheusStorage.emptyDir()
@@ -90,15 +94,34 @@ export interface PrometheusProps {
    */
   readonly port?: number;
   /**
-   * Expose the Service on this NodePort (30000-32767); the seed used 30030.
-   * @default - a ClusterIP Service
+   * How the Service is exposed; the seed used `ServiceExposure.nodePort(30030)`.
+   * @default ServiceExposure.clusterIp()
    */
-  readonly nodePort?: number;
+  readonly expose?: ServiceExposure;
   /**
-   * `host:port` of kube-state-metrics, scraped by the `kube-state-metrics` job.
-   * @default - no kube-state-metrics job (the cluster has none)
+   * Namespaces whose pods may query the HTTP API where this chart declares default-deny: other
+   * apps' clients (a team's Grafana wired with `prometheusEndpoint(url)`).
+   * @default - only the clients wired to this construct (Grafana in this app)
    */
-  readonly kubeStateMetrics?: string;
+  readonly clientNamespaces?: readonly string[];
+  /**
+   * Namespaces, besides its own, whose annotated pods and Services this Prometheus discovers and
+   * scrapes (a Prometheus shared by several teams). It gets read access to pods, Services and
+   * EndpointSlices in each of them (a Role per namespace), and nowhere else.
+   * @default [] - its own namespace only
+   */
+  readonly scrapeNamespaces?: readonly string[];
+  /**
+   * kube-state-metrics to scrape (the KubeStateMetrics construct): the `kube-state-metrics` job
+   * targets its Service, and Prometheus is let through to its pods.
+   * @default - none: no job
+   */
+  readonly kubeStateMetrics?: IKubeStateMetricsEndpoint;
+  /**
+   * Alertmanagers to send alerts to (the Alertmanager construct); more with `addAlertmanager()`.
+   * @default - none: alerts are evaluated, and shown in the UI, but sent nowhere
+   */
+  readonly alertmanagers?: readonly IAlertmanagerEndpoint[];
   /**
    * Scrape jobs in addition to the default ones; `addScrapeJob` adds more later.
    * @default - none
@@ -129,6 +152,12 @@ export interface PrometheusProps {
   readonly prometheusOperatorLabels?: Readonly<Record<string, string>>;
 }
 
+/** Resources of the Prometheus container, each part overridable by `resources`. */
+export const PROMETHEUS_DEFAULT_RESOURCES = {
+  cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.units(1) },
+  memory: { request: Size.mebibytes(512), limit: Size.gibibytes(1) },
+} as const;
+
 /**
  * Prometheus for one cluster: a least-privilege service account, a scrape config built from a typed
  * model (API servers, kubelets, cAdvisor, annotated pods and services, kube-state-metrics, itself),
@@ -138,12 +167,14 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
   /** The Service in front of Prometheus. */
   public readonly service: kplus.Service;
   /** The Service port of the HTTP API. */
+  /** Namespaces whose pods and Services it discovers: its own first, then `scrapeNamespaces`. */
+  public readonly scrapeNamespaces: readonly string[];
   public readonly port: number;
   /** In-cluster URL of the HTTP API. */
   public readonly url: string;
   /** Name shared by every object of this Prometheus; cluster-scoped ones are unique by its chart prefix. */
   public readonly name: string;
-  /** The Prometheus Deployment (one replica). */
+  /** The Prometheus Deployment (one replica; construct id `Resource`). */
   public readonly deployment: kplus.Deployment;
 
   /** The pods behind `service` (IPrometheusEndpoint): clients are let through NetworkPolicies to these. */
@@ -157,72 +188,78 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
   /** Container image in use. */
   public readonly image: string;
   /** Global scrape interval. */
-  public readonly scrapeInterval: string;
+  public readonly scrapeInterval: Duration;
   /** Global scrape timeout. */
-  public readonly scrapeTimeout: string;
+  public readonly scrapeTimeout: Duration;
   /** Global rule evaluation interval. */
-  public readonly evaluationInterval: string;
+  public readonly evaluationInterval: Duration;
   /** Retention time of the TSDB. */
-  public readonly retention: string;
+  public readonly retention: Duration;
   /** Retention size of the TSDB, if limited. */
-  public readonly retentionSize?: string;
+  public readonly retentionSize?: Size;
   /** Where the TSDB lives. */
   public readonly storage: PrometheusStorage;
-  /** The NodePort the Service is exposed on, if any. */
-  public readonly nodePort?: number;
+  /** How the Service is exposed. */
+  public readonly expose: ServiceExposure;
 
   private readonly externalLabels: Readonly<Record<string, string>>;
   private readonly jobs: ScrapeConfig[] = [];
   private readonly groups: RuleGroup[] = [];
+  private readonly ruleFiles = new Map<string, string>();
+  private readonly alertmanagers: IAlertmanagerEndpoint[] = [];
 
   constructor(scope: Construct, id: string, props: PrometheusProps = {}) {
     super(scope, id);
+    registerConstruct(this);
     this.image = props.image ?? PROMETHEUS_IMAGE;
-    this.scrapeInterval = props.scrapeInterval ?? '30s';
-    const intervalMs = parsePrometheusDuration(this.scrapeInterval);
-    this.scrapeTimeout = props.scrapeTimeout ?? (intervalMs !== undefined && intervalMs < 10_000 ? this.scrapeInterval : '10s');
+    this.scrapeInterval = props.scrapeInterval ?? Duration.seconds(30);
+    const intervalMs = this.scrapeInterval.toMilliseconds({ integral: false });
+    this.scrapeTimeout = props.scrapeTimeout ?? (intervalMs < 10_000 ? this.scrapeInterval : Duration.seconds(10));
     this.evaluationInterval = props.evaluationInterval ?? this.scrapeInterval;
-    this.retention = props.retention ?? '15d';
+    this.retention = props.retention ?? Duration.days(15);
     this.storage = props.storage ?? PrometheusStorage.emptyDir();
     const storageBytes = this.storage.size ? this.storage.size.toKibibytes() * 1024 : undefined;
-    this.retentionSize = props.retentionSize ?? (storageBytes ? `${Math.floor((storageBytes * 0.85) / 1024 ** 2)}MB` : undefined);
+    this.retentionSize = props.retentionSize ?? (storageBytes ? Size.mebibytes(Math.floor((storageBytes * 0.85) / 1024 ** 2)) : undefined);
     this.port = props.port ?? 9090;
-    this.nodePort = props.nodePort;
+    this.expose = props.expose ?? ServiceExposure.clusterIp();
     this.externalLabels = props.externalLabels ?? {};
 
     const v = new PropValidator(this, 'Prometheus');
+    checkCommonProps(v, props);
+    checkResources(v, 'resources', resolveResources(props.resources, PROMETHEUS_DEFAULT_RESOURCES), props.resources);
     v.pinnedImage('image', this.image);
     const globalIntervalMs = checkDuration(v, 'scrapeInterval', this.scrapeInterval);
     const globalTimeoutMs = checkDuration(v, 'scrapeTimeout', this.scrapeTimeout);
     if (globalIntervalMs !== undefined && globalTimeoutMs !== undefined && globalTimeoutMs > globalIntervalMs) {
-      v.fail('scrapeTimeout', this.scrapeTimeout, `at most scrapeInterval (${this.scrapeInterval})`);
+      v.fail('scrapeTimeout', formatPrometheusDuration(this.scrapeTimeout), `at most scrapeInterval (${formatPrometheusDuration(this.scrapeInterval)})`);
     }
     // Defaulted from scrapeInterval, it would only repeat that error.
     if (props.evaluationInterval !== undefined) checkDuration(v, 'evaluationInterval', this.evaluationInterval);
     checkDuration(v, 'retention', this.retention);
     if (this.retentionSize !== undefined) {
-      const bytes = parsePrometheusSize(this.retentionSize);
-      if (v.check(bytes !== undefined && bytes > 0, 'retentionSize', this.retentionSize, SIZE_SYNTAX) && storageBytes !== undefined) {
-        v.check(bytes! <= storageBytes, 'retentionSize', this.retentionSize, `at most the storage size (${storageBytes / 1024 ** 3}GiB)`);
+      const bytes = this.retentionSize.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) * 1024;
+      if (v.check(Number.isInteger(bytes) && bytes > 0, 'retentionSize', this.retentionSize.asString(), 'a whole number of bytes, greater than 0') && storageBytes !== undefined) {
+        v.check(bytes <= storageBytes, 'retentionSize', this.retentionSize.asString(), `at most the storage size (${storageBytes / 1024 ** 3}GiB)`);
       }
     }
-    if (this.storage.storageClassName !== undefined) {
-      const name = this.storage.storageClassName;
-      v.check(name.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name), 'storage.storageClassName', name, 'a DNS subdomain (lower-case letters, digits, - and .), as StorageClass names are');
-    }
+    if (this.storage.storageClassName !== undefined) v.storageClassName('storage.storageClassName', this.storage.storageClassName);
     if (this.storage.size !== undefined) v.check(this.storage.size.toKibibytes() > 0, 'storage.size', `${this.storage.size.toKibibytes()}Ki`, 'greater than 0');
     v.port('port', this.port);
-    if (this.nodePort !== undefined) v.nodePort('nodePort', this.nodePort);
+    (props.clientNamespaces ?? []).forEach((name, i) => v.dnsLabel(`clientNamespaces[${i}]`, name));
+    (props.scrapeNamespaces ?? []).forEach((name, i) => v.dnsLabel(`scrapeNamespaces[${i}]`, name));
+    if (props.scrapeNamespaces) v.unique('scrapeNamespaces', props.scrapeNamespaces);
+    const ownNamespace = chartNamespace(this, 'Prometheus', 'the namespace it discovers');
+    this.scrapeNamespaces = [ownNamespace, ...(props.scrapeNamespaces ?? []).filter((name) => name !== ownNamespace)];
     for (const name of Object.keys(this.externalLabels)) v.check(/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name), 'externalLabels', name, 'label names matching [a-zA-Z_][a-zA-Z0-9_]*');
 
-    const kubeStateMetrics = props.kubeStateMetrics !== undefined ? kubeStateMetricsJob(props.kubeStateMetrics) : undefined;
+    const kubeStateMetrics = props.kubeStateMetrics !== undefined ? kubeStateMetricsJob(`${props.kubeStateMetrics.host}:${props.kubeStateMetrics.port}`) : undefined;
     if (kubeStateMetrics) checkScrapeJob(v, 'kubeStateMetrics', kubeStateMetrics, globalIntervalMs, globalTimeoutMs);
     const jobs = [
       kubernetesApiserversJob(),
       kubernetesNodesJob(),
       kubernetesCadvisorJob(),
-      kubernetesPodsJob(),
-      kubernetesServiceEndpointsJob(),
+      kubernetesPodsJob(this.scrapeNamespaces),
+      kubernetesServiceEndpointsJob(this.scrapeNamespaces),
       ...(kubeStateMetrics ? [kubeStateMetrics] : []),
       prometheusSelfJob(CONTAINER_PORT),
     ];
@@ -237,36 +274,37 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     this.jobs.push(...jobs);
     this.groups.push(...groups);
 
-    const chart = Chart.of(this);
-    const version = this.image.split(':').pop()?.split('@')[0];
-
-    // The Service is this construct's main object ('Default' leaves its id out of the name), so it
-    // is called `<chart>-<id>` (dev-prometheus); every other object takes the same name.
-    this.service = new kplus.Service(this, 'Default', {
-      type: this.nodePort !== undefined ? kplus.ServiceType.NODE_PORT : kplus.ServiceType.CLUSTER_IP,
-      ports: [{ name: 'http', port: this.port, targetPort: CONTAINER_PORT, nodePort: this.nodePort }],
-    });
-    this.name = this.service.name;
-    this.url = `http://${this.name}.${chart.namespace ?? 'default'}.svc:${this.port}`;
-    const labels = recommendedLabels({ name: 'prometheus', instance: this.name, component: 'monitoring', version });
+    // Every object takes the construct's name, `<chart>-<id>` (dev-prometheus).
+    this.name = constructName(this);
+    const labels = recommendedLabels({ name: 'prometheus', instance: instanceName(this), component: 'monitoring', version: imageVersion(this.image) });
     const metadata = { name: this.name, labels };
-    for (const [key, value] of Object.entries(labels)) this.service.metadata.addLabel(key, value);
+    this.service = new kplus.Service(this, 'service', {
+      metadata,
+      type: this.expose.type,
+      ports: [{ name: 'http', port: this.port, targetPort: CONTAINER_PORT, nodePort: this.expose.nodePort }],
+    });
+    this.url = `http://${this.name}.${chartNamespace(this, 'Prometheus', 'its url')}.svc:${this.port}`;
 
     this.serviceAccount = new kplus.ServiceAccount(this, 'service-account', { metadata, automountToken: true });
     this.createClusterRole(metadata);
 
     this.configMap = new kplus.ConfigMap(this, 'config', { metadata });
+    // Late-bound: jobs added after construction (addScrapeJob) are in prometheus.yml; rule files are added as groups are.
+    let config: string | undefined;
+    const renderConfig = () => (config ??= this.renderConfig());
+    this.configMap.addData(CONFIG_FILE, Lazy.any({ produce: renderConfig }));
     const configVolume = kplus.Volume.fromConfigMap(this, 'config-volume', this.configMap, { name: 'config' });
     const dataVolume = this.storage.persistent
       ? kplus.Volume.fromPersistentVolumeClaim(this, 'data-volume', new kplus.PersistentVolumeClaim(this, 'data', {
-        metadata,
+        // The TSDB: a GitOps prune or app deletion must not take it.
+        metadata: { ...metadata, annotations: KEEP_ON_PRUNE_ANNOTATIONS },
         storage: this.storage.size,
         storageClassName: this.storage.storageClassName,
         accessModes: [kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE],
       }), { name: 'data' })
       : kplus.Volume.fromEmptyDir(this, 'data-volume', 'data', { sizeLimit: this.storage.size });
 
-    this.deployment = new kplus.Deployment(this, 'deployment', {
+    this.deployment = new kplus.Deployment(this, 'Resource', {
       metadata,
       replicas: 1,
       // One TSDB, one writer: the old pod must release the volume (and the TSDB lock) first.
@@ -283,10 +321,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
         imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
         args: this.args(),
         ports: [{ name: 'http', number: CONTAINER_PORT }],
-        resources: props.resources ?? {
-          cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.units(1) },
-          memory: { request: Size.mebibytes(512), limit: Size.gibibytes(1) },
-        },
+        resources: resolveResources(props.resources, PROMETHEUS_DEFAULT_RESOURCES),
         // Ready once the TSDB is loaded and rules can run; until then the Service sends nothing.
         readiness: kplus.Probe.fromHttpGet('/-/ready', { port: CONTAINER_PORT, periodSeconds: Duration.seconds(5), timeoutSeconds: Duration.seconds(4), failureThreshold: 3 }),
         // Healthy answers as soon as the process serves HTTP (also during WAL replay): restart only a
@@ -302,30 +337,31 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     for (const [key, value] of Object.entries(labels)) this.deployment.podMetadata.addLabel(key, value);
     restrictPod(this.deployment);
     this.service.select(this.deployment);
-    // NetworkPolicies: scrape anything anywhere (pods of any namespace, kubelets through the API
-    // server); scraped workloads let it in by METRICS_SCRAPER_LABEL (see markForScraping).
+    // NetworkPolicies: scrape the pods of the namespaces it discovers, the kubelets and the API
+    // server (and kube-state-metrics); scraped workloads let in the scrapers of their chart's
+    // scraper namespaces (see markForScraping, setMetricsScraperNamespaces).
     this.deployment.podMetadata.addLabel(METRICS_SCRAPER_LABEL, 'true');
-    allowEgressToAnywhere(this.deployment);
-    if (this.nodePort !== undefined) allowIngressFromAnywhere(this.deployment, [CONTAINER_PORT]);
+    allowScraperEgress(this.deployment, this.scrapeNamespaces, kubeStateMetricsTarget(props.kubeStateMetrics));
+    if (this.expose.external) allowIngressFromAnywhere(this.deployment, [CONTAINER_PORT]);
+    if (props.clientNamespaces?.length) {
+      const names = [...props.clientNamespaces];
+      allowIngress(this.deployment, 'client-namespaces', () => kplus.Pods.all(this.deployment, 'client-pods', { namespaces: kplus.Namespaces.select(this.deployment, 'client-namespaces', { names }) }), [CONTAINER_PORT]);
+    }
+    for (const group of this.groups) this.addRuleFile(group);
+    for (const alertmanager of props.alertmanagers ?? []) this.addAlertmanager(alertmanager);
+    const ksm = props.kubeStateMetrics;
+    if (ksm?.workload && ksm.containerPort) allowConnection(this.deployment, ksm.workload, [ksm.containerPort]);
+    rollOnChange(this.deployment, 'config', () => [renderConfig(), ...this.groups.flatMap((group) => [ruleFileName(group), this.ruleFiles.get(group.name)!])]);
 
     if (props.prometheusOperator) this.createOperatorResources(props.prometheusOperatorLabels ?? {});
-
-    // Rendered just before synthesis, so jobs and groups added after construction are included.
-    let rendered = false;
-    this.node.addValidation({
-      validate: () => {
-        if (!rendered) this.render();
-        rendered = true;
-        return [];
-      },
-    });
+    applyCommonProps(this, props);
   }
 
   /** Adds a scrape job; it fails at once on a bad or duplicate job. */
   public addScrapeJob(job: ScrapeConfig): void {
     const v = new PropValidator(this, 'Prometheus');
     const prop = `addScrapeJob(${JSON.stringify(job.job_name)})`;
-    checkScrapeJob(v, prop, job, parsePrometheusDuration(this.scrapeInterval), parsePrometheusDuration(this.scrapeTimeout));
+    checkScrapeJob(v, prop, job, this.scrapeInterval.toMilliseconds(), this.scrapeTimeout.toMilliseconds());
     v.check(!this.jobs.some((existing) => existing.job_name === job.job_name), `${prop}.job_name`, job.job_name, `unique (jobs: ${this.jobs.map((j) => j.job_name).join(', ')})`);
     v.throwIfInvalid();
     this.jobs.push(job);
@@ -339,6 +375,13 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     v.check(!this.groups.some((existing) => existing.name === group.name), `${prop}.name`, group.name, `unique (groups: ${this.groups.map((g) => g.name).join(', ')})`);
     v.throwIfInvalid();
     this.groups.push(group);
+    this.addRuleFile(group);
+  }
+
+  /** Sends alerts to every pod of `alertmanager` (listed in prometheus.yml), and lets them through NetworkPolicies. */
+  public addAlertmanager(alertmanager: IAlertmanagerEndpoint): void {
+    this.alertmanagers.push(alertmanager);
+    allowConnection(this.deployment, alertmanager.workload, [alertmanager.containerPort]);
   }
 
   /** Names of the scrape jobs, in config order. */
@@ -354,12 +397,14 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
   /** prometheus.yml as a typed object. */
   public get config(): PrometheusConfig {
     const global: PrometheusGlobalConfig = {
-      scrape_interval: this.scrapeInterval,
-      scrape_timeout: this.scrapeTimeout,
-      evaluation_interval: this.evaluationInterval,
+      scrape_interval: formatPrometheusDuration(this.scrapeInterval)!,
+      scrape_timeout: formatPrometheusDuration(this.scrapeTimeout)!,
+      evaluation_interval: formatPrometheusDuration(this.evaluationInterval)!,
       ...(Object.keys(this.externalLabels).length > 0 ? { external_labels: this.externalLabels } : {}),
     };
-    return { global, rule_files: [`*${RULE_FILE_SUFFIX}`], scrape_configs: [...this.jobs] };
+    const targets = this.alertmanagers.flatMap((a) => a.podAddresses);
+    const alerting = targets.length ? { alerting: { alertmanagers: [{ static_configs: [{ targets }] }] } } : {};
+    return { global, rule_files: [`*${RULE_FILE_SUFFIX}`], scrape_configs: [...this.jobs], ...alerting };
   }
 
   /** The text of prometheus.yml. */
@@ -369,35 +414,68 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
 
   /** The rule files, by file name (`<group>.rules.yml`, beside prometheus.yml). */
   public renderRuleFiles(): Record<string, string> {
-    return Object.fromEntries(this.groups.map((group) => [`${group.name}${RULE_FILE_SUFFIX}`, toYaml({ groups: [group] })]));
+    return Object.fromEntries(this.groups.map((group) => [ruleFileName(group), toYaml({ groups: [group] })]));
+  }
+
+  /** Puts a group's rule file into the ConfigMap. */
+  private addRuleFile(group: RuleGroup): void {
+    const text = toYaml({ groups: [group] });
+    this.ruleFiles.set(group.name, text);
+    this.configMap.addData(ruleFileName(group), text);
   }
 
   private args(): string[] {
     return [
       `--config.file=${CONFIG_DIR}/${CONFIG_FILE}`,
       `--storage.tsdb.path=${DATA_DIR}`,
-      `--storage.tsdb.retention.time=${this.retention}`,
-      ...(this.retentionSize ? [`--storage.tsdb.retention.size=${this.retentionSize}`] : []),
+      `--storage.tsdb.retention.time=${formatPrometheusDuration(this.retention)}`,
+      ...(this.retentionSize ? [`--storage.tsdb.retention.size=${formatPrometheusSize(this.retentionSize)}`] : []),
       `--web.listen-address=:${CONTAINER_PORT}`,
     ];
   }
 
+  /**
+   * RBAC for exactly what the jobs use. Cluster-wide (a ClusterRole): nodes (list, watch: node
+   * discovery of the kubelet jobs), `nodes/metrics` (get: the kubelet authorizes /metrics and
+   * /metrics/cadvisor with it) and the API server's /metrics. Per namespace (a Role and RoleBinding
+   * in each): pods, Services and EndpointSlices (list, watch) where the pod and service-endpoint
+   * jobs discover (`scrapeNamespaces`), and in `default` for the API server job (the
+   * `kubernetes` Service's EndpointSlice; endpointslice discovery watches Services and pods too).
+   */
   private createClusterRole(metadata: { name: string; labels: Record<string, string> }): void {
-    const read = ['get', 'list', 'watch'];
+    const discover = ['list', 'watch'];
+    // Cluster-wide names start with the namespace: two apps or environments never share one.
+    const clusterMetadata = { ...metadata, name: clusterScopedName(this) };
     const role = new kplus.k8s.KubeClusterRole(this, 'cluster-role', {
-      metadata,
+      metadata: clusterMetadata,
       rules: [
-        { apiGroups: [''], resources: ['nodes', 'nodes/proxy', 'nodes/metrics', 'services', 'endpoints', 'pods'], verbs: read },
-        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: read },
-        { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: read },
+        { apiGroups: [''], resources: ['nodes'], verbs: discover },
+        { apiGroups: [''], resources: ['nodes/metrics'], verbs: ['get'] },
         { nonResourceUrLs: ['/metrics'], verbs: ['get'] },
       ],
     });
+    const subject = { kind: 'ServiceAccount', name: this.serviceAccount.name, namespace: Chart.of(this).namespace ?? 'default' };
+    const discoveryRules = [
+      { apiGroups: [''], resources: ['pods', 'services'], verbs: discover },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: discover },
+    ];
+    const namespaces = [...this.scrapeNamespaces, ...(this.scrapeNamespaces.includes('default') ? [] : ['default'])];
+    for (const namespace of namespaces) {
+      // In its own namespace the objects keep the construct's name; elsewhere the name says whose they are.
+      const own = namespace === this.scrapeNamespaces[0];
+      const namespaced = { ...metadata, name: own ? metadata.name : clusterMetadata.name, namespace };
+      const discovery = new kplus.k8s.KubeRole(this, own ? 'discovery-role' : `discovery-role-${namespace}`, { metadata: namespaced, rules: discoveryRules });
+      new kplus.k8s.KubeRoleBinding(this, own ? 'discovery-role-binding' : `discovery-role-binding-${namespace}`, {
+        metadata: namespaced,
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: discovery.name },
+        subjects: [subject],
+      });
+    }
     clusterScoped(role);
     const binding = new kplus.k8s.KubeClusterRoleBinding(this, 'cluster-role-binding', {
-      metadata,
+      metadata: clusterMetadata,
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.name },
-      subjects: [{ kind: 'ServiceAccount', name: this.serviceAccount.name, namespace: Chart.of(this).namespace ?? 'default' }],
+      subjects: [subject],
     });
     clusterScoped(binding);
   }
@@ -433,14 +511,11 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     new operatorRules.PrometheusRule(this, 'prometheus-rule', { metadata, spec: { groups } });
   }
 
-  /** Writes the config and rule files into the ConfigMap and rolls the pods when they change. */
-  private render(): void {
-    const config = this.renderConfig();
-    const ruleFiles = this.renderRuleFiles();
-    this.configMap.addData(CONFIG_FILE, config);
-    for (const [file, content] of Object.entries(ruleFiles)) this.configMap.addData(file, content);
-    rollOnChange(this.deployment, 'config', config, ...Object.entries(ruleFiles).flat());
-  }
+}
+
+/** A group's rule file, beside prometheus.yml. */
+function ruleFileName(group: RuleGroup): string {
+  return `${group.name}${RULE_FILE_SUFFIX}`;
 }
 
 /** A YAML comment, then a blank line, above every rendered file. */
@@ -453,4 +528,15 @@ function toYaml(value: unknown): string {
   // settings): every job reads complete on its own. Each distinct file is serialized once per
   // process (lib/core/yaml.ts): every environment ships the same rule groups.
   return CONFIG_HEADER + yamlText(value);
+}
+
+/**
+ * Prometheus's egress to a kube-state-metrics of another app, known only by its Service address
+ * (`<service>.<namespace>.svc`): that namespace's pods on its port. The construct needs none: its
+ * pods are let through by `allowConnection`.
+ */
+function kubeStateMetricsTarget(endpoint: IKubeStateMetricsEndpoint | undefined): { namespace?: string; port: number }[] {
+  if (endpoint === undefined || endpoint.workload) return [];
+  const service = /^[a-z0-9-]+\.([a-z0-9-]+)(\.svc(\.[a-z0-9.-]+)?)?$/.exec(endpoint.host);
+  return [{ namespace: service?.[1], port: endpoint.port }];
 }

@@ -118,7 +118,9 @@ export function routerRuleGroup(): RuleGroup {
     rules: [
       {
         record: 'namespace:router_decision_errors:ratio_rate5m',
-        expr: 'sum by (namespace) (rate(router_decision_errors_total[5m])) / (sum by (namespace) (rate(router_decision_errors_total[5m])) + sum by (namespace) (rate(router_decisions_total[5m])))',
+        // `or ... * 0`: a router without decision series yet (an older or own image) failing
+        // every decision still reads 1, not nothing.
+        expr: 'sum by (namespace) (rate(router_decision_errors_total[5m])) / (sum by (namespace) (rate(router_decision_errors_total[5m])) + (sum by (namespace) (rate(router_decisions_total[5m])) or sum by (namespace) (rate(router_decision_errors_total[5m])) * 0))',
       },
       {
         record: 'namespace:router_decision_duration_seconds:p99_rate5m',

@@ -9,9 +9,6 @@ const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 const CLUSTER_TLS: ScrapeTlsConfig = { ca_file: `${SERVICE_ACCOUNT_DIR}/ca.crt` };
 const SERVICE_ACCOUNT_TOKEN: ScrapeAuthorization = { credentials_file: `${SERVICE_ACCOUNT_DIR}/token` };
 
-/** The API server, as seen from inside the cluster. */
-const API_SERVER = 'kubernetes.default.svc:443';
-
 /** The Kubernetes API servers: the `kubernetes` Service in `default`, on its https port. */
 export function kubernetesApiserversJob(): ScrapeConfig {
   return {
@@ -30,35 +27,38 @@ export function kubernetesApiserversJob(): ScrapeConfig {
   };
 }
 
-/** A node-role job that scrapes each kubelet through the API server proxy (`nodes/proxy`). */
-function kubeletProxyJob(jobName: string, kubeletPath: string): ScrapeConfig {
+/**
+ * A node-role job that scrapes each kubelet directly on its HTTPS port (10250, from the Node's
+ * status) with the ServiceAccount token, as kube-prometheus does. The kubelet authorizes the token
+ * for `nodes/metrics` (/metrics and /metrics/cadvisor); no `nodes/proxy`, which lets a holder run
+ * commands in any container of the node. The kubelet's serving certificate is verified against
+ * the cluster CA: kubelets need certificates from the cluster's CA (`serverTLSBootstrap: true`).
+ */
+function kubeletJob(jobName: string, kubeletPath: string): ScrapeConfig {
   return {
     job_name: jobName,
     scheme: 'https',
+    metrics_path: kubeletPath,
     authorization: SERVICE_ACCOUNT_TOKEN,
     tls_config: CLUSTER_TLS,
     kubernetes_sd_configs: [{ role: 'node' }],
     relabel_configs: [
       { action: 'labelmap', regex: '__meta_kubernetes_node_label_(.+)' },
-      { target_label: '__address__', replacement: API_SERVER },
-      {
-        source_labels: ['__meta_kubernetes_node_name'],
-        regex: '(.+)',
-        target_label: '__metrics_path__',
-        replacement: `/api/v1/nodes/\${1}/proxy${kubeletPath}`,
-      },
+      { source_labels: ['__meta_kubernetes_node_name'], target_label: 'node' },
+      // The node's name, not host:port: what TargetDown and dashboards name.
+      { source_labels: ['__meta_kubernetes_node_name'], target_label: 'instance' },
     ],
   };
 }
 
 /** The kubelets' own metrics. */
 export function kubernetesNodesJob(): ScrapeConfig {
-  return kubeletProxyJob('kubernetes-nodes', '/metrics');
+  return kubeletJob('kubernetes-nodes', '/metrics');
 }
 
 /** cAdvisor in each kubelet: per-container CPU, memory and network (`container_*`). */
 export function kubernetesCadvisorJob(): ScrapeConfig {
-  return kubeletProxyJob('kubernetes-cadvisor', '/metrics/cadvisor');
+  return kubeletJob('kubernetes-cadvisor', '/metrics/cadvisor');
 }
 
 /** The `prometheus.io/scrape|scheme|path|port` annotations, read from pods or services. */
@@ -73,12 +73,13 @@ function annotationRelabels(object: 'pod' | 'service'): RelabelConfig[] {
 
 /**
  * Pods annotated `prometheus.io/scrape: "true"` (see `markForScraping`), on the annotated port and
- * path. Only running pods: a pending or finished pod has nothing to scrape and would read as down.
+ * path, in `namespaces` only. Only running pods: a pending or finished pod has nothing to scrape and
+ * would read as down.
  */
-export function kubernetesPodsJob(): ScrapeConfig {
+export function kubernetesPodsJob(namespaces: readonly string[]): ScrapeConfig {
   return {
     job_name: 'kubernetes-pods',
-    kubernetes_sd_configs: [{ role: 'pod' }],
+    kubernetes_sd_configs: [{ role: 'pod', namespaces: { names: namespaces } }],
     relabel_configs: [
       ...annotationRelabels('pod'),
       { source_labels: ['__meta_kubernetes_pod_phase'], action: 'keep', regex: 'Running' },
@@ -106,11 +107,11 @@ export function kubernetesPodsJob(): ScrapeConfig {
   };
 }
 
-/** Endpoints of Services annotated `prometheus.io/scrape: "true"`, by EndpointSlice discovery. */
-export function kubernetesServiceEndpointsJob(): ScrapeConfig {
+/** Endpoints of Services annotated `prometheus.io/scrape: "true"` in `namespaces`, by EndpointSlice discovery. */
+export function kubernetesServiceEndpointsJob(namespaces: readonly string[]): ScrapeConfig {
   return {
     job_name: 'kubernetes-service-endpoints',
-    kubernetes_sd_configs: [{ role: 'endpointslice' }],
+    kubernetes_sd_configs: [{ role: 'endpointslice', namespaces: { names: namespaces } }],
     relabel_configs: [
       ...annotationRelabels('service'),
       {

@@ -1,3 +1,4 @@
+import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 // What Prometheus itself accepts for durations, sizes, names and relabel regexes, checked at synth
 // time so a bad value fails `cdk8s synth` instead of crash-looping the pod.
 
@@ -62,4 +63,24 @@ export function relabelRegexProblem(regex: string): string | undefined {
   } catch (error) {
     return `a regular expression that compiles (RE2 syntax, anchored by Prometheus as ^(?:...)$): ${(error as Error).message.replace(/^Invalid regular expression: /, '')}`;
   }
+}
+
+const FORMAT_UNITS: readonly [string, number][] = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]];
+
+/** A cdk8s Duration as Prometheus writes it: the largest unit that divides it (`15s`, `2d`, `90m`); undefined unless whole milliseconds. */
+export function formatPrometheusDuration(duration: Duration): string | undefined {
+  const ms = duration.toMilliseconds({ integral: false });
+  if (!Number.isInteger(ms) || ms < 0) return undefined;
+  if (ms === 0) return '0s';
+  const [unit, factor] = FORMAT_UNITS.find(([, f]) => ms % f === 0)!;
+  return `${ms / factor}${unit}`;
+}
+
+/** A cdk8s Size as Prometheus' retention size: the largest unit that divides it (`40GB`, `3481MB`; powers of 1024). */
+export function formatPrometheusSize(size: Size): string {
+  const bytes = size.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) * 1024;
+  for (const [unit, factor] of [['TB', 1024 ** 4], ['GB', 1024 ** 3], ['MB', 1024 ** 2], ['KB', 1024]] as const) {
+    if (bytes > 0 && bytes % factor === 0) return `${bytes / factor}${unit}`;
+  }
+  return `${bytes}B`;
 }

@@ -1,12 +1,19 @@
 // Checks of the typed scrape config and rules, in PropValidator's terms (prop, value, what is
 // allowed), for what Prometheus would otherwise reject at start-up or, worse, accept and ignore.
+import { Duration } from 'cdk8s';
 import { PropValidator } from '../core/validation';
 import { ACTIONS_NEEDING_TARGET, KUBERNETES_SD_ROLES, RELABEL_ACTIONS, RelabelConfig, ScrapeConfig } from './config';
 import { isAlertingRule, RuleGroup } from './rules';
-import { DURATION_SYNTAX, LABEL_NAME, METRIC_NAME, parsePrometheusDuration, relabelRegexProblem } from './syntax';
+import { DURATION_SYNTAX, formatPrometheusDuration, LABEL_NAME, METRIC_NAME, parsePrometheusDuration, relabelRegexProblem } from './syntax';
 
-/** Checks a duration prop; with `positive`, 0 is refused too. Returns the milliseconds, or undefined. */
-export function checkDuration(v: PropValidator, prop: string, value: string, positive = true): number | undefined {
+/** Checks a duration prop (a Prometheus duration string or a cdk8s Duration); with `positive`, 0 is refused too. Returns the milliseconds, or undefined. */
+export function checkDuration(v: PropValidator, prop: string, value: string | Duration, positive = true): number | undefined {
+  if (value instanceof Duration) {
+    const ms = value.toMilliseconds({ integral: false });
+    const ok = Number.isInteger(ms) && (positive ? ms > 0 : ms >= 0);
+    v.check(ok, prop, formatPrometheusDuration(value) ?? value.toHumanString(), positive ? 'a Duration of whole milliseconds, greater than 0' : 'a Duration of whole milliseconds');
+    return ok ? ms : undefined;
+  }
   const ms = parsePrometheusDuration(value);
   const ok = ms !== undefined && (!positive || ms > 0);
   v.check(ok, prop, value, positive ? `${DURATION_SYNTAX}, greater than 0` : DURATION_SYNTAX);

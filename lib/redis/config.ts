@@ -1,4 +1,5 @@
-import { Size, SizeRoundingBehavior } from 'cdk8s';
+import { Size } from 'cdk8s';
+import { bytesOf } from '../core/props';
 
 /**
  * How Redis keeps its data across restarts:
@@ -103,15 +104,10 @@ export const REDIS_PERSISTENCE_PRESETS: Readonly<Record<RedisPreset, RedisPersis
   strict: { ...DURABLE, appendFsync: 'always' },
 };
 
-/** Bytes of a Size; NaN when it is not a whole number of bytes. */
-export function sizeInBytes(size: Size): number {
-  const bytes = size.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) * 1024;
-  return Number.isInteger(bytes) ? bytes : NaN;
-}
 
 /** A byte count in redis.conf's memory units (`kb`, `mb`, `gb` are powers of 1024), as short as exact. */
 export function redisMemory(size: Size): string {
-  const bytes = sizeInBytes(size);
+  const bytes = bytesOf(size);
   for (const [unit, factor] of [['gb', 1024 ** 3], ['mb', 1024 ** 2], ['kb', 1024]] as const) {
     if (bytes > 0 && bytes % factor === 0) return `${bytes / factor}${unit}`;
   }

@@ -1,15 +1,23 @@
-import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { IRedisEndpoint, SecretKeyRef } from '../core/endpoints';
+import { registerConstruct } from '../core/construct';
+import { IRedisEndpoint, RedisCredentials } from '../core/endpoints';
+import { imageVersion } from '../core/image';
+import { constructName, instanceName } from '../core/names';
+import { allowConnection } from '../core/network';
+import { applyCommonProps, bytesOf, chartNamespace, CommonProps, resolveResources } from '../core/props';
+import { secretVolume } from '../core/secrets';
+import { SecretKeyRef } from '../core/validation';
 import { disruptionBudget } from '../core/disruption';
 import { recommendedLabels } from '../core/labels';
 import { rollOnChange } from '../core/rollout';
 import { markForScraping } from '../core/scraping';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
 import {
-  AppendFsync, MaxMemoryPolicy, RedisPersistenceSettings, REDIS_PERSISTENCE_PRESETS, RdbSaveRule, RedisConfig, RedisPreset, defaultUserAcl, renderRedisConf, sizeInBytes,
+  AppendFsync, MaxMemoryPolicy, RedisPersistenceSettings, REDIS_PERSISTENCE_PRESETS, RdbSaveRule, RedisConfig, RedisPreset, defaultUserAcl, renderRedisConf,
 } from './config';
+import { DEFAULT_USER_OFF, EXPORTER_USER, PROBE_USER, RedisAclUser, RedisClientAccess, adminUser, clientUser, renderAclFile } from './acl';
 import { validateRedisProps } from './validate';
 import { AUTH_INIT_SCRIPT, BACKUP_SCRIPT, PROBE_SCRIPT } from './scripts';
 
@@ -22,7 +30,13 @@ export const REDIS_UID = 999;
 /** The user of the redis_exporter image (`USER 59000:59000`). */
 export const REDIS_EXPORTER_UID = 59000;
 
-/** Commands the default user cannot run unless `disabledCommands` says otherwise. */
+/** Resources of the redis container, each part overridable by `resources`. */
+export const REDIS_DEFAULT_RESOURCES = {
+  cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.units(1) },
+  memory: { request: Size.mebibytes(256), limit: Size.mebibytes(512) },
+} as const;
+
+/** Commands the admin (or the password-less default user) cannot run unless `disabledCommands` says otherwise. */
 export const REDIS_DEFAULT_DISABLED_COMMANDS: readonly string[] = ['FLUSHALL', 'FLUSHDB', 'CONFIG|SET', 'CONFIG|REWRITE', 'CONFIG|RESETSTAT', 'SHUTDOWN', 'DEBUG', 'MODULE'];
 
 /** Where things are in the pod. */
@@ -33,8 +47,35 @@ export const REDIS_PATHS = {
   authDir: '/run/redis-auth',
 } as const;
 
+/** An application's own Redis user: its name, its password's Secret key, its keys and commands. */
+export interface RedisClientUser extends RedisClientAccess {
+  /** User name (a DNS label): `AUTH <username> <password>`. */
+  readonly username: string;
+  /** Its password, from an existing Secret (mounted as a file, never in dist/). */
+  readonly password: SecretKeyRef;
+}
+
+/**
+ * The users of a Redis: `default` is off, each client logs in with its own name and password
+ * and may run only what it needs (see README: Users).
+ */
+export interface RedisUsers {
+  /** Password of `admin`: operators, backups (backup.sh) and restores. */
+  readonly admin: SecretKeyRef;
+  /**
+   * Password of `exporter` (redis_exporter's documented read-only commands, no keys).
+   * @default - required when metricsExporter is on
+   */
+  readonly exporter?: SecretKeyRef;
+  /**
+   * Application clients, each its own user.
+   * @default []
+   */
+  readonly clients?: readonly RedisClientUser[];
+}
+
 /** Props of a Redis. Persistence fields left out come from `preset`. */
-export interface RedisProps {
+export interface RedisProps extends CommonProps {
   /**
    * Persistence preset: `cache`, `durable` or `strict` (see README). Any field below overrides it.
    * @default 'durable'
@@ -101,13 +142,15 @@ export interface RedisProps {
    */
   readonly port?: number;
   /**
-   * The password clients must give, from an existing Secret (mounted as a file, never in dist/).
-   * @default - no password: any pod that reaches the Service can use Redis
+   * Users, each with its password from its own Secret key (mounted as a file, never in dist/);
+   * `default` is off, so every client must log in as one of them.
+   * @default - no users: `default` without password, any pod that reaches the Service can use Redis
    */
-  readonly password?: SecretKeyRef;
+  readonly users?: RedisUsers;
   /**
-   * Commands (or `COMMAND|SUBCOMMAND`) the default user may not run. PING, INFO, AUTH, HELLO,
-   * BGSAVE, LASTSAVE and CONFIG|GET stay allowed: probes, the exporter and backups use them.
+   * Commands (or `COMMAND|SUBCOMMAND`) the admin user (without `users`: the default user) may not
+   * run, on top of what it is refused anyway. PING, INFO, AUTH, HELLO, BGSAVE, LASTSAVE and
+   * CONFIG|GET stay allowed: probes, the exporter and backups use them.
    * @default REDIS_DEFAULT_DISABLED_COMMANDS
    */
   readonly disabledCommands?: readonly string[];
@@ -127,25 +170,11 @@ export interface RedisProps {
    */
   readonly image?: string;
   /**
-   * CPU request of Redis.
-   * @default Cpu.millis(100)
+   * CPU and memory of the redis container; each part left out keeps its default. `maxMemory`
+   * defaults to 60% of the memory limit.
+   * @default - requests 100m CPU / 256Mi memory, limits 1 CPU / 512Mi memory
    */
-  readonly cpuRequest?: kplus.Cpu;
-  /**
-   * CPU limit of Redis.
-   * @default Cpu.units(1)
-   */
-  readonly cpuLimit?: kplus.Cpu;
-  /**
-   * Memory request of Redis.
-   * @default Size.mebibytes(256)
-   */
-  readonly memoryRequest?: Size;
-  /**
-   * Memory limit of Redis.
-   * @default Size.mebibytes(512)
-   */
-  readonly memoryLimit?: Size;
+  readonly resources?: kplus.ContainerResources;
   /**
    * Run the redis_exporter sidecar and mark the pod for scraping (feeds the Redis dashboard).
    * @default true
@@ -176,7 +205,7 @@ export interface RedisProps {
 
 /**
  * A single Redis server with its data on a PersistentVolume: StatefulSet, headless and client
- * Services, redis.conf from a typed model (presets cache, durable, strict), optional password from
+ * Services, redis.conf from a typed model (presets cache, durable, strict), optional ACL users (each password from
  * an existing Secret, redis_exporter sidecar, PodDisruptionBudget. Clients wire to it as an
  * `IRedisEndpoint`.
  */
@@ -185,7 +214,7 @@ export class Redis extends Construct implements IRedisEndpoint {
   public readonly service: kplus.Service;
   /** The headless Service that gives the pod its stable DNS name. */
   public readonly headlessService: kplus.Service;
-  /** The StatefulSet. */
+  /** The StatefulSet (construct id `Resource`). */
   public readonly statefulSet: kplus.StatefulSet;
 
   /** The pods behind `service` (IRedisEndpoint): clients are let through NetworkPolicies to these. */
@@ -198,8 +227,12 @@ export class Redis extends Construct implements IRedisEndpoint {
   public readonly port: number;
   /** In-cluster host name of the client Service. */
   public readonly host: string;
-  /** The password clients authenticate with, if any. */
-  public readonly password?: SecretKeyRef;
+  /** The users, if Redis has any (then `default` is off). */
+  public readonly users?: RedisUsers;
+  /** Whether clients must log in (IRedisEndpoint): true when Redis has users. */
+  public readonly requiresAuth: boolean;
+  /** The ACL users, in the order of the ACL file (empty without `users`). */
+  public readonly aclUsers: readonly RedisAclUser[];
   /** Everything redis.conf says. */
   public readonly config: RedisConfig;
   /** The redis.conf text, as mounted at /etc/redis/redis.conf. */
@@ -211,20 +244,27 @@ export class Redis extends Construct implements IRedisEndpoint {
 
   constructor(scope: Construct, id: string, props: RedisProps = {}) {
     super(scope, id);
-    validateRedisProps(this, props);
+    registerConstruct(this);
+    const resources = resolveResources(props.resources, REDIS_DEFAULT_RESOURCES);
+    validateRedisProps(this, props, resources);
 
-    const memoryLimit = props.memoryLimit ?? Size.mebibytes(512);
+    const memoryLimit = resources.memory.limit;
     const image = props.image ?? REDIS_IMAGE;
     const metricsExporter = props.metricsExporter ?? true;
     const metricsPort = props.metricsPort ?? 9121;
     this.port = props.port ?? 6379;
-    this.password = props.password;
+    this.users = props.users;
+    this.requiresAuth = props.users !== undefined;
     const disabledCommands = props.disabledCommands ?? REDIS_DEFAULT_DISABLED_COMMANDS;
     const aclFile = `${REDIS_PATHS.authDir}/users.acl`;
+    const clients = props.users?.clients ?? [];
+    this.aclUsers = props.users
+      ? [DEFAULT_USER_OFF, adminUser(disabledCommands), PROBE_USER, ...(metricsExporter ? [EXPORTER_USER] : []), ...clients.map((c) => clientUser(c.username, c))]
+      : [];
     this.config = resolveConfig(props, {
       port: this.port,
-      maxMemory: Size.mebibytes(Math.floor((sizeInBytes(memoryLimit) * 0.6) / 1024 ** 2)),
-      users: this.password ? { aclFile } : { defaultUserRules: defaultUserAcl(disabledCommands, { nopass: true }) },
+      maxMemory: Size.mebibytes(Math.floor((bytesOf(memoryLimit) * 0.6) / 1024 ** 2)),
+      users: props.users ? { aclFile } : { defaultUserRules: defaultUserAcl(disabledCommands, { nopass: true }) },
     });
     this.redisConf = renderRedisConf(this.config);
     this.persistent = this.config.appendOnly || this.config.saveRules.length > 0;
@@ -234,16 +274,17 @@ export class Redis extends Construct implements IRedisEndpoint {
       'redis.conf': this.redisConf,
       'probe.sh': PROBE_SCRIPT,
       'backup.sh': BACKUP_SCRIPT,
-      ...(this.password ? { 'auth-init.sh': AUTH_INIT_SCRIPT, 'users.acl': `${defaultUserAcl(disabledCommands, { nopass: false })}\n` } : {}),
+      ...(props.users ? { 'auth-init.sh': AUTH_INIT_SCRIPT, 'users.acl': renderAclFile(this.aclUsers) } : {}),
     };
     this.configMap = new kplus.ConfigMap(this, 'config', { data: configData });
+    const name = constructName(this);
 
     this.headlessService = new kplus.Service(this, 'headless', {
       clusterIP: 'None',
       ports: [{ name: 'redis', port: this.port, targetPort: this.port }],
     });
-    // Id 'Default': the StatefulSet is named after this construct (`<env>-redis`, pod `<env>-redis-0`).
-    this.statefulSet = new kplus.StatefulSet(this, 'Default', {
+    // The primary object: named after this construct (`<env>-redis`, pod `<env>-redis-0`).
+    this.statefulSet = new kplus.StatefulSet(this, 'Resource', {
       service: this.headlessService,
       replicas: 1,
       securityContext: restrictedPodSecurityContext(REDIS_UID),
@@ -251,17 +292,19 @@ export class Redis extends Construct implements IRedisEndpoint {
       terminationGracePeriod: props.terminationGracePeriod ?? Duration.seconds(60),
     });
     const workload = this.statefulSet;
-    const labels = recommendedLabels({ name: 'redis', instance: workload.name, component: 'database', version: imageVersion(image) });
+    const labels = recommendedLabels({ name: 'redis', instance: instanceName(this), component: 'database', version: imageVersion(image) });
     Object.entries(labels).forEach(([key, value]) => workload.podMetadata.addLabel(key, value));
     restrictPod(workload);
     rollOnChange(workload, 'config', ...Object.keys(configData).sort().map((key) => `${key}\0${configData[key]}`));
 
     const configVolume = kplus.Volume.fromConfigMap(this, 'config-volume', this.configMap, { name: 'config', defaultMode: 0o444 });
-    const passwordVolume = this.password
-      ? kplus.Volume.fromSecret(this, 'password-volume', this.password.secret, { name: 'password', defaultMode: 0o440, items: { [this.password.key]: { path: 'password' } } })
-      : undefined;
+    // One Secret volume per user, holding only that user's key: each container mounts only the passwords it uses.
+    const secretUsers: [string, SecretKeyRef | undefined][] = [['admin', props.users?.admin], ['exporter', metricsExporter ? props.users?.exporter : undefined], ...clients.map((c): [string, SecretKeyRef] => [c.username, c.password])];
+    const passwordVolumes = new Map(secretUsers.filter((entry): entry is [string, SecretKeyRef] => entry[1] !== undefined)
+      .map(([name, ref]) => [name, secretVolume(this, `password-${name}-volume`, `password-${name}`, { password: ref }, { defaultMode: 0o440 })]));
+    const passwordFile = (name: string) => `${REDIS_PATHS.passwordDir}/${name}/password`;
     const authVolume = kplus.Volume.fromEmptyDir(this, 'auth-volume', 'auth', { medium: kplus.EmptyDirMedium.MEMORY, sizeLimit: Size.mebibytes(1) });
-    const passwordFile = `${REDIS_PATHS.passwordDir}/password`;
+    const probeLogin = props.users ? { user: PROBE_USER.name, passwordFile: `${REDIS_PATHS.authDir}/probe-password` } : undefined;
     const exporterRedisUrl = `redis://127.0.0.1:${this.port}`;
 
     const redis = workload.addContainer({
@@ -272,63 +315,82 @@ export class Redis extends Construct implements IRedisEndpoint {
       args: ['redis-server', ...this.serverArgs],
       ports: [{ name: 'redis', number: this.port }],
       securityContext: restrictedContainerSecurityContext(REDIS_UID),
-      resources: {
-        cpu: { request: props.cpuRequest ?? kplus.Cpu.millis(100), limit: props.cpuLimit ?? kplus.Cpu.units(1) },
-        memory: { request: props.memoryRequest ?? Size.mebibytes(256), limit: memoryLimit },
-      },
-      readiness: kplus.Probe.fromCommand(probeCommand('ready', this.port, this.password && passwordFile), {
+      resources,
+      readiness: kplus.Probe.fromCommand(probeCommand('ready', this.port, probeLogin), {
         periodSeconds: Duration.seconds(5), timeoutSeconds: Duration.seconds(3), failureThreshold: 3,
       }),
       // Slower and more patient than readiness; accepts LOADING, so a long AOF load is not restarted.
-      liveness: kplus.Probe.fromCommand(probeCommand('alive', this.port, this.password && passwordFile), {
+      liveness: kplus.Probe.fromCommand(probeCommand('alive', this.port, probeLogin), {
         initialDelaySeconds: Duration.seconds(10), periodSeconds: Duration.seconds(15), timeoutSeconds: Duration.seconds(5), failureThreshold: 4,
       }),
     });
     redis.mount(REDIS_PATHS.configDir, configVolume, { readOnly: true });
-    if (passwordVolume) {
-      redis.mount(REDIS_PATHS.passwordDir, passwordVolume, { readOnly: true });
+    if (props.users && probeLogin) {
+      // The redis container holds the admin's password for backup.sh (kubectl exec), and no other.
+      redis.mount(`${REDIS_PATHS.passwordDir}/admin`, passwordVolumes.get('admin')!, { readOnly: true });
       redis.mount(REDIS_PATHS.authDir, authVolume, { readOnly: true });
       const init = workload.addInitContainer({
         name: 'auth',
         image,
         imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-        command: ['sh', `${REDIS_PATHS.configDir}/auth-init.sh`, passwordFile, `${REDIS_PATHS.configDir}/users.acl`, aclFile,
-          ...(metricsExporter ? [`${REDIS_PATHS.authDir}/exporter.json`, exporterRedisUrl] : [])],
+        command: ['sh', `${REDIS_PATHS.configDir}/auth-init.sh`, `${REDIS_PATHS.configDir}/users.acl`, aclFile,
+          ...[...passwordVolumes.keys()].flatMap((name) => ['user', name, passwordFile(name)]),
+          'generate', probeLogin.user, probeLogin.passwordFile,
+          ...(metricsExporter ? ['exporter-json', passwordFile('exporter'), `${REDIS_PATHS.authDir}/exporter.json`, exporterRedisUrl] : [])],
         securityContext: restrictedContainerSecurityContext(REDIS_UID),
         resources: { cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(100) }, memory: { request: Size.mebibytes(16), limit: Size.mebibytes(32) } },
       });
       init.mount(REDIS_PATHS.configDir, configVolume, { readOnly: true });
-      init.mount(REDIS_PATHS.passwordDir, passwordVolume, { readOnly: true });
+      for (const [name, volume] of passwordVolumes) init.mount(`${REDIS_PATHS.passwordDir}/${name}`, volume, { readOnly: true });
       init.mount(REDIS_PATHS.authDir, authVolume);
     }
 
     if (this.persistent) {
-      this.addDataVolumeClaim(props.storageSize ?? Size.gibibytes(1), props.storageClassName, labels);
+      this.addDataVolumeClaim(props.storageSize ?? Size.gibibytes(1), props.storageClassName, { ...labels, ...props.labels });
     } else {
       redis.mount(REDIS_PATHS.dataDir, kplus.Volume.fromEmptyDir(this, 'data-volume', 'data'));
     }
 
     if (metricsExporter) {
-      this.addExporter(props.exporterImage ?? REDIS_EXPORTER_IMAGE, metricsPort, exporterRedisUrl, passwordVolume && authVolume);
+      this.addExporter(props.exporterImage ?? REDIS_EXPORTER_IMAGE, metricsPort, exporterRedisUrl, props.users && authVolume);
     }
 
     // The client Service carries the StatefulSet's name: what clients see is `<env>-redis`.
     this.service = new kplus.Service(this, 'service', {
-      metadata: { name: workload.name },
+      metadata: { name },
       selector: workload,
       ports: [{ name: 'redis', port: this.port, targetPort: this.port }],
     });
-    this.host = `${this.service.name}.${Chart.of(this).namespace ?? 'default'}.svc`;
+    this.host = `${this.service.name}.${chartNamespace(this, 'Redis', 'its host name')}.svc`;
 
     const pdb = disruptionBudget(this, 'pdb', workload, { maxUnavailable: props.maxUnavailable });
     for (const metadata of [this.configMap.metadata, this.headlessService.metadata, workload.metadata, this.service.metadata, pdb.metadata]) {
       Object.entries(labels).forEach(([key, value]) => metadata.addLabel(key, value));
     }
+    applyCommonProps(this, props);
   }
 
   /**
-   * The redis_exporter sidecar, scraped by Prometheus. With a password it reads the JSON password
-   * file the init step wrote into `authVolume`.
+   * Lets `client`'s pods connect to Redis: its ingress policy (and the client's egress policy) where
+   * the charts declare default-deny. Every client but the router needs this call.
+   */
+  public allowFrom(client: kplus.Workload): void {
+    allowConnection(client, this.statefulSet, [this.port]);
+  }
+
+  /**
+   * The credentials of the client user `username` (from `users.clients`), for a client to mount.
+   * Throws when Redis has no such user.
+   */
+  public clientCredentials(username: string): RedisCredentials {
+    const client = this.users?.clients?.find((c) => c.username === username);
+    if (!client) throw new Error(`Redis '${this.node.path}': no client user '${username}' (users.clients has ${(this.users?.clients ?? []).map((c) => `'${c.username}'`).join(', ') || 'none'})`);
+    return { username: client.username, password: client.password };
+  }
+
+  /**
+   * The redis_exporter sidecar, scraped by Prometheus. With users it logs in as `exporter`, its
+   * password read from the JSON file the init step wrote into `authVolume`.
    */
   private addExporter(image: string, port: number, redisUrl: string, authVolume: kplus.Volume | undefined): void {
     const exporter = this.statefulSet.addContainer({
@@ -338,7 +400,7 @@ export class Redis extends Construct implements IRedisEndpoint {
       args: [
         `--redis.addr=${redisUrl}`,
         `--web.listen-address=:${port}`,
-        ...(authVolume ? [`--redis.password-file=${REDIS_PATHS.authDir}/exporter.json`] : []),
+        ...(authVolume ? [`--redis.user=${EXPORTER_USER.name}`, `--redis.password-file=${REDIS_PATHS.authDir}/exporter.json`] : []),
       ],
       ports: [{ name: 'metrics', number: port }],
       securityContext: restrictedContainerSecurityContext(REDIS_EXPORTER_UID),
@@ -376,7 +438,7 @@ function resolveConfig(props: RedisProps, fixed: Pick<RedisConfig, 'port' | 'max
   return {
     port: fixed.port,
     bind: ['*', '-::*'],
-    // Without a password Redis would refuse other pods; with one, the password is what protects it.
+    // Without users Redis would refuse other pods; with them, their passwords are what protects it.
     protectedMode: 'aclFile' in fixed.users,
     saveRules: props.saveRules ?? preset.saveRules,
     dbFilename: props.dbFilename ?? preset.dbFilename,
@@ -394,13 +456,7 @@ function resolveConfig(props: RedisProps, fixed: Pick<RedisConfig, 'port' | 'max
 }
 
 /** The probe script's command line. */
-function probeCommand(mode: 'ready' | 'alive', port: number, passwordFile: string | undefined): string[] {
-  return ['sh', `${REDIS_PATHS.configDir}/probe.sh`, mode, String(port), ...(passwordFile ? [passwordFile] : [])];
+function probeCommand(mode: 'ready' | 'alive', port: number, login: { user: string; passwordFile: string } | undefined): string[] {
+  return ['sh', `${REDIS_PATHS.configDir}/probe.sh`, mode, String(port), ...(login ? [login.user, login.passwordFile] : [])];
 }
 
-/** The tag of an image reference, for the version label; undefined for a digest. */
-function imageVersion(image: string): string | undefined {
-  if (image.includes('@')) return undefined;
-  const name = image.slice(image.lastIndexOf('/') + 1);
-  return name.includes(':') ? name.slice(name.indexOf(':') + 1) : undefined;
-}

@@ -1,17 +1,24 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Chart, Duration, Size } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { IRedisEndpoint } from '../core/endpoints';
+import { IRedisEndpoint, RedisCredentials } from '../core/endpoints';
+import type { RedisClientAccess } from '../redis/acl';
+import { registerConstruct } from '../core/construct';
+import { Memo } from '../core/memo';
+import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
+import { constructName, instanceName } from '../core/names';
+import { applyCommonProps, chartNamespace, checkCommonProps, checkResources, CommonProps, resolveResources } from '../core/props';
+import { secretVolume } from '../core/secrets';
 import { allowConnection } from '../core/network';
 import { rollOnChange } from '../core/rollout';
 import { markForScraping } from '../core/scraping';
 import { restrictPod, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/security';
 import { PropValidator } from '../core/validation';
 import { disruptionBudget } from '../core/disruption';
-import { MatchParams, PathPrefixParams, RedisLookupParams, RefuseParams, RequestInput, RouterConfig, WeightedParams, parseRouterConfig, ruleInputs } from './service/router';
+import { MatchParams, PathPrefixParams, RedisLookupParams, RefuseParams, RequestInput, RouterConfig, WeightedParams, parseRouterConfig, ruleInputs } from './service/rules';
 
 /** A routing rule: a registered strategy and its typed parameters. Rules are tried in order. */
 export type RouteRule =
@@ -66,7 +73,7 @@ export interface RouterImage {
   readonly user?: number;
 }
 
-export interface RouterProps {
+export interface RouterProps extends CommonProps {
   /** Backend names the rules may answer (each must be in NGINX's allowlist). */
   readonly targets: readonly string[];
   /**
@@ -80,16 +87,22 @@ export interface RouterProps {
    */
   readonly defaultTarget?: string;
   /**
-   * Redis for the `redisLookup` strategy; its password Secret key is mounted as a file.
+   * Redis for the `redisLookup` strategy.
    * @default - no Redis: `redisLookup` rules are rejected
    */
   readonly redis?: IRedisEndpoint;
   /**
-   * Timeout of one Redis command, milliseconds; keep it below NGINX's router timeout so a Redis
-   * outage is reported as redis_unavailable rather than a router timeout.
-   * @default 100
+   * The Redis user the router logs in as (`AUTH <user> <password>`); its password's Secret key is
+   * mounted as a file. Give it the keys and commands `Router.redisAccess(rules)` says.
+   * @default - none: only for a Redis without users
    */
-  readonly redisTimeoutMs?: number;
+  readonly redisCredentials?: RedisCredentials;
+  /**
+   * Timeout of one Redis command (whole milliseconds, up to 10s); keep it below NGINX's router
+   * timeout so a Redis outage is reported as redis_unavailable rather than a router timeout.
+   * @default Duration.millis(100)
+   */
+  readonly redisTimeout?: Duration;
   /**
    * Router pods; two or more get a PodDisruptionBudget.
    * @default 1
@@ -107,7 +120,7 @@ export interface RouterProps {
   readonly nodeImage?: string;
   /**
    * Run your own router image instead of the reference implementation; rules.json is still mounted.
-   * @default - the reference router (lib/router/service/router.ts) on `nodeImage`
+   * @default - the reference router (lib/router/service/main.ts) on `nodeImage`
    */
   readonly ownImage?: RouterImage;
   /**
@@ -119,36 +132,56 @@ export interface RouterProps {
 
 /** Node >= 23.6 strips TypeScript types natively: the router source runs as is. */
 export const ROUTER_NODE_IMAGE = 'node:24.11.1-alpine';
+/**
+ * V8 flags of the router's node: a small young generation (2 MiB semi-spaces instead of 16) and a
+ * 64 MiB old-space cap keep the heap from growing into the pod's 128 MiB limit under abuse; with
+ * node's defaults a run of the attacks in test/router-abuse.test.ts peaked at 131 MiB, with these at 84.
+ */
+export const ROUTER_NODE_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=64'] as const;
 const NODE_USER = 1000;
 const CONFIG_DIR = '/etc/router';
 const REDIS_SECRET_DIR = '/var/run/secrets/redis';
 
-const sourceCache = new Map<string, string>();
+/** The service's modules, each `<name>.ts` in lib/router/service/; main.ts is the entry point. */
+export const ROUTER_MODULES = ['main', 'server', 'rules', 'path', 'redis', 'metrics'] as const;
+
+const sourceCache = new Memo<string, Readonly<Record<string, string>>>(16);
 
 /**
- * The router source shipped in the ConfigMap, found beside this module: `service/router.ts` from
- * source (lib/router/), `service/router.mts` from the compiled package (build/lib/router/, where
- * the build copies it: the package ships no .ts but declarations).
+ * The router's source files as the ConfigMap ships them (`<name>.ts`, plus a package.json that
+ * makes them ES modules), found beside this module: `service/<name>.ts` from source (lib/router/),
+ * `service/<name>.mts` from the compiled package (build/lib/router/, where the build copies them:
+ * the package ships no .ts but declarations, which TypeScript consumers would type-check).
  */
-export function routerSource(dir: string = __dirname): string {
-  const cached = sourceCache.get(dir);
-  if (cached !== undefined) return cached;
-  const candidates = [path.join(dir, 'service', 'router.ts'), path.join(dir, 'service', 'router.mts')];
-  for (const file of candidates) {
-    if (!fs.existsSync(file)) continue;
-    const source = fs.readFileSync(file, 'utf8');
-    sourceCache.set(dir, source);
-    return source;
-  }
-  throw new Error(`the router source is missing: none of ${candidates.join(', ')} exists (the package build must copy lib/router/service/router.ts to build/lib/router/service/router.mts)`);
+export function routerSources(dir: string = __dirname): Readonly<Record<string, string>> {
+  return sourceCache.get(dir, () => readRouterSources(dir));
 }
+
+function readRouterSources(dir: string): Readonly<Record<string, string>> {
+  const files: Record<string, string> = { 'package.json': '{ "type": "module" }\n' };
+  for (const name of ROUTER_MODULES) {
+    const candidates = [path.join(dir, 'service', `${name}.ts`), path.join(dir, 'service', `${name}.mts`)];
+    const file = candidates.find((f) => fs.existsSync(f));
+    if (!file) throw new Error(`the router source is missing: none of ${candidates.join(', ')} exists (the package build must copy lib/router/service/*.ts to build/lib/router/service/*.mts)`);
+    files[`${name}.ts`] = fs.readFileSync(file, 'utf8');
+  }
+  return files;
+}
+
+/** Resources of the router container, each part overridable by `resources`. */
+export const ROUTER_DEFAULT_RESOURCES = {
+  cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
+  memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },
+} as const;
 
 /**
  * The dynamic router: NGINX asks it, per request, which backend to use. Runs the reference
  * implementation (TypeScript, Node built-ins only) from a ConfigMap on the official Node image.
  */
 export class Router extends Construct implements IRouterEndpoint {
+  /** The Service NGINX asks. */
   public readonly service: kplus.Service;
+  /** The router Deployment (construct id `Resource`). */
   public readonly deployment: kplus.Deployment;
   /** The router's pods. */
   public readonly workload: kplus.Workload;
@@ -163,15 +196,28 @@ export class Router extends Construct implements IRouterEndpoint {
   /** rules.json as mounted in the pod. */
   public readonly rulesJson: string;
 
+  /**
+   * What the router needs from Redis for `rules`: GET on the key prefix of each `redisLookup`
+   * rule, nothing else; undefined when no rule reads Redis (then it needs no Redis at all).
+   */
+  public static redisAccess(rules: readonly RouteRule[]): RedisClientAccess | undefined {
+    const prefixes = [...new Set(rules.flatMap((rule) => (rule.strategy === 'redisLookup' ? [rule.params.keyPrefix] : [])))];
+    return prefixes.length > 0 ? { keyPrefixes: prefixes, commands: ['GET'] } : undefined;
+  }
+
   constructor(scope: Construct, id: string, props: RouterProps) {
     super(scope, id);
+    registerConstruct(this);
     const validator = new PropValidator(this, 'Router');
+    checkCommonProps(validator, props);
+    checkResources(validator, 'resources', resolveResources(props.resources, ROUTER_DEFAULT_RESOURCES), props.resources);
     this.port = props.port ?? 8080;
     const replicas = props.replicas ?? 1;
-    const redisTimeoutMs = props.redisTimeoutMs ?? 100;
+    const redisTimeoutMs = (props.redisTimeout ?? Duration.millis(100)).toMilliseconds({ integral: false });
     validator.port('port', this.port);
     validator.integer('replicas', replicas, 1, 100);
-    validator.integer('redisTimeoutMs', redisTimeoutMs, 1, 10_000);
+    validator.check(Number.isInteger(redisTimeoutMs) && redisTimeoutMs >= 1 && redisTimeoutMs <= 10_000, 'redisTimeout', `${redisTimeoutMs}ms`, 'whole milliseconds from 1ms to 10s');
+    if (props.redisCredentials) validator.secretKeyRef('redisCredentials.password', props.redisCredentials.password);
     if (props.ownImage) {
       validator.pinnedImage('ownImage.image', props.ownImage.image);
       if (props.ownImage.user !== undefined) validator.integer('ownImage.user', props.ownImage.user, 1);
@@ -182,9 +228,16 @@ export class Router extends Construct implements IRouterEndpoint {
       rules: props.rules ?? [],
       defaultTarget: props.defaultTarget,
       redis: props.redis
-        ? { host: props.redis.host, port: props.redis.port, timeoutMs: redisTimeoutMs, passwordFile: props.redis.password ? `${REDIS_SECRET_DIR}/password` : undefined }
+        ? {
+          host: props.redis.host,
+          port: props.redis.port,
+          timeoutMs: redisTimeoutMs,
+          ...(props.redisCredentials ? { username: props.redisCredentials.username, passwordFile: `${REDIS_SECRET_DIR}/password` } : {}),
+        }
         : undefined,
     };
+    if (props.redis?.requiresAuth && !props.redisCredentials) validator.fail('redisCredentials', undefined, 'a Redis user (Redis refuses clients that do not log in)');
+    if (props.redisCredentials && !props.redis) validator.fail('redisCredentials', props.redisCredentials.username, 'set only together with redis');
     // The same validation the router runs at start: a bad rule fails the synth, not the pod.
     const { parsed, problems } = parseRouterConfig(JSON.parse(JSON.stringify(config)));
     for (const p of problems) validator.fail(p.prop, p.value, p.allowed);
@@ -193,16 +246,18 @@ export class Router extends Construct implements IRouterEndpoint {
     this.targets = parsed!.config.targets;
     this.decisionInputs = ruleInputs(parsed!);
     this.rulesJson = `${JSON.stringify(config, null, 2)}\n`;
-    const namespace = Chart.of(this).namespace ?? 'default';
+    const namespace = chartNamespace(this, 'Router', 'its host name');
+    const image = props.ownImage?.image ?? props.nodeImage ?? ROUTER_NODE_IMAGE;
 
-    const labels = recommendedLabels({ name: 'router', instance: `${Chart.of(this).node.id}-${this.node.id}`, component: 'router' });
+    const labels = recommendedLabels({ name: 'router', instance: instanceName(this), component: 'router', version: imageVersion(image) });
     const configMap = new kplus.ConfigMap(this, 'config', { metadata: { labels } });
     configMap.addData('rules.json', this.rulesJson);
-    // .mts: an ES module for Node whatever package.json is (or is not) around it.
-    if (!props.ownImage) configMap.addData('router.mts', routerSource());
+    // The service's modules, run as they are: Node >= 23.6 strips the types, package.json makes them ES modules.
+    const sources = props.ownImage ? {} : routerSources();
+    for (const [file, text] of Object.entries(sources)) configMap.addData(file, text);
 
     const user = props.ownImage?.user ?? NODE_USER;
-    this.deployment = new kplus.Deployment(this, 'Default', {
+    this.deployment = new kplus.Deployment(this, 'Resource', {
       metadata: { labels },
       podMetadata: { labels },
       replicas,
@@ -214,31 +269,28 @@ export class Router extends Construct implements IRouterEndpoint {
     const args = ['--config', `${CONFIG_DIR}/rules.json`, '--port', String(this.port)];
     const container = this.deployment.addContainer({
       name: 'router',
-      image: props.ownImage?.image ?? props.nodeImage ?? ROUTER_NODE_IMAGE,
+      image,
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-      command: props.ownImage ? props.ownImage.command && [...props.ownImage.command] : ['node', '--disable-warning=ExperimentalWarning', `${CONFIG_DIR}/router.mts`],
+      command: props.ownImage ? props.ownImage.command && [...props.ownImage.command] : ['node', ...ROUTER_NODE_FLAGS, '--disable-warning=ExperimentalWarning', `${CONFIG_DIR}/main.ts`],
       args: [...args, '--drain-ms', '5000'],
       ports: [{ number: this.port, name: 'http' }],
       securityContext: restrictedContainerSecurityContext(user),
-      resources: props.resources ?? {
-        cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
-        memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },
-      },
+      resources: resolveResources(props.resources, ROUTER_DEFAULT_RESOURCES),
       envVariables: { NODE_ENV: kplus.EnvValue.fromValue('production') },
       readiness: kplus.Probe.fromHttpGet('/readyz', { port: this.port, periodSeconds: Duration.seconds(5), failureThreshold: 1 }),
       liveness: kplus.Probe.fromHttpGet('/healthz', { port: this.port, periodSeconds: Duration.seconds(10), failureThreshold: 3, initialDelaySeconds: Duration.seconds(5) }),
     });
     container.mount(CONFIG_DIR, kplus.Volume.fromConfigMap(this, 'config-volume', configMap), { readOnly: true });
-    if (props.redis?.password) {
-      const secretVolume = kplus.Volume.fromSecret(this, 'redis-password', props.redis.password.secret, { items: { [props.redis.password.key]: { path: 'password' } } });
-      container.mount(REDIS_SECRET_DIR, secretVolume, { readOnly: true });
+    if (props.redis && props.redisCredentials) {
+      const { password } = props.redisCredentials;
+      container.mount(REDIS_SECRET_DIR, secretVolume(this, 'redis-password', `secret-${password.name}`, { password }), { readOnly: true });
     }
     restrictPod(this.deployment);
     markForScraping(this.deployment, { port: this.port, path: '/metrics' });
-    rollOnChange(this.deployment, 'router-config', this.rulesJson, props.ownImage ? '' : routerSource());
+    rollOnChange(this.deployment, 'router-config', this.rulesJson, ...(props.ownImage ? [''] : Object.values(sources)));
 
-    this.service = new kplus.Service(this, 'Resource', {
-      metadata: { labels },
+    this.service = new kplus.Service(this, 'service', {
+      metadata: { name: constructName(this), labels },
       selector: this.deployment,
       ports: [{ port: this.port, targetPort: this.port, name: 'http' }],
     });
@@ -247,5 +299,6 @@ export class Router extends Construct implements IRouterEndpoint {
     if (props.redis) allowConnection(this.deployment, props.redis.workload, [props.redis.port]);
     this.host = `${this.service.name}.${namespace}.svc`;
     this.url = `http://${this.host}:${this.port}`;
+    applyCommonProps(this, props);
   }
 }

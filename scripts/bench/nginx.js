@@ -1,7 +1,7 @@
 // Benchmark: requests/s through the dynamic route (auth_request to the real router, then proxy)
 // against a direct proxy_pass to the same backend, both through the generated nginx.conf, with the
 // decision cache off and on. wrk on 127.0.0.1, one run per case, side by side in one process.
-// Goals (issue 5): >= 0.9x with the decision cache, >= 0.6x without.
+// Goals (issue 13): >= 0.9x with the decision cache (on by default), >= 0.5x without.
 require('../run-ts');
 const fs = require('fs');
 const { execFileSync } = require('child_process');
@@ -61,7 +61,7 @@ async function run() {
     const backends = { 'app-a': `127.0.0.1:${backend.port}`, 'app-b': `127.0.0.1:${backend.port}` };
     const lines = [];
     const results = {};
-    for (const [label, construct] of [['cache off', stack.nginx], ['cache on (1 s)', stack.cachedNginx]]) {
+    for (const [label, construct] of [['cache off', stack.nginx], ['cache on (1 s, the default)', stack.cachedNginx]]) {
       const dir = sharedTempDir('bench-nginx');
       dirs.push(dir);
       const ports = { listen: await freePort(), health: await freePort(), status: await freePort() };
@@ -80,7 +80,7 @@ async function run() {
       results[label] = sideBySide(`http://127.0.0.1:${nginx.port}/direct/bench`, `http://127.0.0.1:${nginx.port}/b/bench`);
       await nginx.stop();
     }
-    const goal = { 'cache off': 0.6, 'cache on (1 s)': 0.9 };
+    const goal = { 'cache off': 0.5, 'cache on (1 s, the default)': 0.9 };
     lines.push(`wrk -t1 -c${CONNECTIONS}, ${ROUNDS} alternating ${SLICE_SECONDS}s slices per route, 127.0.0.1, Node.js backend and router, ${require('os').cpus().length} CPUs shared (load average ${require('os').loadavg()[0].toFixed(1)} at the end)`);
     for (const [label, r] of Object.entries(results)) {
       lines.push(

@@ -3,7 +3,7 @@
 const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
-const { APT_FOLDERS, ENGINES_DIR, binDir } = require('./table');
+const { APT_FOLDERS, ENGINES_DIR, ROOT, binDir } = require('./table');
 
 /** The go command: on PATH, else where its installer puts it. */
 function goBinary() {
@@ -88,6 +88,11 @@ function goInstall(engine, outDir) {
   run('go', ['install', ...goFlags(engine), ...packages], { env: { ...GO_ENV, GOBIN: outDir } });
 }
 
+/** `go build` of a module of this repository into the engine's folder. */
+function goLocal(engine, outDir) {
+  run('go', ['build', ...goFlags(engine), '-o', path.join(outDir, engine.binaries[0]), '.'], { cwd: path.join(ROOT, engine.dir), env: GO_ENV });
+}
+
 function aptBinary(binary) {
   const folders = (process.env.PATH ?? '').split(':').filter(Boolean).concat(APT_FOLDERS);
   return folders.map((dir) => path.join(dir, binary)).find((file) => fs.existsSync(file));
@@ -115,6 +120,7 @@ function install(engine) {
   fs.mkdirSync(staging, { recursive: true });
   if (engine.kind === 'go-wrapper') goWrapper(engine, staging);
   else if (engine.kind === 'go-install') goInstall(engine, staging);
+  else if (engine.kind === 'go-local') goLocal(engine, staging);
   else throw new Error(`unknown kind ${engine.kind}`);
   for (const binary of engine.binaries) if (!fs.existsSync(path.join(staging, binary))) throw new Error(`the build made no ${binary}`);
   fs.rmSync(target, { recursive: true, force: true });

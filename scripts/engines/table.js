@@ -4,6 +4,8 @@
 // Go engines are built from the Go module proxy into .engines/bin/<name>@<version>/ (gitignored).
 // Go's own build and module caches (at Go's defaults) keep the compiled packages, so a fresh clone
 // on the same machine only links. Debian engines are installed with apt-get.
+const crypto = require('crypto');
+const fs = require('fs');
 const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -11,6 +13,15 @@ const ENGINES_DIR = path.join(ROOT, '.engines');
 
 const KUBERNETES = 'v1.36.3';
 const PROMETHEUS = '3.16.0';
+
+/** The version of a Go module of this repository: a hash of its go.mod, go.sum and .go files. */
+function sourceVersion(dir) {
+  const hash = crypto.createHash('sha256');
+  for (const name of fs.readdirSync(path.join(ROOT, dir)).filter((f) => /^go\.(mod|sum)$|\.go$/.test(f)).sort()) {
+    hash.update(`${name}\0`).update(fs.readFileSync(path.join(ROOT, dir, name)));
+  }
+  return `src-${hash.digest('hex').slice(0, 16)}`;
+}
 
 /** Version flags the upstream builds set (hack/lib/version.sh), so `--version` tells the truth. */
 function kubernetesVersionFlags(version) {
@@ -28,6 +39,8 @@ function kubernetesVersionFlags(version) {
  * kind 'go-install': `go install package@version` (the module has no replace/exclude lines).
  * kind 'go-wrapper': built as a dependency of a small module of our own, because the module has
  *   replace lines that `go install` refuses; `replaces` maps each replaced module to a version.
+ * kind 'go-local': a Go module of this repository (`dir`), built with `go build`; its version is
+ *   a hash of its sources, so an edit builds it again.
  * kind 'apt': a Debian package; `binaries` are looked up on PATH and in the sbin folders.
  */
 const ENGINES = [
@@ -67,6 +80,17 @@ const ENGINES = [
     ldflags: [`-X github.com/prometheus/common/version.Version=${PROMETHEUS}`, '-X github.com/prometheus/common/version.Branch=HEAD'],
   },
   {
+    // amtool checks the synthesized alertmanager.yml. The server is not built: its web UI is embedded
+    // from built assets (ui/app/dist) that the module does not hold.
+    name: 'alertmanager',
+    version: 'v0.35.0',
+    kind: 'go-install',
+    module: 'github.com/prometheus/alertmanager',
+    packages: ['cmd/amtool'],
+    binaries: ['amtool'],
+    ldflags: ['-X github.com/prometheus/common/version.Version=0.35.0', '-X github.com/prometheus/common/version.Branch=HEAD'],
+  },
+  {
     name: 'kube-score',
     version: 'v1.20.0',
     kind: 'go-install',
@@ -86,6 +110,14 @@ const ENGINES = [
   },
   // Polaris (github.com/FairwindsOps/polaris) is not served by the Go module proxy here: its
   // danger checks stay in test/policy/checks.ts.
+  {
+    // The power-loss disk of test/redis-engine.test.ts: a FUSE filesystem on go-fuse (test/redis/powerloss.ts).
+    name: 'powerlossfs',
+    version: sourceVersion('test/redis/powerloss'),
+    kind: 'go-local',
+    dir: 'test/redis/powerloss',
+    binaries: ['powerlossfs'],
+  },
   { name: 'nginx', version: 'debian', kind: 'apt', package: 'nginx-light', binaries: ['nginx'] },
   { name: 'redis', version: 'debian', kind: 'apt', package: 'redis-server', binaries: ['redis-server'] },
   { name: 'wrk', version: 'debian', kind: 'apt', package: 'wrk', binaries: ['wrk'] },
@@ -104,7 +136,6 @@ function enginePath(binary) {
   const engine = ENGINES.find((e) => e.binaries.includes(binary));
   if (!engine) throw new Error(`no engine in scripts/engines/table.js has a binary named ${binary}`);
   if (engine.kind !== 'apt') return path.join(binDir(engine), binary);
-  const fs = require('fs');
   const folders = (process.env.PATH ?? '').split(':').filter(Boolean).concat(APT_FOLDERS);
   return folders.map((dir) => path.join(dir, binary)).find((file) => fs.existsSync(file)) ?? path.join('/usr/bin', binary);
 }

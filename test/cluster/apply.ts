@@ -19,6 +19,11 @@ export function objectName(object: K8sObject): string {
   return `${object.kind}/${object.metadata.name}`;
 }
 
+/** `Kind/namespace/name` (`Kind/name` when cluster-scoped): unique in a cluster, where an app may have one name in several namespaces. */
+export function objectKey(object: K8sObject): string {
+  return object.metadata.namespace ? `${object.kind}/${object.metadata.namespace}/${object.metadata.name}` : objectName(object);
+}
+
 /** kubectl's `<resource>.<group>/<name>` of an applied-object line, to `Kind/name`. */
 function appliedNames(stdout: string, objects: readonly K8sObject[]): Set<string> {
   const applied = new Set<string>();
@@ -84,7 +89,7 @@ export async function applyFolder(cluster: ControlPlane, dir: string): Promise<s
   return warnings;
 }
 
-/** The live objects of a folder, without what the cluster writes on its own (status, versions, managers). */
+/** The live objects of a folder by objectKey, without what the cluster writes on its own (status, versions, managers). */
 export function liveObjects(cluster: ControlPlane, dir: string): Record<string, unknown> {
   const live = JSON.parse(cluster.kubectl(['get', '-f', dir, '-o', 'json'])) as { items: K8sObject[] };
   return Object.fromEntries(live.items.map((o) => {
@@ -92,6 +97,6 @@ export function liveObjects(cluster: ControlPlane, dir: string): Record<string, 
     delete copy.status;
     delete (copy.metadata as Record<string, unknown>).resourceVersion;
     delete (copy.metadata as Record<string, unknown>).managedFields;
-    return [objectName(o), copy];
+    return [objectKey(o), copy];
   }));
 }

@@ -1,14 +1,19 @@
 // JSON schemas for kubeconform, made offline from a running API server's /openapi/v2, in the layout
 // kubeconform reads (`<kind>[-<group>]-<version>.json` beside one `_definitions.json`) and in its
 // "strict" flavour: every object schema that lists its properties rejects any other field.
-// Written once per Kubernetes version into .engines/cache/ (gitignored).
+// Written once per Kubernetes version into .engines/cache/ (gitignored): by the cluster suite, or
+// by the first caller of kubeconformSchemaDir(), which starts a control plane for it.
 import * as fs from 'fs';
 import * as path from 'path';
-import { ControlPlane } from './control-plane';
+import { ControlPlane, startControlPlane } from './control-plane';
 
 type Schema = Record<string, unknown>;
 
-const ENGINES_DIR = (require('../../scripts/engines/table') as { ENGINES_DIR: string }).ENGINES_DIR;
+const { ENGINES_DIR, ENGINES } = require('../../scripts/engines/table') as { ENGINES_DIR: string; ENGINES: { name: string; version: string }[] };
+/** The Kubernetes version the engines build: the control plane's, so the schemas' key. */
+const KUBERNETES_VERSION = ENGINES.find((e) => e.name === 'kubernetes')!.version;
+const SCHEMA_DIR = path.join(ENGINES_DIR, 'cache', 'kubeconform-schemas', KUBERNETES_VERSION);
+const cached = () => fs.existsSync(path.join(SCHEMA_DIR, '_definitions.json'));
 
 /** What openapi2jsonschema does to Kubernetes definitions, for a JSON-schema validator. */
 function toJsonSchema(schema: unknown, refPrefix: string): unknown {
@@ -30,11 +35,12 @@ function toJsonSchema(schema: unknown, refPrefix: string): unknown {
   return out;
 }
 
-/** The schema folder for the control plane's Kubernetes version, made if missing. */
+/** The schema folder for the control plane's Kubernetes version, made from `cluster` if missing. */
 export function kubeconformSchemas(cluster: ControlPlane): string {
   const version = JSON.parse(cluster.kubectl(['version', '-o', 'json'])).serverVersion.gitVersion as string;
-  const dir = path.join(ENGINES_DIR, 'cache', 'kubeconform-schemas', version);
-  if (fs.existsSync(path.join(dir, '_definitions.json'))) return dir;
+  if (version !== KUBERNETES_VERSION) throw new Error(`the control plane is ${version}, the engines table says ${KUBERNETES_VERSION}`);
+  const dir = SCHEMA_DIR;
+  if (cached()) return dir;
 
   const fetched = cluster.kubectlResult(['get', '--raw', '/openapi/v2']);
   if (fetched.status !== 0) throw new Error(`kubectl get --raw /openapi/v2: ${fetched.stderr}`);
@@ -42,7 +48,8 @@ export function kubeconformSchemas(cluster: ControlPlane): string {
   const definitions = openapi.definitions;
   // Quantities (`cpu: 1`, `memory: 1Gi`) are strings or numbers to the API server.
   definitions['io.k8s.apimachinery.pkg.api.resource.Quantity'] = { ...definitions['io.k8s.apimachinery.pkg.api.resource.Quantity'], type: ['string', 'number'] };
-  const staging = `${dir}.partial`;
+  // Test files run in parallel: each writes its own copy, the first rename wins.
+  const staging = `${dir}.partial-${process.pid}`;
   fs.rmSync(staging, { recursive: true, force: true });
   fs.mkdirSync(staging, { recursive: true });
   fs.writeFileSync(path.join(staging, '_definitions.json'), JSON.stringify({ definitions: toJsonSchema(definitions, '') }));
@@ -53,7 +60,22 @@ export function kubeconformSchemas(cluster: ControlPlane): string {
       fs.writeFileSync(path.join(staging, file), JSON.stringify(toJsonSchema({ $ref: `#/definitions/${name}` }, '_definitions.json')));
     }
   }
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.renameSync(staging, dir);
+  try {
+    fs.renameSync(staging, dir);
+  } catch (error) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    if (!cached()) throw error;
+  }
   return dir;
+}
+
+/** The schema folder, made once per Kubernetes version by a control plane started for it. */
+export async function kubeconformSchemaDir(): Promise<string> {
+  if (cached()) return SCHEMA_DIR;
+  const cluster = await startControlPlane();
+  try {
+    return kubeconformSchemas(cluster);
+  } finally {
+    await cluster.stop();
+  }
 }

@@ -7,12 +7,16 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
+import * as net from 'net';
 import * as path from 'path';
 import { RoutingConfModel, renderRoutingConf } from '../../lib/nginx/routing-conf';
+import { ROUTER_NODE_FLAGS } from '../../lib/router/router';
 import { freePort, requireEngine, run, startProcess, tempDir, waitForPort } from '../support/engines';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-export const ROUTER_SOURCE = path.join(ROOT, 'lib', 'router', 'service', 'router.ts');
+export const ROUTER_SERVICE_DIR = path.join(ROOT, 'lib', 'router', 'service');
+/** The router service's entry point: the one file that starts it. */
+export const ROUTER_SOURCE = path.join(ROUTER_SERVICE_DIR, 'main.ts');
 
 type Proc = ReturnType<typeof startProcess>;
 
@@ -92,6 +96,27 @@ export function request(port: number, method: string, urlPath: string, headers: 
     req.on('timeout', () => req.destroy(new Error(`${method} ${urlPath} took longer than ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+/**
+ * One GET with the request target sent byte for byte (node's http client would refuse or rewrite
+ * some of the targets the path tests send), `Connection: close`; the status and body.
+ */
+export function rawGet(port: number, target: string, headers: Record<string, string> = {}, timeoutMs = 5000): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let text = '';
+    const timer = setTimeout(() => socket.destroy(new Error(`GET ${target} took longer than ${timeoutMs} ms`)), timeoutMs);
+    socket.on('data', (chunk) => (text += chunk.toString('latin1')));
+    socket.on('error', (error) => { clearTimeout(timer); reject(error); });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const head = text.indexOf('\r\n\r\n');
+      resolve({ status: Number(text.split(' ')[1]), body: head < 0 ? '' : text.slice(head + 4) });
+    });
+    const lines = Object.entries({ Host: 'shop.example', ...headers, Connection: 'close' }).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    socket.write(`GET ${target} HTTP/1.1\r\n${lines}\r\n`, 'latin1');
   });
 }
 
@@ -177,12 +202,12 @@ function readIfExists(file: string): string {
   }
 }
 
-/** The real router (lib/router/service/router.ts) on a rules.json, run from source. */
+/** The real router (lib/router/service/main.ts) on a rules.json, run from source with the pod's node flags. */
 export async function startRouter(rulesJson: string, dir: string): Promise<{ port: number; proc: Proc; stop: () => Promise<void> }> {
   const rules = path.join(dir, 'rules.json');
   fs.writeFileSync(rules, rulesJson);
   const port = await freePort();
-  const proc = startProcess(process.execPath, ['-r', path.join(ROOT, 'scripts', 'run-ts.js'), ROUTER_SOURCE, '--config', rules, '--port', String(port), '--host', '127.0.0.1', '--drain-ms', '0']);
+  const proc = startProcess(process.execPath, [...ROUTER_NODE_FLAGS, '-r', path.join(ROOT, 'scripts', 'run-ts.js'), ROUTER_SOURCE, '--config', rules, '--port', String(port), '--host', '127.0.0.1', '--drain-ms', '0']);
   try {
     await waitForPort(port, 10_000);
   } catch (error) {

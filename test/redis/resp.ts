@@ -1,5 +1,5 @@
 import * as net from 'net';
-import { encodeCommand, parseResp } from '../../lib/router/service/router';
+import { encodeCommand, parseResp } from '../../lib/router/service/redis';
 
 /** A reply of Redis: a simple string, an integer, a bulk string (null when absent), an array, or an error. */
 export type Reply = string | number | null | Reply[] | RedisError;

@@ -4,7 +4,7 @@ import { Chart, Testing } from 'cdk8s';
 import { Redis, RedisProps } from '../../lib';
 import { freePort, requireEngine, startProcess } from '../support/engines';
 import { K8sObject, findObject } from '../support/synth';
-import { RedisError, RespClient } from './resp';
+import { RedisError, Reply, RespClient } from './resp';
 
 /**
  * A Redis alone in a chart named `test` (namespace `platform-test`, names without hashes, as in a
@@ -61,7 +61,10 @@ export async function killAllStarted(): Promise<void> {
  * Starts redis-server with the synthesized config file and the local overrides, and waits until it
  * answers PING with PONG (its dataset is loaded). Rejects with the server's output if it exits.
  */
-export async function startRedis(confFile: string, dataDir: string, options: { aclFile?: string; password?: string; extraArgs?: string[] } = {}): Promise<RunningRedis> {
+/** aclFile: the users; user and password: who logs in to see that the server is up. */
+interface StartOptions { aclFile?: string; user?: string; password?: string; extraArgs?: string[] }
+
+export async function startRedis(confFile: string, dataDir: string, options: StartOptions = {}): Promise<RunningRedis> {
   // freePort() only finds a port free a moment ago: another suite running in parallel may take it
   // first. Then redis-server exits with "Address already in use": start again on another port.
   for (let attempt = 1; ; attempt++) {
@@ -73,7 +76,7 @@ export async function startRedis(confFile: string, dataDir: string, options: { a
   }
 }
 
-async function startRedisOnce(confFile: string, dataDir: string, options: { aclFile?: string; password?: string; extraArgs?: string[] }): Promise<RunningRedis> {
+async function startRedisOnce(confFile: string, dataDir: string, options: StartOptions): Promise<RunningRedis> {
   const binary = requireEngine('redis-server', 'redis-server');
   const port = await freePort();
   const proc = startProcess(binary, [confFile, ...localOverrides(port, dataDir, options.aclFile), ...(options.extraArgs ?? [])]);
@@ -85,40 +88,51 @@ async function startRedisOnce(confFile: string, dataDir: string, options: { aclF
     stop: () => proc.stop('SIGTERM'),
   };
   started.push(server);
-  const exited = new Promise<never>((_, reject) => proc.child.once('exit', (code, signal) => reject(new Error(`redis-server exited (${code ?? signal}):\n${proc.output()}`))));
-  const loaded = waitUntilLoaded(port, () => proc.child.exitCode !== null || proc.child.signalCode !== null, options.password);
-  // Whichever loses the race is not an error: a later exit is the test killing it.
-  exited.catch(() => undefined);
-  loaded.catch(() => undefined);
-  await Promise.race([exited, loaded]);
-  return server;
+  // 'close' comes after 'exit' and after the last of its output has been read.
+  const exitStatus = new Promise<string>((resolve) => proc.child.once('close', (code, signal) => resolve(String(code ?? signal))));
+  const gone = () => proc.child.exitCode !== null || proc.child.signalCode !== null;
+  // One outcome per start, decided here and nowhere else: a server that exits while the test waits
+  // (a refused config, a port taken) is always reported as "exited" with its output, never as the
+  // reset or refused connection the probe saw on the way.
+  const login = options.password === undefined ? undefined : [...(options.user ? [options.user] : []), options.password];
+  if (await waitUntilLoaded(port, gone, login)) return server;
+  throw new Error(`redis-server exited (${await exitStatus}):\n${proc.output()}`);
 }
 
-/** Polls until PING answers PONG; gives up when the process is gone or after 20 s (a loaded CI machine). */
-async function waitUntilLoaded(port: number, gone: () => boolean, password?: string): Promise<void> {
+/**
+ * Polls until PING answers PONG (true), or until the process is gone (false). A connection that is
+ * refused, reset or closed means "not yet, or exiting": only `gone()` decides which, so no probe
+ * error escapes. Gives up after 20 s (a loaded CI machine) or on an answer that is neither PONG
+ * nor LOADING.
+ */
+async function waitUntilLoaded(port: number, gone: () => boolean, login?: readonly string[]): Promise<boolean> {
   const deadline = Date.now() + 20_000;
-  while (!gone() && Date.now() < deadline) {
-    const client = await RespClient.connect(port).catch(() => undefined);
-    if (client) {
-      try {
-        if (password !== undefined) await client.call('AUTH', password);
-        const reply = await client.call('PING');
-        if (reply === 'PONG') return;
-        if (!(reply instanceof RedisError && reply.message.startsWith('LOADING'))) throw new Error(`PING answered ${JSON.stringify(reply)}`);
-      } finally {
-        client.close();
-      }
-    }
+  while (!gone()) {
+    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer PONG within 20 s`);
+    const reply = await ping(port, login).catch(() => undefined);
+    if (reply === 'PONG') return true;
+    if (reply !== undefined && !(reply instanceof RedisError && reply.message.startsWith('LOADING'))) throw new Error(`PING answered ${JSON.stringify(reply)}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  throw new Error(`redis-server on port ${port} did not answer PONG`);
+  return false;
 }
 
-/** A connected client, authenticated if a password is given. */
-export async function connect(server: RunningRedis, password?: string): Promise<RespClient> {
+/** One PING on a fresh connection (after AUTH [user] password if given); rejects on any connection error. */
+async function ping(port: number, login?: readonly string[]): Promise<Reply> {
+  const client = await RespClient.connect(port);
+  try {
+    if (login !== undefined) await client.call('AUTH', ...login);
+    return await client.call('PING');
+  } finally {
+    client.close();
+  }
+}
+
+/** A connected client, logged in if a password is given (as `user`, else as the default user). */
+export async function connect(server: RunningRedis, password?: string, user?: string): Promise<RespClient> {
   const client = await RespClient.connect(server.port);
   if (password !== undefined) {
-    const reply = await client.call('AUTH', password);
+    const reply = await client.call('AUTH', ...(user ? [user] : []), password);
     if (reply !== 'OK') throw new Error(`AUTH answered ${JSON.stringify(reply)}`);
   }
   return client;

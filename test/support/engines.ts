@@ -79,9 +79,9 @@ export function tempDir(prefix: string): string {
 }
 
 /** Runs a command to completion; returns stdout+stderr, throws with the output on a non-zero exit. */
-export function run(binary: string, args: readonly string[], options: { cwd?: string; input?: string } = {}): string {
+export function run(binary: string, args: readonly string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): string {
   try {
-    return execFileSync(binary, args, { cwd: options.cwd, input: options.input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+    return execFileSync(binary, args, { cwd: options.cwd, input: options.input, env: options.env, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
     throw new Error(`${binary} ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);

@@ -3,7 +3,9 @@ import * as path from 'path';
 import { App, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { EnvironmentChart, ENVIRONMENTS, EnvironmentConfig, IPrometheusEndpoint, PlatformChart } from '../../lib';
+import { EnvironmentChart, EnvironmentConfig, IPrometheusEndpoint, PlatformChart } from '../../lib';
+import { ENVIRONMENTS } from '../../app/environments';
+import { restrictPod } from '../../lib';
 
 /** A Kubernetes object as synthesized. */
 export interface K8sObject {
@@ -76,7 +78,7 @@ export function thrownMessage(build: () => unknown): string {
 
 /** Stands in for the Prometheus construct where a test needs only its endpoint: pods, a Service, port and URL. */
 export function prometheusStandIn(scope: Construct): IPrometheusEndpoint {
-  const workload = new kplus.Deployment(scope, 'prometheus-pods', { containers: [{ image: 'quay.io/prometheus/prometheus:v2.55.1', portNumber: 9090 }] });
+  const workload = restrictPod(new kplus.Deployment(scope, 'prometheus-pods', { containers: [{ image: 'quay.io/prometheus/prometheus:v2.55.1', portNumber: 9090 }] }));
   const service = new kplus.Service(scope, 'prometheus', { selector: workload, ports: [{ port: 9090 }] });
   return { service, port: 9090, url: 'http://test-prometheus.platform-test.svc:9090', workload };
 }

@@ -1,0 +1,46 @@
+// What each of the synth's caches is keyed by: every input its output depends on, so a changed
+// input can only miss, never serve old output. Pure functions (test/cache-keys.test.ts changes
+// each input in turn and sees the key change); the caches read the inputs and call these.
+const { Buffer } = require('buffer');
+const crypto = require('crypto');
+
+const sha1 = (...parts) => {
+  const hash = crypto.createHash('sha1');
+  // Each part with its length, so that ('ab', 'c') and ('a', 'bc') differ.
+  for (const part of parts) hash.update(`${Buffer.byteLength(part)}:`).update(part);
+  return hash.digest('hex');
+};
+
+// Arguments of node that are code or preloads, not V8 flags: `node -e <code>` must not make a pack per program.
+const NOT_FLAGS = new Set(['-e', '--eval', '-p', '--print', '-r', '--require', '--import']);
+
+/**
+ * The compile cache's flags: V8 rejects code compiled by another V8 or under other flags
+ * (--cpu-prof, heap sizes), so each V8 version and set of flags has a pack of its own.
+ */
+function compileFlags(v8Version, execArgv) {
+  const flags = execArgv.filter((arg, i, all) => !NOT_FLAGS.has(arg) && !NOT_FLAGS.has(all[i - 1]) && !NOT_FLAGS.has(arg.split('=')[0]));
+  return [v8Version, ...flags].join(' ');
+}
+
+/** A compile-cache entry: the flags, the file, and what identifies its source (content, or an installed file's status). */
+function compileEntryKey(flags, filename, sourceIdentity) {
+  return sha1(flags, filename, sourceIdentity);
+}
+
+/** run-ts's transpiler: the @swc/core version and the swc options (.swcrc, source maps or not). */
+function transpilerKey(swcVersion, swcOptions) {
+  return sha1(swcVersion, JSON.stringify(swcOptions)).slice(0, 16);
+}
+
+/** One transpiled file: the transpiler, the file name (swc writes it into maps) and the source. */
+function transpileEntryKey(transpiler, filename, source) {
+  return sha1(transpiler, filename, source);
+}
+
+/** The YAML cache's serializer: lib/core/yaml.ts's source, js-yaml's package.json and V8's version (its serialize() makes the value keys). */
+function yamlSerializerKey(serializerSource, jsYamlPackageJson, v8Version) {
+  return sha1(serializerSource, jsYamlPackageJson, v8Version);
+}
+
+module.exports = { compileFlags, compileEntryKey, transpilerKey, transpileEntryKey, yamlSerializerKey };

@@ -1,0 +1,107 @@
+// A real Prometheus (the image's version, `npm run engines`) on a chart's synthesized prometheus.yml
+// and rule files, Kubernetes discovery made file-based so local processes can stand for pods and
+// nodes: each target carries the meta labels Kubernetes discovery would attach, and the chart's own
+// relabel rules turn them into the scraped series.
+import * as fs from 'fs';
+import * as path from 'path';
+import * as YAML from 'yaml';
+import { enginePath, freePort, run, startProcess, tempDir, waitForPort } from './engines';
+import { K8sObject, configMapFile } from './synth';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+/** A file_sd target group: addresses and the meta labels discovery would attach. */
+export interface TargetGroup {
+  readonly targets: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface RunningPrometheus {
+  /** The data of a Prometheus HTTP API GET (`/api/v1/...`). */
+  api(pathAndQuery: string): Promise<Json>;
+  /** The instant vector of `expr`, now. */
+  query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
+  /** Polls `probe` until it returns something, or fails with the targets' state. */
+  eventually<T>(probe: () => Promise<T | undefined>, timeoutMs?: number): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the chart's Prometheus (ConfigMap `configMapName`): its prometheus.yml and rule files as
+ * synthesized, but every kubernetes_sd_configs list made a file_sd_configs list with the targets of
+ * `targets` (by job; none for the others), in-pod credential paths under a temp root, and scrape
+ * and evaluation every second so a test takes seconds.
+ */
+export async function startPrometheus(objects: readonly K8sObject[], configMapName: string, targets: Readonly<Record<string, readonly TargetGroup[]>>): Promise<RunningPrometheus> {
+  const root = tempDir('prometheus-live');
+  const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === configMapName);
+  if (!configMap) throw new Error(`no ConfigMap ${configMapName}`);
+  const config = YAML.parse(configMapFile(objects, configMapName, 'prometheus.yml'));
+  for (const [key, text] of Object.entries<string>(configMap.data)) {
+    if (key !== 'prometheus.yml') fs.writeFileSync(path.join(root, key), text);
+  }
+  config.rule_files = (config.rule_files ?? []).map((f: string) => path.join(root, path.basename(f)));
+  config.global.scrape_interval = '1s';
+  config.global.scrape_timeout = '1s';
+  config.global.evaluation_interval = '1s';
+  for (const job of config.scrape_configs) {
+    if (job.authorization?.credentials_file) job.authorization.credentials_file = placeholder(root, job.authorization.credentials_file);
+    if (job.tls_config?.ca_file) job.tls_config.ca_file = certificateAuthority(root, job.tls_config.ca_file);
+    if (!job.kubernetes_sd_configs) continue;
+    const file = path.join(root, `${job.job_name}.targets.json`);
+    fs.writeFileSync(file, JSON.stringify(targets[job.job_name] ?? []));
+    delete job.kubernetes_sd_configs;
+    job.file_sd_configs = [{ files: [file] }];
+  }
+  const configFile = path.join(root, 'prometheus.yml');
+  fs.writeFileSync(configFile, YAML.stringify(config));
+
+  const port = await freePort();
+  const server = startProcess(enginePath('prometheus'), [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(root, 'data')}`, `--web.listen-address=127.0.0.1:${port}`]);
+  try {
+    await waitForPort(port, 15_000);
+  } catch (error) {
+    await server.stop('SIGKILL');
+    throw new Error(`${(error as Error).message}\n${server.output()}`);
+  }
+
+  const api = async (pathAndQuery: string): Promise<Json> => {
+    const body = (await (await fetch(`http://127.0.0.1:${port}${pathAndQuery}`)).json()) as Json;
+    if (body.status !== 'success') throw new Error(`${pathAndQuery}: ${body.error}`);
+    return body.data;
+  };
+  const eventually = async <T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; targets:\n${JSON.stringify(await api('/api/v1/targets'), null, 1).slice(0, 4000)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
+  return {
+    api,
+    query: async (expr) => (await api(`/api/v1/query?query=${encodeURIComponent(expr)}`)).result,
+    eventually,
+    stop: async () => {
+      await server.stop();
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** What Kubernetes would mount at an in-pod path, as a placeholder under root. */
+function placeholder(root: string, inPodPath: string): string {
+  const file = path.join(root, 'pod', inPodPath);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, 'placeholder\n');
+  return file;
+}
+
+/** A CA certificate at an in-pod path under root (Prometheus refuses a job whose ca_file is not one). */
+function certificateAuthority(root: string, inPodPath: string): string {
+  const file = placeholder(root, inPodPath);
+  run(enginePath('openssl'), ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=test-cluster-ca', '-days', '1', '-keyout', `${file}.key`, '-out', file]);
+  return file;
+}

@@ -1,0 +1,152 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { tempDir } from './support/engines';
+
+// The synth's caches (scripts/): what their keys hold, how big they get, and that a program runs
+// the same with them as without. Behaviour across synths (same bytes off and warm, an edited
+// serializer, a rewritten package) is in dist.test.ts.
+const keys = require('../scripts/cache-keys');
+const files = require('../scripts/cache-files');
+
+const ROOT = path.join(__dirname, '..');
+
+describe('cache keys hold every input', () => {
+  test('compile cache: the V8 version, node flags, file name and source each change the key', () => {
+    const flags = keys.compileFlags('11.3.244.8', ['--max-old-space-size=512']);
+    const base = keys.compileEntryKey(flags, '/a/b.js', 'module.exports = 1;');
+    expect(keys.compileEntryKey(keys.compileFlags('12.4.254.21', ['--max-old-space-size=512']), '/a/b.js', 'module.exports = 1;')).not.toBe(base);
+    expect(keys.compileEntryKey(keys.compileFlags('11.3.244.8', ['--max-old-space-size=1024']), '/a/b.js', 'module.exports = 1;')).not.toBe(base);
+    expect(keys.compileEntryKey(keys.compileFlags('11.3.244.8', ['--max-old-space-size=512', '--cpu-prof']), '/a/b.js', 'module.exports = 1;')).not.toBe(base);
+    expect(keys.compileEntryKey(flags, '/a/c.js', 'module.exports = 1;')).not.toBe(base);
+    expect(keys.compileEntryKey(flags, '/a/b.js', 'module.exports = 2;')).not.toBe(base);
+    // Parts cannot slide into one another.
+    expect(keys.compileEntryKey(flags, '/a/b.js1', ' module.exports = 1;')).not.toBe(keys.compileEntryKey(flags, '/a/b.js', '1 module.exports = 1;'));
+  });
+
+  test('compile cache: the code of `node -e` and what node preloads are not flags (one pack for every program)', () => {
+    expect(keys.compileFlags('11.3', ['-e', 'a()', '--stack-size=900', '-r', './x.js', '--require=./y.js', '--import', './z.mjs'])).toBe('11.3 --stack-size=900');
+  });
+
+  test('run-ts: the @swc/core version and each swc option change the transpiler, the file name and source the entry', () => {
+    const options = { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' }, sourceMaps: false };
+    const base = keys.transpilerKey('1.16.22', options);
+    expect(keys.transpilerKey('1.16.23', options)).not.toBe(base);
+    expect(keys.transpilerKey('1.16.22', { ...options, sourceMaps: 'inline' })).not.toBe(base);
+    expect(keys.transpilerKey('1.16.22', { ...options, jsc: { ...options.jsc, target: 'es2020' } })).not.toBe(base);
+    expect(keys.transpilerKey('1.16.22', { ...options, module: { type: 'es6' } })).not.toBe(base);
+    const entry = keys.transpileEntryKey(base, '/lib/a.ts', 'export const a = 1;');
+    expect(keys.transpileEntryKey(keys.transpilerKey('1.16.23', options), '/lib/a.ts', 'export const a = 1;')).not.toBe(entry);
+    expect(keys.transpileEntryKey(base, '/lib/b.ts', 'export const a = 1;')).not.toBe(entry);
+    expect(keys.transpileEntryKey(base, '/lib/a.ts', 'export const a = 2;')).not.toBe(entry);
+  });
+
+  test("YAML cache: lib/core/yaml.ts's source, js-yaml's package.json and the V8 version each change the serializer", () => {
+    const base = keys.yamlSerializerKey(Buffer.from('dump()'), Buffer.from('{"version":"4.3.2"}'), '11.3.244.8');
+    expect(keys.yamlSerializerKey(Buffer.from('dump(x)'), Buffer.from('{"version":"4.3.2"}'), '11.3.244.8')).not.toBe(base);
+    expect(keys.yamlSerializerKey(Buffer.from('dump()'), Buffer.from('{"version":"4.3.3"}'), '11.3.244.8')).not.toBe(base);
+    expect(keys.yamlSerializerKey(Buffer.from('dump()'), Buffer.from('{"version":"4.3.2"}'), '12.4.254.21')).not.toBe(base);
+  });
+
+  test('YAML cache: the js-yaml it keys by is the one lib/core/yaml.ts loads (a test that fails when npm moves it)', () => {
+    const { JS_YAML_PACKAGE } = require('../scripts/yaml-cache');
+    expect(require.resolve('js-yaml/package.json', { paths: [path.join(ROOT, 'lib', 'core')] })).toBe(JS_YAML_PACKAGE);
+  });
+
+  test("run-ts: the @swc/core it keys by is the one it loads, and .swcrc is the one set of swc options (jest's too)", () => {
+    const runTs = fs.readFileSync(path.join(ROOT, 'scripts', 'run-ts.js'), 'utf8');
+    expect(runTs).toContain("path.join(ROOT, 'node_modules', '@swc', 'core', 'package.json')");
+    expect(require.resolve('@swc/core/package.json', { paths: [path.join(ROOT, 'scripts')] })).toBe(path.join(ROOT, 'node_modules', '@swc', 'core', 'package.json'));
+    // No second copy of the options: run-ts reads .swcrc, jest's @swc/jest reads it (no options in jest.config.js).
+    expect(runTs).not.toMatch(/syntax: 'typescript'/);
+    expect(fs.readFileSync(path.join(ROOT, 'jest.config.js'), 'utf8')).toMatch(/\['@swc\/jest'\]/);
+  });
+});
+
+describe('the caches stay small', () => {
+  let scratch: string;
+  beforeEach(() => (scratch = tempDir('cache-files')));
+  afterEach(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+  test('pruneSiblings keeps a file and the newest others of its kind, files or folders', () => {
+    for (const [i, name] of ['a.js', 'b.js', 'c.js', 'd.js', 'keep.txt'].entries()) {
+      fs.writeFileSync(path.join(scratch, name), name);
+      fs.utimesSync(path.join(scratch, name), 1000 + i, 1000 + i);
+    }
+    files.pruneSiblings(path.join(scratch, 'a.js'), 2);
+    expect(fs.readdirSync(scratch).sort()).toEqual(['a.js', 'c.js', 'd.js', 'keep.txt']);
+    fs.mkdirSync(path.join(scratch, 'folders', 'x', 'y'), { recursive: true });
+    fs.mkdirSync(path.join(scratch, 'folders', 'z'));
+    files.pruneSiblings(path.join(scratch, 'folders', 'z'), 0);
+    expect(fs.readdirSync(path.join(scratch, 'folders'))).toEqual(['z']);
+  });
+
+  test("thisRunFirst keeps this run's entries and earlier ones up to a budget, most recent first", () => {
+    const current = new Map([['now', 'xxxx']]);
+    const earlier = new Map([['now', 'old'], ['recent', 'xx'], ['older', 'xx'], ['oldest', 'x']]);
+    expect([...files.thisRunFirst(current, earlier, 3, (v: string) => v.length).keys()]).toEqual(['now', 'recent']);
+  });
+
+  test('run-ts keeps a folder per transpiler (at most 3), each bounded, and an edit to .swcrc transpiles anew', () => {
+    // GIVEN a copy of the project's loader and .swcrc with an empty cache folder
+    const project = path.join(scratch, 'project');
+    fs.mkdirSync(path.join(project, 'scripts'), { recursive: true });
+    for (const f of ['run-ts.js', 'cache-files.js', 'cache-keys.js']) fs.copyFileSync(path.join(ROOT, 'scripts', f), path.join(project, 'scripts', f));
+    fs.copyFileSync(path.join(ROOT, '.swcrc'), path.join(project, '.swcrc'));
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(project, 'node_modules'));
+    fs.writeFileSync(path.join(project, 'a.ts'), 'export const f = async (x?: { y: number }) => x?.y ?? 1;\n');
+    const cache = path.join(scratch, 'cache');
+    const load = () => spawnSync(process.execPath, ['-r', './scripts/run-ts.js', '-e', "require('./a.ts').f().then(console.log)"], { cwd: project, encoding: 'utf8', env: { ...process.env, PLATFORM_STACK_CACHE_DIR: cache } });
+    expect(load().stdout).toBe('1\n');
+    const transpilers = () => fs.readdirSync(path.join(cache, 'run-ts')).sort();
+    expect(transpilers()).toHaveLength(1);
+    const code = (t: string) => fs.readFileSync(path.join(cache, 'run-ts', t, fs.readdirSync(path.join(cache, 'run-ts', t))[0]), 'utf8');
+    expect(code(transpilers()[0])).toContain('?.');
+    // WHEN .swcrc changes (an older target) THEN the next load transpiles anew, under a new transpiler
+    const swcrc = JSON.parse(fs.readFileSync(path.join(project, '.swcrc'), 'utf8'));
+    fs.writeFileSync(path.join(project, '.swcrc'), JSON.stringify({ ...swcrc, jsc: { ...swcrc.jsc, target: 'es2015' } }));
+    expect(load().stdout).toBe('1\n');
+    expect(transpilers()).toHaveLength(2);
+    expect(transpilers().map(code).filter((c) => !c.includes('?.'))).toHaveLength(1);
+    // AND after more transpilers, the 2 newest others are kept besides the current one
+    for (const target of ['es2016', 'es2017', 'es2018']) {
+      fs.writeFileSync(path.join(project, '.swcrc'), JSON.stringify({ ...swcrc, jsc: { ...swcrc.jsc, target } }));
+      expect(load().stdout).toBe('1\n');
+    }
+    expect(transpilers()).toHaveLength(3);
+  });
+});
+
+describe('the compile cache runs code as node does', () => {
+  let scratch: string;
+  beforeEach(() => (scratch = tempDir('compile-cache')));
+  afterEach(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+  test('dynamic import() works in a CommonJS module, on the run that fills the cache and on the runs it serves', () => {
+    // GIVEN an installed CommonJS package that imports an ES module three ways
+    const dir = path.join(scratch, 'node_modules', 'dynamic-import');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'esm.mjs'), 'export const answer = 42;\n');
+    fs.writeFileSync(path.join(dir, 'index.js'), [
+      "const viaFunction = new Function('s', 'return import(s)');",
+      'module.exports = async () => [',
+      "  (await import('./esm.mjs')).answer,",
+      "  (await import /* spaced */ ('node:path')).sep,",
+      "  (await viaFunction('node:os')).EOL.length,",
+      '];',
+      '',
+    ].join('\n'));
+    // A module that never imports, in the same program, is served from the cache.
+    fs.writeFileSync(path.join(dir, 'plain.js'), 'module.exports = () => "plain";\n');
+    const cache = path.join(scratch, 'cache');
+    const program = `require(${JSON.stringify(path.join(ROOT, 'scripts', 'compile-cache.js'))}); require('dynamic-import')().then((r) => console.log(JSON.stringify([...r, require('dynamic-import/plain.js')()])));`;
+    const run = () => spawnSync(process.execPath, ['-e', program], { cwd: scratch, encoding: 'utf8', env: { ...process.env, PLATFORM_STACK_CACHE_DIR: cache } });
+    // WHEN it runs with the cache cold, then warm THEN import() works each time, with nothing on stderr
+    for (let i = 0; i < 3; i++) {
+      const result = run();
+      expect(result.stderr).toBe('');
+      expect(JSON.parse(result.stdout)).toEqual([42, path.sep, 1, 'plain']);
+    }
+    expect(fs.readdirSync(path.join(cache, 'compile-cache')).filter((f) => f.endsWith('.pack'))).toHaveLength(1);
+  });
+});
