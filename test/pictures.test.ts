@@ -21,7 +21,7 @@ const LABEL = '"[^"<>#]*(?:(?:<br/>|#\\d+;)[^"<>#]*)*"';
 const STATEMENTS = [
   /^flowchart LR$/,
   new RegExp(`^  subgraph (${ID})\\[${LABEL}\\]$`),
-  /^  end$/,
+  /^ {2}end$/,
   new RegExp(`^ {2,4}(${ID})(?:\\[${LABEL}\\]|\\(\\(${LABEL}\\)\\)|\\{\\{${LABEL}\\}\\})$`),
   new RegExp(`^  (${ID}) (?:-->|==>|-\\.->)\\|${LABEL}\\| (${ID})$`),
   /^ {2}classDef outside stroke-dasharray: 4 4$/,
