@@ -26,6 +26,7 @@ const STATEMENTS = [
   new RegExp(`^  (${ID}) (?:-->|==>|-\\.->)\\|${LABEL}\\| (${ID})$`),
   /^ {2}classDef outside stroke-dasharray: 4 4$/,
   new RegExp(`^  class (${ID}(?:,${ID})*) outside$`),
+  /^ {2}linkStyle \d+(?:,\d+)* stroke:#[0-9a-f]{6}(?:,stroke-dasharray:4 4)?$/,
 ];
 const KEYWORDS = new Set(['end', 'subgraph', 'graph', 'flowchart', 'class', 'classDef', 'style', 'linkStyle', 'click', 'direction']);
 

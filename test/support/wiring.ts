@@ -128,10 +128,17 @@ export function toMermaid(wiring: Wiring): string {
   for (const node of wiring.nodes.filter((n) => !n.namespace)) lines.push(`  ${node.id}${node.kind === 'anywhere' ? `((${label(node)}))` : `{{${label(node)}}}`}`);
   const arrows: Record<WiringEdgeKind, string> = { connection: '-->', exposure: '==>', scrape: '-.->' };
   for (const edge of wiring.edges) lines.push(`  ${edge.from} ${arrows[edge.kind]}|"${escapeLabel(edge.label)}"| ${edge.to}`);
+  // Colours too, and the dots spelled out: some renderers (mermaid 12) draw a long dotted edge solid.
+  for (const [kind, style] of Object.entries(EDGE_STYLES)) {
+    const indices = wiring.edges.flatMap((edge, i) => (edge.kind === kind ? [i] : []));
+    if (indices.length) lines.push(`  linkStyle ${indices.join(',')} ${style}`);
+  }
   const outside = wiring.nodes.filter((n) => !n.namespace).map((n) => n.id);
   if (outside.length) lines.push('  classDef outside stroke-dasharray: 4 4', `  class ${outside.join(',')} outside`);
   return `${lines.join('\n')}\n`;
 }
+
+const EDGE_STYLES: Partial<Record<WiringEdgeKind, string>> = { exposure: 'stroke:#c05621', scrape: 'stroke:#2b6cb0,stroke-dasharray:4 4' };
 
 /** The README text of a picture: a fenced Mermaid block, between the picture's marker comments. */
 export function pictureBlock(key: string, mermaid: string): string {
