@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
 import * as path from 'path';
 import * as kplus from 'cdk8s-plus-27';
-import { allowConnection, allowEgress, allowEgressToAnywhere, allowIngress, restrictPod } from '../lib';
+import { allowConnection, allowEgress, allowEgressToAnywhere, allowIngress, allowMetricsScrapers, allowScraperEgress, METRICS_SCRAPER_LABEL, restrictPod } from '../lib';
 import { synthEnvironment, synthWith } from './support/synth';
 import { pictureBlock, readmeBlock, stalePictures, toMermaid, Wiring, wiringOf, withReadmeBlock } from './support/wiring';
 
@@ -147,6 +147,23 @@ describe('the wiring of a chart built here', () => {
       'any_edge_in ==> web: 3000',
       'fetcher --> anywhere_out: every port',
       // fetcher reaches every pod, and web admits pods of namespace edge only.
+    ]);
+  });
+
+  test('a scraper reaches the annotated metrics port: a dotted edge, also where no container declares the port', () => {
+    const objects = synthWith((chart) => {
+      // Annotated by hand (markForScraping refuses a port no container declares).
+      const app = deployment(chart, 'app', 8080);
+      app.podMetadata.addAnnotation('prometheus.io/scrape', 'true');
+      app.podMetadata.addAnnotation('prometheus.io/port', '9100');
+      allowMetricsScrapers(app, 9100);
+      const scraper = deployment(chart, 'scraper', 9090);
+      scraper.podMetadata.addLabel(METRICS_SCRAPER_LABEL, 'true');
+      allowScraperEgress(scraper, ['platform-test']);
+    });
+    expect(edges(wiringOf(objects), /w_platform_test_test_/g)).toEqual([
+      'scraper --> anywhere_out: 443, 6443, 10250',
+      'scraper -.-> app: scrapes 9100',
     ]);
   });
 

@@ -12,7 +12,7 @@
 // policies allow it: a policy added by hand, by a team's own code or by a future construct shows up
 // too, and the picture cannot tell a different story than dist/.
 import { METRICS_SCRAPER_LABEL } from '../../lib/core/network';
-import { selects } from '../policy/checks';
+import { podOf, selects } from '../policy/checks';
 import { CLUSTER_DNS, PodGroup, Reachability, podGroups } from './reachability';
 import { K8sObject } from './synth';
 
@@ -71,9 +71,11 @@ export function wiringOf(objects: readonly K8sObject[]): Wiring {
 
   for (const server of workloads) {
     const ports = server.ports.map((p) => p.number);
+    const metricsPort = server.annotations['prometheus.io/scrape'] === 'true' ? Number(server.annotations['prometheus.io/port']) : undefined;
     for (const client of workloads.filter((w) => w !== server)) {
-      const allowed = ports.filter((port) => allows(client, server, port));
-      const scraped = client.labels[METRICS_SCRAPER_LABEL] === 'true' && server.annotations['prometheus.io/scrape'] === 'true' ? Number(server.annotations['prometheus.io/port']) : undefined;
+      // The metrics port too, where no container declares it: Prometheus scrapes it all the same.
+      const scraped = client.labels[METRICS_SCRAPER_LABEL] === 'true' ? metricsPort : undefined;
+      const allowed = [...new Set([...ports, ...(scraped === undefined ? [] : [scraped])])].filter((port) => allows(client, server, port));
       const connection = allowed.filter((port) => port !== scraped);
       if (connection.length) add(client, server, 'connection', connection.join(', '));
       if (scraped !== undefined && allowed.includes(scraped)) add(client, server, 'scrape', `scrapes ${scraped}`);
@@ -180,7 +182,7 @@ function escapeLabel(text: string): string {
 /** A workload's label: its name (without a cdk8s hash), its kind, its container ports (number and name). */
 function workloadLines(objects: readonly K8sObject[], group: PodGroup): string[] {
   const name = group.name.slice(group.namespace.length + 1);
-  const kind = objects.find((o) => o.metadata.name === name && (o.metadata.namespace ?? 'default') === group.namespace && o.spec?.template)?.kind ?? 'Pod';
+  const kind = objects.find((o) => o.metadata.name === name && (o.metadata.namespace ?? 'default') === group.namespace && podOf(o))!.kind;
   const ports = group.ports.map((p) => (p.name ? `${p.number} ${p.name}` : `${p.number}`));
   return [name.replace(CDK8S_NAME_HASH, ''), kind, ...(ports.length ? [ports.join(' · ')] : [])];
 }
