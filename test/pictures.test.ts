@@ -78,15 +78,20 @@ describe("the READMEs' wiring pictures", () => {
 describe('the wiring of an environment, from its NetworkPolicies', () => {
   test('dev: the wired connections, the NodePorts, the scrapes, and nothing else', () => {
     expect(edges(wiringOf(synthEnvironment('dev')), /w_platform_dev_dev_/g)).toEqual([
+      // Alertmanager posts to its receivers (HTTPS); kube-state-metrics watches the API server.
+      'alertmanager --> anywhere_out: 443',
       'anywhere_in ==> grafana: NodePort 30040 → 3000',
       'anywhere_in ==> nginx: NodePort 30080 → 8080',
       'anywhere_in ==> prometheus: NodePort 30030 → 9090',
       'grafana --> prometheus: 9090',
+      'kube_state_metrics --> anywhere_out: 443, 6443',
       'nginx --> example_backends: 8080, 8081',
       'nginx --> router: 8080',
       // nginx's 8080 is open to anyone, and Prometheus may connect to any pod of its namespace.
       'prometheus --> anywhere_out: 443, 6443, 10250',
+      'prometheus --> kube_state_metrics: 8080',
       'prometheus --> nginx: 8080',
+      'prometheus -.-> alertmanager: scrapes 9093',
       'prometheus -.-> grafana: scrapes 3000',
       'prometheus -.-> nginx: scrapes 9113',
       'prometheus -.-> redis: scrapes 9121',
@@ -95,12 +100,12 @@ describe('the wiring of an environment, from its NetworkPolicies', () => {
     ]);
   });
 
-  test("prod: Grafana through the ingress controller's namespace only, kube-state-metrics in kube-system, no NodePort", () => {
+  test("prod: Grafana through the ingress controller's namespace only, its own kube-state-metrics, no NodePort", () => {
     const prod = edges(wiringOf(synthEnvironment('prod')), /w_platform_prod_prod_/g);
     expect(prod).toEqual(expect.arrayContaining([
       'any_ingress_nginx_in ==> grafana: 3000',
       'anywhere_in ==> nginx: 8080',
-      'prometheus --> any_kube_system_out: 8080',
+      'prometheus --> kube_state_metrics: 8080',
     ]));
     expect(prod.filter((e) => /NodePort|anywhere_in ==> (grafana|prometheus)/.test(e))).toEqual([]);
   });
