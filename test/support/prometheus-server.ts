@@ -61,6 +61,12 @@ export async function startPrometheus(objects: readonly K8sObject[], configMapNa
   const server = startProcess(enginePath('prometheus'), [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(root, 'data')}`, `--web.listen-address=127.0.0.1:${port}`]);
   try {
     await waitForPort(port, 15_000);
+    // The API answers 503 "Service Unavailable" until the TSDB is open (seconds on a loaded machine).
+    const deadline = Date.now() + 30_000;
+    while ((await fetch(`http://127.0.0.1:${port}/-/ready`).catch(() => undefined))?.status !== 200) {
+      if (Date.now() > deadline) throw new Error(`prometheus on ${port} not ready within 30000 ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   } catch (error) {
     await server.stop('SIGKILL');
     throw new Error(`${(error as Error).message}\n${server.output()}`);
