@@ -115,9 +115,9 @@ function compileWithCache(content, filename) {
   const key = compileEntryKey(FLAGS, filename, sourceIdentity(filename, content));
   previous ??= readPack();
   const entry = previous.get(key);
-  // Only a module that passed this check is in the pack: a hit needs no second look.
-  if (entry === undefined && MAY_IMPORT.test(content)) return nodeCompile.call(this, content, filename);
   const code = entry === undefined ? withoutInlineSourceMap(content) : content.slice(0, entry.codeLength);
+  // Only a module that passed this check is in the pack: a hit needs no second look.
+  if (entry === undefined && MAY_IMPORT.test(code)) return nodeCompile.call(this, content, filename);
   // A shebang line is not JavaScript inside the module wrapper.
   const source = Module.wrap(code.startsWith('#!') ? `//${code}` : code);
   const script = new vm.Script(source, { filename, cachedData: entry?.bytes });
