@@ -96,8 +96,8 @@ const nodeCompile = Module.prototype._compile;
 
 // cdk8s, cdk8s-plus and constructs end each file with its source map inline (2.9 MB in all), which
 // V8 scans character by character when it compiles the file: a tenth of a cold synth's parsing.
-// Node reads such a map only in its own _compile (--enable-source-maps), which this cache replaces
-// anyway, so the comment is dropped from what V8 compiles. The source map of a file that names one
+// Node reads such a map only in its own _compile, which this cache leaves modules to when source
+// maps are on, so the comment is dropped from what V8 compiles. The source map of a file that names one
 // by URL is kept.
 // Finding it means scanning back over the whole map, so an entry records where the code ends: the
 // same source (the entry's key) ends at the same place.
@@ -112,6 +112,9 @@ function withoutInlineSourceMap(content) {
 }
 
 function compileWithCache(content, filename) {
+  // Stack traces through source maps (--enable-source-maps, RUN_TS_SOURCE_MAPS=1): node finds a
+  // module's map only when its own compiler loads the module.
+  if (process.sourceMapsEnabled) return nodeCompile.call(this, content, filename);
   const key = compileEntryKey(FLAGS, filename, sourceIdentity(filename, content));
   previous ??= readPack();
   const entry = previous.get(key);
