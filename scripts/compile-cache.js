@@ -38,8 +38,9 @@ function sourceIdentity(filename, content) {
 }
 
 /**
- * The pack: a 4-byte index length, the index (JSON: key -> [offset, length] in what follows), then
- * each entry's code cache. Read once, at the first module; entries are views of that one buffer.
+ * The pack: a 4-byte index length, the index (JSON: key -> [offset, length, code length] in what
+ * follows), then each entry's code cache. Read once, at the first module; an entry's bytes are a
+ * view of that one buffer, its code length how much of the module's source V8 compiled.
  */
 function readPack() {
   const entries = new Map();
@@ -47,7 +48,9 @@ function readPack() {
     const pack = fs.readFileSync(PACK);
     const indexLength = pack.readUInt32LE(0);
     const data = pack.subarray(4 + indexLength);
-    for (const [key, [offset, length]] of Object.entries(JSON.parse(pack.toString('utf8', 4, 4 + indexLength)))) entries.set(key, data.subarray(offset, offset + length));
+    for (const [key, [offset, length, codeLength]] of Object.entries(JSON.parse(pack.toString('utf8', 4, 4 + indexLength)))) {
+      if (Number.isInteger(codeLength)) entries.set(key, { bytes: data.subarray(offset, offset + length), codeLength });
+    }
   } catch {
     // Nothing cached yet, or unreadable: start afresh.
   }
@@ -57,14 +60,14 @@ function readPack() {
 function writePack(entries) {
   const index = {};
   let offset = 0;
-  for (const [key, bytes] of entries) {
-    index[key] = [offset, bytes.length];
+  for (const [key, { bytes, codeLength }] of entries) {
+    index[key] = [offset, bytes.length, codeLength];
     offset += bytes.length;
   }
   const indexBytes = Buffer.from(JSON.stringify(index));
   const length = Buffer.alloc(4);
   length.writeUInt32LE(indexBytes.length, 0);
-  writeAtomically(PACK, Buffer.concat([length, indexBytes, ...entries.values()]));
+  writeAtomically(PACK, Buffer.concat([length, indexBytes, ...[...entries.values()].map((entry) => entry.bytes)]));
   // Packs of other flags (a profiling run): keep the 2 newest.
   pruneSiblings(PACK, 2);
 }
@@ -91,17 +94,38 @@ function makeRequire(module) {
 const MAY_IMPORT = /\bimport\s*(?:\/\*[\s\S]*?\*\/\s*|\/\/[^\n]*\n\s*)*\(/;
 const nodeCompile = Module.prototype._compile;
 
+// cdk8s, cdk8s-plus and constructs end each file with its source map inline (2.9 MB in all), which
+// V8 scans character by character when it compiles the file: a tenth of a cold synth's parsing.
+// Node reads such a map only in its own _compile, which this cache leaves modules to when source
+// maps are on, so the comment is dropped from what V8 compiles. The source map of a file that names one
+// by URL is kept.
+// Finding it means scanning back over the whole map, so an entry records where the code ends: the
+// same source (the entry's key) ends at the same place.
+const INLINE_SOURCE_MAP = '\n//# sourceMappingURL=data:';
+
+function withoutInlineSourceMap(content) {
+  const at = content.lastIndexOf(INLINE_SOURCE_MAP);
+  if (at < 0) return content;
+  // Only a comment that ends the file: its last line, maybe followed by a line break.
+  const end = content.indexOf('\n', at + 1);
+  return end < 0 || end === content.length - 1 ? content.slice(0, at + 1) : content;
+}
+
 function compileWithCache(content, filename) {
+  // Stack traces through source maps (--enable-source-maps, RUN_TS_SOURCE_MAPS=1): node finds a
+  // module's map only when its own compiler loads the module.
+  if (process.sourceMapsEnabled) return nodeCompile.call(this, content, filename);
   const key = compileEntryKey(FLAGS, filename, sourceIdentity(filename, content));
   previous ??= readPack();
-  const cachedData = previous.get(key);
+  const entry = previous.get(key);
+  const code = entry === undefined ? withoutInlineSourceMap(content) : content.slice(0, entry.codeLength);
   // Only a module that passed this check is in the pack: a hit needs no second look.
-  if (cachedData === undefined && MAY_IMPORT.test(content)) return nodeCompile.call(this, content, filename);
+  if (entry === undefined && MAY_IMPORT.test(code)) return nodeCompile.call(this, content, filename);
   // A shebang line is not JavaScript inside the module wrapper.
-  const source = Module.wrap(content.startsWith('#!') ? `//${content}` : content);
-  const script = new vm.Script(source, { filename, cachedData });
-  if (cachedData === undefined || script.cachedDataRejected) toCreate.push({ script, key });
-  else used.set(key, cachedData);
+  const source = Module.wrap(code.startsWith('#!') ? `//${code}` : code);
+  const script = new vm.Script(source, { filename, cachedData: entry?.bytes });
+  if (entry === undefined || script.cachedDataRejected) toCreate.push({ script, key, codeLength: code.length });
+  else used.set(key, entry);
   const wrapper = script.runInThisContext({ displayErrors: true });
   return wrapper.call(this.exports, this.exports, makeRequire(this), this, filename, path.dirname(filename));
 }
@@ -110,8 +134,8 @@ function saveAtExit() {
   process.once('exit', () => {
     if (toCreate.length === 0) return;
     try {
-      for (const { script, key } of toCreate) used.set(key, script.createCachedData());
-      writePack(thisRunFirst(used, previous, KEEP_BYTES, (bytes) => bytes.length));
+      for (const { script, key, codeLength } of toCreate) used.set(key, { bytes: script.createCachedData(), codeLength });
+      writePack(thisRunFirst(used, previous, KEEP_BYTES, (entry) => entry.bytes.length));
     } catch {
       // A cache that cannot be written only costs the next run its speed.
     }

@@ -173,7 +173,9 @@ describe('dist/: the committed manifests', () => {
 
   test('RUN_TS_SOURCE_MAPS=1 points a stack trace at the lines of the .ts sources', () => {
     // GIVEN a construct that throws WHEN it runs through the synth's TypeScript loader with maps on
+    // (through the compile cache too, as the synth loads it)
     const probe = `
+      require('./scripts/compile-cache');
       require('./scripts/run-ts');
       const { App } = require('cdk8s');
       const { PlatformChart } = require('./lib/index.ts');
