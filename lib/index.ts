@@ -3,7 +3,7 @@ export * from './environments';
 export * from './platform-chart';
 export { PropValidator, ValidationError } from './core/validation';
 export type { SecretKeyRef } from './core/validation';
-export { ServiceExposure } from './core/props';
+export { ServiceExposure, setEphemeralStorage } from './core/props';
 export type { CommonProps } from './core/props';
 export { parseImage, isPinnedImage, imageVersion } from './core/image';
 export type { ImageReference } from './core/image';

@@ -131,7 +131,7 @@ describe('Alertmanager', () => {
     const pod = statefulSet(objects).spec.template.spec;
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(container(objects).securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
-    expect(container(objects).resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } });
+    expect(container(objects).resources).toEqual({ requests: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '64Mi' }, limits: { cpu: '500m', memory: '256Mi', 'ephemeral-storage': '512Mi' } });
     expect(container(objects).readinessProbe.httpGet.path).toBe('/-/ready');
     expect(container(objects).livenessProbe.httpGet.path).toBe('/-/healthy');
     // 8080: the webhook; 443: Slack, PagerDuty, the secret webhook; 587: SMTP

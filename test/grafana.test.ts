@@ -195,7 +195,7 @@ describe('Grafana', () => {
       allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 472, runAsGroup: 472, capabilities: { drop: ['ALL'] },
     });
     expect(spec.automountServiceAccountToken).toBe(false);
-    expect(container.resources).toEqual({ requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '500m', memory: '512Mi' } });
+    expect(container.resources).toEqual({ requests: { cpu: '100m', memory: '256Mi', 'ephemeral-storage': '64Mi' }, limits: { cpu: '500m', memory: '512Mi', 'ephemeral-storage': '1024Mi' } });
     expect(container.readinessProbe.httpGet).toMatchObject({ path: '/api/health', port: 3000 });
     expect(container.livenessProbe).not.toEqual(container.readinessProbe);
     // AND the writable paths are volumes, since the root filesystem is read-only
@@ -293,6 +293,6 @@ describe('Grafana in each environment', () => {
     expect(JSON.stringify(findObject(staging, 'Deployment', 'staging-grafana'))).toContain('"name":"GF_AUTH_ANONYMOUS_ENABLED","value":"false"');
     const prod = build('prod');
     expect(findObject(prod, 'PersistentVolumeClaim', 'prod-grafana-data').spec.resources.requests.storage).toBe('5Gi');
-    expect(findObject(prod, 'Deployment', 'prod-grafana').spec.template.spec.containers[0].resources.limits).toEqual({ cpu: '1000m', memory: '1024Mi' });
+    expect(findObject(prod, 'Deployment', 'prod-grafana').spec.template.spec.containers[0].resources.limits).toEqual({ cpu: '1000m', memory: '1024Mi', 'ephemeral-storage': '1024Mi' });
   });
 });

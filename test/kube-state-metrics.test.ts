@@ -53,7 +53,7 @@ describe('KubeStateMetrics', () => {
     expect(container(objects).securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
     expect(container(objects).livenessProbe.httpGet).toMatchObject({ path: '/livez', port: 8080 });
     expect(container(objects).readinessProbe.httpGet).toMatchObject({ path: '/readyz', port: 8081 });
-    expect(container(objects).resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } });
+    expect(container(objects).resources).toEqual({ requests: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '64Mi' }, limits: { cpu: '500m', memory: '256Mi', 'ephemeral-storage': '256Mi' } });
     const egress = findObject(objects, 'NetworkPolicy', 'test-kube-state-metrics-egress-to-anywhere');
     expect(egress.spec.egress.flatMap((r: Json) => r.ports.map((p: Json) => p.port))).toEqual([443, 6443, 443, 6443]);
   });

@@ -83,14 +83,12 @@ const CONNECTIONS = {
   ],
 } as const;
 
-// The library's workloads keep the environments' exceptions (test/policy/exceptions.ts); the team's
-// own Go API sets no ephemeral-storage either, as the constructs do not yet.
+// The library's workloads keep the environments' exceptions (test/policy/exceptions.ts).
 const LIBRARY_WORKLOADS = ['Deployment/orders-grafana', 'Deployment/payments-grafana', 'Deployment/orders-nginx', 'Deployment/orders-router', 'Deployment/monitoring-prometheus', 'StatefulSet/orders-redis'];
 const EXCEPTIONS = [
   { object: 'Deployment/monitoring-prometheus', check: 'platform/service-account-token', reason: 'Prometheus discovers its targets through the API (test/policy/exceptions.ts)' },
   ...kubeScoreExceptions('container-image-pull-policy', LIBRARY_WORKLOADS),
   ...kubeScoreExceptions('container-security-context-user-group-id', LIBRARY_WORKLOADS.filter((w) => w !== 'Deployment/monitoring-prometheus')),
-  ...kubeScoreExceptions('container-ephemeral-storage-request-and-limit', [...LIBRARY_WORKLOADS, 'Deployment/orders-api', 'Deployment/orders-api-canary']),
 ];
 
 describe('the package other teams install', () => {

@@ -273,8 +273,18 @@ describe('Prometheus', () => {
       expect(container.readinessProbe.httpGet.path).toBe('/-/ready');
       expect(container.livenessProbe.httpGet.path).toBe('/-/healthy');
       expect(container.livenessProbe.failureThreshold * container.livenessProbe.periodSeconds).toBeGreaterThan(container.readinessProbe.failureThreshold * container.readinessProbe.periodSeconds);
-      expect(Object.keys(container.resources.requests).sort()).toEqual(['cpu', 'memory']);
-      expect(Object.keys(container.resources.limits).sort()).toEqual(['cpu', 'memory']);
+      expect(Object.keys(container.resources.requests).sort()).toEqual(['cpu', 'ephemeral-storage', 'memory']);
+      expect(Object.keys(container.resources.limits).sort()).toEqual(['cpu', 'ephemeral-storage', 'memory']);
+    });
+
+    test('ephemeral storage covers the TSDB on an emptyDir (its sizeLimit plus 256Mi, 8Gi unbounded), only the logs on a PVC; each part overridable', () => {
+      const storage = (props: PrometheusProps) => podSpec(synthPrometheus(props)).containers[0].resources;
+      expect(container.resources.requests['ephemeral-storage']).toBe('1024Mi');
+      expect(container.resources.limits['ephemeral-storage']).toBe('8192Mi');
+      expect(storage({ storage: PrometheusStorage.emptyDir({ sizeLimit: Size.gibibytes(2) }) }).limits['ephemeral-storage']).toBe('2304Mi');
+      expect(storage({ storage: PrometheusStorage.persistentVolumeClaim({ size: Size.gibibytes(10) }) }).limits['ephemeral-storage']).toBe('256Mi');
+      const overridden = storage({ resources: { ephemeralStorage: { limit: Size.gibibytes(20) } } });
+      expect([overridden.requests['ephemeral-storage'], overridden.limits['ephemeral-storage']]).toEqual(['1024Mi', '20480Mi']);
     });
 
     test('one replica, recreated: one TSDB has one writer', () => {

@@ -158,8 +158,8 @@ describe('Redis', () => {
         runAsNonRoot: true, runAsUser: users[c.name], runAsGroup: users[c.name], readOnlyRootFilesystem: true,
         allowPrivilegeEscalation: false, privileged: false, capabilities: { drop: ['ALL'] },
       });
-      expect(Object.keys(c.resources.requests).sort()).toEqual(['cpu', 'memory']);
-      expect(Object.keys(c.resources.limits).sort()).toEqual(['cpu', 'memory']);
+      expect(Object.keys(c.resources.requests).sort()).toEqual(['cpu', 'ephemeral-storage', 'memory']);
+      expect(Object.keys(c.resources.limits).sort()).toEqual(['cpu', 'ephemeral-storage', 'memory']);
     }
     // AND readiness and liveness differ (liveness tolerates a long AOF load)
     for (const c of spec.containers) {
@@ -222,7 +222,7 @@ describe('Redis', () => {
     expect(['dev', 'staging', 'prod'].map(volume)).toEqual(['1Gi', '5Gi', '20Gi']);
     const prod = synthEnvironment('prod');
     const redis = findObject(prod, 'StatefulSet', 'prod-redis').spec.template.spec;
-    expect(redis.containers[0].resources).toEqual({ requests: { cpu: '250m', memory: '1024Mi' }, limits: { cpu: '1', memory: '2048Mi' } });
+    expect(redis.containers[0].resources).toEqual({ requests: { cpu: '250m', memory: '1024Mi', 'ephemeral-storage': '64Mi' }, limits: { cpu: '1', memory: '2048Mi', 'ephemeral-storage': '256Mi' } });
     expect(redis.volumes).toContainEqual(expect.objectContaining({ name: 'password-router', secret: expect.objectContaining({ secretName: 'redis-users', items: [{ key: 'router', path: 'password' }] }) }));
     expect(findObject(prod, 'ConfigMap', 'prod-redis-config').data['users.acl']).toMatch(/^user router reset on ~tenant:\* resetchannels \+get$/m);
     expect(findObject(prod, 'ConfigMap', 'prod-redis-config').data['redis.conf']).toMatch(/^appendfsync everysec$/m);

@@ -118,7 +118,7 @@ describe('Router', () => {
     const container = template.spec.containers[0];
     expect(template.spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
-    expect(container.resources.limits).toEqual({ cpu: '500m', memory: '128Mi' });
+    expect(container.resources.limits).toEqual({ cpu: '500m', memory: '128Mi', 'ephemeral-storage': '256Mi' });
     expect(container.readinessProbe.httpGet.path).toBe('/readyz');
     expect(container.livenessProbe.httpGet.path).toBe('/healthz');
     expect(template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080', 'prometheus.io/path': '/metrics' });

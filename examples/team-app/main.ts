@@ -15,6 +15,7 @@ import {
   Redis,
   Router,
   denyAllTrafficExceptDns,
+  setEphemeralStorage,
   setMetricsScraperNamespaces,
   monitorGoService,
   platformDashboardsDir,
@@ -51,7 +52,7 @@ function goService(scope: Construct, id: string, image: string): kplus.Deploymen
     securityContext: restrictedPodSecurityContext(65532),
     automountServiceAccountToken: false,
   });
-  deployment.addContainer({
+  const api = deployment.addContainer({
     name: 'api',
     image,
     ports: [{ number: 8080, name: 'http' }, { number: 9090, name: 'metrics' }],
@@ -60,6 +61,8 @@ function goService(scope: Construct, id: string, image: string): kplus.Deploymen
     readiness: kplus.Probe.fromHttpGet('/readyz', { port: 8080, periodSeconds: Duration.seconds(5) }),
     liveness: kplus.Probe.fromHttpGet('/healthz', { port: 8080, periodSeconds: Duration.seconds(15) }),
   });
+  // Logs only (no emptyDir); cdk8s-plus writes ephemeral storage in whole Gi, this helper in Mi.
+  setEphemeralStorage(deployment, api, { request: Size.mebibytes(64), limit: Size.mebibytes(256) });
   restrictPod(deployment); // seccomp RuntimeDefault and every capability dropped
   return deployment;
 }

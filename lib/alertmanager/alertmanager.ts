@@ -8,7 +8,7 @@ import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
 import { constructName, instanceName } from '../core/names';
 import { allowEgressToAnywhere, allowWithinWorkload } from '../core/network';
-import { applyCommonProps, chartNamespace, checkCommonProps, checkResources, CommonProps, resolveResources } from '../core/props';
+import { applyCommonProps, chartNamespace, checkCommonProps, checkResources, CommonProps, cpuAndMemory, resolveResources, setEphemeralStorage } from '../core/props';
 import { rollOnChange } from '../core/rollout';
 import { markForScraping } from '../core/scraping';
 import { secretVolume } from '../core/secrets';
@@ -23,6 +23,8 @@ export const ALERTMANAGER_IMAGE = 'quay.io/prometheus/alertmanager:v0.35.0';
 export const ALERTMANAGER_DEFAULT_RESOURCES = {
   cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
   memory: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
+  // Logs and the data emptyDir (at most 256Mi).
+  ephemeralStorage: { request: Size.mebibytes(64), limit: Size.mebibytes(512) },
 } as const;
 const ALERTMANAGER_UID = 65534;
 const HTTP_PORT = 9093;
@@ -166,10 +168,11 @@ export class Alertmanager extends Construct implements IAlertmanagerEndpoint {
       ],
       ports: [{ name: 'http', number: HTTP_PORT }, ...(this.replicas > 1 ? [{ name: 'cluster', number: CLUSTER_PORT }] : [])],
       securityContext: restrictedContainerSecurityContext(ALERTMANAGER_UID),
-      resources,
+      resources: cpuAndMemory(resources),
       readiness: kplus.Probe.fromHttpGet('/-/ready', { port: HTTP_PORT, periodSeconds: Duration.seconds(5), timeoutSeconds: Duration.seconds(3), failureThreshold: 3 }),
       liveness: kplus.Probe.fromHttpGet('/-/healthy', { port: HTTP_PORT, periodSeconds: Duration.seconds(15), timeoutSeconds: Duration.seconds(5), failureThreshold: 4 }),
     });
+    setEphemeralStorage(workload, container, resources.ephemeralStorage);
     container.mount(CONFIG_DIR, kplus.Volume.fromConfigMap(this, 'config-volume', configMap, { name: 'config' }), { readOnly: true });
     container.mount(DATA_DIR, kplus.Volume.fromEmptyDir(this, 'data-volume', 'data', { sizeLimit: Size.mebibytes(256) }));
     // One volume per Secret, mounted at <SECRETS_DIR>/<secret>/: the *_file paths of the config.

@@ -118,10 +118,15 @@ export function chartNamespace(construct: IConstruct, kind: string, what: string
   return namespace!;
 }
 
+/** Ephemeral storage of the small fixed containers (exporters, init steps, example backends): logs and at most a 16Mi /tmp. */
+export const SIDECAR_EPHEMERAL_STORAGE = { request: Size.mebibytes(16), limit: Size.mebibytes(64) } as const;
+
 /** Container resources with every part set. */
 export interface FullResources {
   readonly cpu: { readonly request: kplus.Cpu; readonly limit: kplus.Cpu };
   readonly memory: { readonly request: Size; readonly limit: Size };
+  /** Logs, writable layers and disk-backed emptyDirs: the kubelet evicts the pod above the limit. */
+  readonly ephemeralStorage: { readonly request: Size; readonly limit: Size };
 }
 
 /** `resources` over `defaults`, part by part: setting only a memory limit keeps the default requests. */
@@ -129,7 +134,27 @@ export function resolveResources(resources: kplus.ContainerResources | undefined
   return {
     cpu: { request: resources?.cpu?.request ?? defaults.cpu.request, limit: resources?.cpu?.limit ?? defaults.cpu.limit },
     memory: { request: resources?.memory?.request ?? defaults.memory.request, limit: resources?.memory?.limit ?? defaults.memory.limit },
+    ephemeralStorage: {
+      request: resources?.ephemeralStorage?.request ?? defaults.ephemeralStorage.request,
+      limit: resources?.ephemeralStorage?.limit ?? defaults.ephemeralStorage.limit,
+    },
   };
+}
+
+/** The part of `resources` cdk8s-plus serializes: it writes ephemeral storage in whole Gi only (64Mi fails synth), so `setEphemeralStorage` writes that. */
+export function cpuAndMemory(resources: FullResources): kplus.ContainerResources {
+  return { cpu: resources.cpu, memory: resources.memory };
+}
+
+/** Sets the ephemeral-storage request and limit of `container` (already added to `workload`) in Mi. */
+export function setEphemeralStorage(workload: kplus.Workload, container: kplus.Container, storage: FullResources['ephemeralStorage']): void {
+  const init = workload.initContainers.indexOf(container);
+  const path = init >= 0 ? `/spec/template/spec/initContainers/${init}/resources` : `/spec/template/spec/containers/${workload.containers.indexOf(container)}/resources`;
+  // A Quantity, not a string: the Kube* object maps the patched JSON through its typed toJson again.
+  const mebibytes = (size: Size) => kplus.k8s.Quantity.fromString(`${size.toMebibytes()}Mi`);
+  const apiObject = ApiObject.of(workload);
+  apiObject.addJsonPatch(JsonPatch.add(`${path}/requests/ephemeral-storage`, mebibytes(storage.request)));
+  apiObject.addJsonPatch(JsonPatch.add(`${path}/limits/ephemeral-storage`, mebibytes(storage.limit)));
 }
 
 /** Millicores of a Cpu (`250m`, `1`, `0.5`). */
@@ -151,17 +176,20 @@ export function bytesOf(size: Size): number {
 export function checkResources(v: PropValidator, prop: string, resources: FullResources, given: kplus.ContainerResources | undefined): void {
   const note = (set: unknown) => (set === undefined ? ', the default' : '');
   const cpu = { request: millicores(resources.cpu.request), limit: millicores(resources.cpu.limit) };
-  const memory = { request: bytesOf(resources.memory.request), limit: bytesOf(resources.memory.limit) };
   v.check(cpu.request > 0, `${prop}.cpu.request`, resources.cpu.request.amount, 'more than 0');
   v.check(cpu.limit > 0, `${prop}.cpu.limit`, resources.cpu.limit.amount, 'more than 0');
-  v.check(memory.request > 0, `${prop}.memory.request`, resources.memory.request.asString(), 'a whole number of bytes, more than 0');
-  v.check(memory.limit > 0, `${prop}.memory.limit`, resources.memory.limit.asString(), 'a whole number of bytes, more than 0');
   if (cpu.request > cpu.limit) {
     const [which, other] = given?.cpu?.limit !== undefined ? ['limit', 'request'] as const : ['request', 'limit'] as const;
     v.fail(`${prop}.cpu.${which}`, resources.cpu[which].amount, `${which === 'limit' ? 'at least' : 'at most'} ${prop}.cpu.${other} (${resources.cpu[other].amount}${note(given?.cpu?.[other])})`);
   }
-  if (memory.request > memory.limit) {
-    const [which, other] = given?.memory?.limit !== undefined ? ['limit', 'request'] as const : ['request', 'limit'] as const;
-    v.fail(`${prop}.memory.${which}`, resources.memory[which].asString(), `${which === 'limit' ? 'at least' : 'at most'} ${prop}.memory.${other} (${resources.memory[other].asString()}${note(given?.memory?.[other])})`);
+  for (const part of ['memory', 'ephemeralStorage'] as const) {
+    const sizes = resources[part];
+    const bytes = { request: bytesOf(sizes.request), limit: bytesOf(sizes.limit) };
+    v.check(bytes.request > 0, `${prop}.${part}.request`, sizes.request.asString(), 'a whole number of bytes, more than 0');
+    v.check(bytes.limit > 0, `${prop}.${part}.limit`, sizes.limit.asString(), 'a whole number of bytes, more than 0');
+    if (bytes.request > bytes.limit) {
+      const [which, other] = given?.[part]?.limit !== undefined ? ['limit', 'request'] as const : ['request', 'limit'] as const;
+      v.fail(`${prop}.${part}.${which}`, sizes[which].asString(), `${which === 'limit' ? 'at least' : 'at most'} ${prop}.${part}.${other} (${sizes[other].asString()}${note(given?.[part]?.[other])})`);
+    }
   }
 }

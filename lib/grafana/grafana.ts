@@ -9,7 +9,7 @@ import { registerConstruct } from '../core/construct';
 import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
 import { constructName, instanceName } from '../core/names';
-import { applyCommonProps, chartNamespace, checkCommonProps, checkResources, CommonProps, resolveResources, ServiceExposure } from '../core/props';
+import { applyCommonProps, chartNamespace, checkCommonProps, checkResources, CommonProps, cpuAndMemory, resolveResources, ServiceExposure, setEphemeralStorage } from '../core/props';
 import { secretVolume } from '../core/secrets';
 import { formatPrometheusDuration } from '../prometheus/syntax';
 import { rollOnChange } from '../core/rollout';
@@ -149,6 +149,8 @@ export function platformDashboardsDir(): string {
 export const GRAFANA_DEFAULT_RESOURCES = {
   cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(500) },
   memory: { request: Size.mebibytes(256), limit: Size.mebibytes(512) },
+  // Logs, /tmp and the SQLite database when it lives on an emptyDir (the default).
+  ephemeralStorage: { request: Size.mebibytes(64), limit: Size.gibibytes(1) },
 } as const;
 
 /**
@@ -279,13 +281,14 @@ export class Grafana extends Construct {
       securityContext: restrictedPodSecurityContext(GRAFANA_USER_ID),
       automountServiceAccountToken: false,
     });
+    const resources = resolveResources(props.resources, GRAFANA_DEFAULT_RESOURCES);
     const container = this.deployment.addContainer({
       name: 'grafana',
       image: this.image,
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       ports: [{ name: 'http', number: GRAFANA_CONTAINER_PORT }],
       securityContext: restrictedContainerSecurityContext(GRAFANA_USER_ID),
-      resources: resolveResources(props.resources, GRAFANA_DEFAULT_RESOURCES),
+      resources: cpuAndMemory(resources),
       envVariables: grafanaEnvironment({ anonymousAccess: props.anonymousAccess ?? false, rootUrl: props.rootUrl }),
       // /api/health checks the database too; liveness only asks whether the server still accepts
       // connections, so a slow database makes the pod unready instead of restarting it.
@@ -294,6 +297,7 @@ export class Grafana extends Construct {
       // Database migrations run before the server listens: up to 5 minutes on an upgrade.
       startup: kplus.Probe.fromTcpSocket({ port: GRAFANA_CONTAINER_PORT, periodSeconds: Duration.seconds(10), failureThreshold: 30 }),
     });
+    setEphemeralStorage(this.deployment, container, resources.ephemeralStorage);
     container.mount(DATA_DIR, storage);
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'tmp-volume', 'tmp'));
     container.mount(`${PROVISIONING_DIR}/datasources`, kplus.Volume.fromConfigMap(this, 'datasources-volume', this.datasourcesConfigMap, { name: 'datasources' }), { readOnly: true });

@@ -7,7 +7,7 @@ import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
 import { clusterScopedName, constructName, instanceName } from '../core/names';
 import { allowEgressToAnywhere } from '../core/network';
-import { applyCommonProps, chartNamespace, checkCommonProps, checkResources, CommonProps, resolveResources } from '../core/props';
+import { applyCommonProps, chartNamespace, checkCommonProps, checkResources, CommonProps, cpuAndMemory, resolveResources, setEphemeralStorage } from '../core/props';
 import { clusterScoped, restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
 import { PropValidator } from '../core/validation';
 
@@ -15,6 +15,8 @@ export const KUBE_STATE_METRICS_IMAGE = 'registry.k8s.io/kube-state-metrics/kube
 export const KUBE_STATE_METRICS_DEFAULT_RESOURCES = {
   cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
   memory: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
+  // Logs only.
+  ephemeralStorage: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
 } as const;
 const KSM_UID = 65534;
 const METRICS_PORT = 8080;
@@ -150,13 +152,14 @@ export class KubeStateMetrics extends Construct implements IKubeStateMetricsEndp
         imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
         args: [`--resources=${this.exportedResources.join(',')}`, `--port=${METRICS_PORT}`, `--telemetry-port=${TELEMETRY_PORT}`],
         ports: [{ name: 'http-metrics', number: METRICS_PORT }, { name: 'telemetry', number: TELEMETRY_PORT }],
-        resources,
+        resources: cpuAndMemory(resources),
         // Live while it serves; ready once its informers have synced (upstream's probes).
         liveness: kplus.Probe.fromHttpGet('/livez', { port: METRICS_PORT, periodSeconds: Duration.seconds(10), timeoutSeconds: Duration.seconds(5), failureThreshold: 3, initialDelaySeconds: Duration.seconds(5) }),
         readiness: kplus.Probe.fromHttpGet('/readyz', { port: TELEMETRY_PORT, periodSeconds: Duration.seconds(10), timeoutSeconds: Duration.seconds(5), failureThreshold: 3 }),
         securityContext: restrictedContainerSecurityContext(KSM_UID),
       }],
     });
+    setEphemeralStorage(this.deployment, this.deployment.containers[0], resources.ephemeralStorage);
     for (const [key, value] of Object.entries(labels)) this.deployment.podMetadata.addLabel(key, value);
     restrictPod(this.deployment);
     allowEgressToAnywhere(this.deployment, API_SERVER_PORTS);

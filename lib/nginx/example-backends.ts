@@ -5,7 +5,7 @@ import { registerConstruct } from '../core/construct';
 import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
 import { constructName, instanceName } from '../core/names';
-import { applyCommonProps, checkCommonProps, CommonProps } from '../core/props';
+import { applyCommonProps, checkCommonProps, CommonProps, setEphemeralStorage, SIDECAR_EPHEMERAL_STORAGE } from '../core/props';
 import { rollOnChange } from '../core/rollout';
 import { restrictPod, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/security';
 import { PropValidator } from '../core/validation';
@@ -90,6 +90,7 @@ export class ExampleBackends extends Construct {
       readiness: kplus.Probe.fromHttpGet('/', { port: HEALTH_PORT, periodSeconds: Duration.seconds(5) }),
       liveness: kplus.Probe.fromTcpSocket({ port: HEALTH_PORT, periodSeconds: Duration.seconds(15) }),
     });
+    setEphemeralStorage(this.deployment, container, SIDECAR_EPHEMERAL_STORAGE);
     container.mount('/etc/nginx/example', kplus.Volume.fromConfigMap(this, 'config-volume', configMap), { readOnly: true });
     container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'tmp', 'tmp', { sizeLimit: Size.mebibytes(16) }));
     restrictPod(this.deployment);

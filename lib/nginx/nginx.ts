@@ -6,7 +6,7 @@ import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
 import { constructName, instanceName } from '../core/names';
 import { allowConnection, allowEgress, allowIngressFromAnywhere, everyAddress, ownerName } from '../core/network';
-import { applyCommonProps, bytesOf, chartNamespace, checkCommonProps, checkResources, CommonProps, resolveResources, ServiceExposure } from '../core/props';
+import { applyCommonProps, bytesOf, chartNamespace, checkCommonProps, checkResources, CommonProps, cpuAndMemory, resolveResources, ServiceExposure, setEphemeralStorage, SIDECAR_EPHEMERAL_STORAGE } from '../core/props';
 import { rollOnChange } from '../core/rollout';
 import { markForScraping } from '../core/scraping';
 import { restrictPod, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/security';
@@ -43,6 +43,8 @@ export interface IBackend {
 export const NGINX_DEFAULT_RESOURCES = {
   cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.units(1) },
   memory: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
+  // Logs and /tmp (an emptyDir of at most 64Mi); the cache is memory-backed and counts as memory.
+  ephemeralStorage: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
 } as const;
 
 /** Ways to declare a backend. */
@@ -302,6 +304,7 @@ export class Nginx extends Construct {
       securityContext: restrictedPodSecurityContext(NGINX_USER),
       automountServiceAccountToken: false,
     });
+    const resources = resolveResources(props.resources, NGINX_DEFAULT_RESOURCES);
     const nginx = this.deployment.addContainer({
       name: 'nginx',
       image: props.image ?? NGINX_IMAGE,
@@ -310,18 +313,19 @@ export class Nginx extends Construct {
       command: ['nginx', '-c', `${CONFIG_DIR}/nginx.conf`, '-g', 'daemon off;'],
       ports: [{ number: HTTP_PORT, name: 'http' }, { number: HEALTH_PORT, name: 'health' }],
       securityContext: restrictedContainerSecurityContext(NGINX_USER),
-      resources: resolveResources(props.resources, NGINX_DEFAULT_RESOURCES),
+      resources: cpuAndMemory(resources),
       // Ready: the config loaded and a worker answers. Alive: the listener accepts (more patient).
       readiness: kplus.Probe.fromHttpGet('/healthz', { port: HEALTH_PORT, periodSeconds: Duration.seconds(5), failureThreshold: 2 }),
       liveness: kplus.Probe.fromTcpSocket({ port: HTTP_PORT, periodSeconds: Duration.seconds(10), failureThreshold: 3, initialDelaySeconds: Duration.seconds(5) }),
     });
+    setEphemeralStorage(this.deployment, nginx, resources.ephemeralStorage);
     nginx.mount(CONFIG_DIR, kplus.Volume.fromConfigMap(this, 'config-volume', configMap), { readOnly: true });
     // The only writable paths: pid and temp files, and the decision cache.
     nginx.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'tmp', 'tmp', { sizeLimit: Size.mebibytes(64) }));
     // Memory-backed: a hit reads a tiny file per request (counts against the memory limit).
     nginx.mount('/var/cache/nginx', kplus.Volume.fromEmptyDir(this, 'cache', 'cache', { medium: kplus.EmptyDirMedium.MEMORY, sizeLimit: Size.mebibytes(32) }));
 
-    this.deployment.addContainer({
+    const exporter = this.deployment.addContainer({
       name: 'exporter',
       image: props.exporterImage ?? NGINX_EXPORTER_IMAGE,
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
@@ -332,6 +336,7 @@ export class Nginx extends Construct {
       readiness: kplus.Probe.fromHttpGet('/metrics', { port: EXPORTER_PORT, periodSeconds: Duration.seconds(10) }),
       liveness: kplus.Probe.fromTcpSocket({ port: EXPORTER_PORT, periodSeconds: Duration.seconds(20), failureThreshold: 3 }),
     });
+    setEphemeralStorage(this.deployment, exporter, SIDECAR_EPHEMERAL_STORAGE);
     restrictPod(this.deployment);
     markForScraping(this.deployment, { port: EXPORTER_PORT, path: '/metrics' });
     rollOnChange(this.deployment, 'nginx-conf', this.conf);

@@ -8,7 +8,7 @@ import { registerConstruct } from '../core/construct';
 import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
 import { clusterScopedName, constructName, instanceName } from '../core/names';
-import { applyCommonProps, chartNamespace, checkCommonProps, checkResources, CommonProps, resolveResources, ServiceExposure } from '../core/props';
+import { applyCommonProps, bytesOf, chartNamespace, checkCommonProps, checkResources, CommonProps, cpuAndMemory, FullResources, resolveResources, ServiceExposure, setEphemeralStorage } from '../core/props';
 import { allowConnection, allowScraperEgress, allowIngress, allowIngressFromAnywhere, METRICS_SCRAPER_LABEL } from '../core/network';
 import { rollOnChange } from '../core/rollout';
 import { clusterScoped, restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
@@ -156,7 +156,21 @@ export interface PrometheusProps extends CommonProps {
 export const PROMETHEUS_DEFAULT_RESOURCES = {
   cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.units(1) },
   memory: { request: Size.mebibytes(512), limit: Size.gibibytes(1) },
+  // Logs only: the TSDB on a PersistentVolumeClaim does not count.
+  ephemeralStorage: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
 } as const;
+
+/**
+ * The default resources for a storage: a TSDB on an emptyDir counts against the pod's ephemeral
+ * storage, so the limit covers its sizeLimit (plus the logs' 256Mi), or 8Gi when it has none.
+ */
+export function prometheusDefaultResources(storage: PrometheusStorage): FullResources {
+  if (storage.persistent) return PROMETHEUS_DEFAULT_RESOURCES;
+  const limit = storage.size
+    ? Size.mebibytes(Math.ceil(bytesOf(storage.size) / 1024 ** 2) + 256)
+    : Size.gibibytes(8);
+  return { ...PROMETHEUS_DEFAULT_RESOURCES, ephemeralStorage: { request: storage.size ? Size.mebibytes(64) : Size.gibibytes(1), limit } };
+}
 
 /**
  * Prometheus for one cluster: a least-privilege service account, a scrape config built from a typed
@@ -226,7 +240,8 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
 
     const v = new PropValidator(this, 'Prometheus');
     checkCommonProps(v, props);
-    checkResources(v, 'resources', resolveResources(props.resources, PROMETHEUS_DEFAULT_RESOURCES), props.resources);
+    const resources = resolveResources(props.resources, prometheusDefaultResources(this.storage));
+    checkResources(v, 'resources', resources, props.resources);
     v.pinnedImage('image', this.image);
     const globalIntervalMs = checkDuration(v, 'scrapeInterval', this.scrapeInterval);
     const globalTimeoutMs = checkDuration(v, 'scrapeTimeout', this.scrapeTimeout);
@@ -321,7 +336,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
         imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
         args: this.args(),
         ports: [{ name: 'http', number: CONTAINER_PORT }],
-        resources: resolveResources(props.resources, PROMETHEUS_DEFAULT_RESOURCES),
+        resources: cpuAndMemory(resources),
         // Ready once the TSDB is loaded and rules can run; until then the Service sends nothing.
         readiness: kplus.Probe.fromHttpGet('/-/ready', { port: CONTAINER_PORT, periodSeconds: Duration.seconds(5), timeoutSeconds: Duration.seconds(4), failureThreshold: 3 }),
         // Healthy answers as soon as the process serves HTTP (also during WAL replay): restart only a
@@ -334,6 +349,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
         ],
       }],
     });
+    setEphemeralStorage(this.deployment, this.deployment.containers[0], resources.ephemeralStorage);
     for (const [key, value] of Object.entries(labels)) this.deployment.podMetadata.addLabel(key, value);
     restrictPod(this.deployment);
     this.service.select(this.deployment);

@@ -6,7 +6,7 @@ import { IRedisEndpoint, RedisCredentials } from '../core/endpoints';
 import { imageVersion } from '../core/image';
 import { constructName, instanceName } from '../core/names';
 import { allowConnection } from '../core/network';
-import { applyCommonProps, bytesOf, chartNamespace, CommonProps, resolveResources } from '../core/props';
+import { applyCommonProps, bytesOf, chartNamespace, CommonProps, cpuAndMemory, resolveResources, setEphemeralStorage, SIDECAR_EPHEMERAL_STORAGE } from '../core/props';
 import { secretVolume } from '../core/secrets';
 import { SecretKeyRef } from '../core/validation';
 import { disruptionBudget } from '../core/disruption';
@@ -34,6 +34,8 @@ export const REDIS_EXPORTER_UID = 59000;
 export const REDIS_DEFAULT_RESOURCES = {
   cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.units(1) },
   memory: { request: Size.mebibytes(256), limit: Size.mebibytes(512) },
+  // Logs (the data dir is a PersistentVolumeClaim whenever anything persists).
+  ephemeralStorage: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
 } as const;
 
 /** Commands the admin (or the password-less default user) cannot run unless `disabledCommands` says otherwise. */
@@ -315,7 +317,7 @@ export class Redis extends Construct implements IRedisEndpoint {
       args: ['redis-server', ...this.serverArgs],
       ports: [{ name: 'redis', number: this.port }],
       securityContext: restrictedContainerSecurityContext(REDIS_UID),
-      resources,
+      resources: cpuAndMemory(resources),
       readiness: kplus.Probe.fromCommand(probeCommand('ready', this.port, probeLogin), {
         periodSeconds: Duration.seconds(5), timeoutSeconds: Duration.seconds(3), failureThreshold: 3,
       }),
@@ -324,6 +326,7 @@ export class Redis extends Construct implements IRedisEndpoint {
         initialDelaySeconds: Duration.seconds(10), periodSeconds: Duration.seconds(15), timeoutSeconds: Duration.seconds(5), failureThreshold: 4,
       }),
     });
+    setEphemeralStorage(workload, redis, resources.ephemeralStorage);
     redis.mount(REDIS_PATHS.configDir, configVolume, { readOnly: true });
     if (props.users && probeLogin) {
       // The redis container holds the admin's password for backup.sh (kubectl exec), and no other.
@@ -340,6 +343,7 @@ export class Redis extends Construct implements IRedisEndpoint {
         securityContext: restrictedContainerSecurityContext(REDIS_UID),
         resources: { cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(100) }, memory: { request: Size.mebibytes(16), limit: Size.mebibytes(32) } },
       });
+      setEphemeralStorage(workload, init, SIDECAR_EPHEMERAL_STORAGE);
       init.mount(REDIS_PATHS.configDir, configVolume, { readOnly: true });
       for (const [name, volume] of passwordVolumes) init.mount(`${REDIS_PATHS.passwordDir}/${name}`, volume, { readOnly: true });
       init.mount(REDIS_PATHS.authDir, authVolume);
@@ -408,6 +412,7 @@ export class Redis extends Construct implements IRedisEndpoint {
       readiness: kplus.Probe.fromHttpGet('/health', { port, periodSeconds: Duration.seconds(10) }),
       liveness: kplus.Probe.fromTcpSocket({ port, initialDelaySeconds: Duration.seconds(10), periodSeconds: Duration.seconds(20) }),
     });
+    setEphemeralStorage(this.statefulSet, exporter, SIDECAR_EPHEMERAL_STORAGE);
     if (authVolume) exporter.mount(REDIS_PATHS.authDir, authVolume, { readOnly: true });
     markForScraping(this.statefulSet, { port });
   }

@@ -10,7 +10,7 @@ import { Memo } from '../core/memo';
 import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
 import { constructName, instanceName } from '../core/names';
-import { applyCommonProps, chartNamespace, checkCommonProps, checkResources, CommonProps, resolveResources } from '../core/props';
+import { applyCommonProps, chartNamespace, checkCommonProps, checkResources, CommonProps, cpuAndMemory, resolveResources, setEphemeralStorage } from '../core/props';
 import { secretVolume } from '../core/secrets';
 import { allowConnection } from '../core/network';
 import { rollOnChange } from '../core/rollout';
@@ -172,6 +172,8 @@ function readRouterSources(dir: string): Readonly<Record<string, string>> {
 export const ROUTER_DEFAULT_RESOURCES = {
   cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
   memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },
+  // Logs only: it mounts no emptyDir.
+  ephemeralStorage: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
 } as const;
 
 /**
@@ -267,6 +269,7 @@ export class Router extends Construct implements IRouterEndpoint {
       terminationGracePeriod: Duration.seconds(20),
     });
     const args = ['--config', `${CONFIG_DIR}/rules.json`, '--port', String(this.port)];
+    const resources = resolveResources(props.resources, ROUTER_DEFAULT_RESOURCES);
     const container = this.deployment.addContainer({
       name: 'router',
       image,
@@ -275,11 +278,12 @@ export class Router extends Construct implements IRouterEndpoint {
       args: [...args, '--drain-ms', '5000'],
       ports: [{ number: this.port, name: 'http' }],
       securityContext: restrictedContainerSecurityContext(user),
-      resources: resolveResources(props.resources, ROUTER_DEFAULT_RESOURCES),
+      resources: cpuAndMemory(resources),
       envVariables: { NODE_ENV: kplus.EnvValue.fromValue('production') },
       readiness: kplus.Probe.fromHttpGet('/readyz', { port: this.port, periodSeconds: Duration.seconds(5), failureThreshold: 1 }),
       liveness: kplus.Probe.fromHttpGet('/healthz', { port: this.port, periodSeconds: Duration.seconds(10), failureThreshold: 3, initialDelaySeconds: Duration.seconds(5) }),
     });
+    setEphemeralStorage(this.deployment, container, resources.ephemeralStorage);
     container.mount(CONFIG_DIR, kplus.Volume.fromConfigMap(this, 'config-volume', configMap), { readOnly: true });
     if (props.redis && props.redisCredentials) {
       const { password } = props.redisCredentials;

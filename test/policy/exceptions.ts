@@ -27,7 +27,6 @@ const PLATFORM_EXCEPTIONS: readonly PolicyException[] = [
 export const KUBE_SCORE_REASONS = {
   'container-image-pull-policy': 'Every image is pinned to a version tag (kube-score container-image-tag passes) and no imagePullSecrets are used: IfNotPresent lets a Pod restart while the registry is unreachable.',
   'container-security-context-user-group-id': "The official images own their files as their own user (nginx-unprivileged 101, grafana 472, node 1000, redis 999); another UID cannot read them. runAsNonRoot is set and the API server admits the Pods under Pod Security \"restricted\".",
-  'container-ephemeral-storage-request-and-limit': 'NOT YET FIXED, found by kube-score: no container sets ephemeral-storage requests and limits, so emptyDir and log writes are unbounded and a node under disk pressure evicts these Pods first. Each construct should set them with its resources; until then this is listed here, not hidden.',
 } as const;
 
 /** The exceptions to kube-score's `check` (as the gate names it, `kube-score/<id>`) for each of `objects` (`Kind/name`), listed one by one. */
@@ -42,5 +41,4 @@ export const EXCEPTIONS: readonly PolicyException[] = [
   ...PLATFORM_EXCEPTIONS,
   ...kubeScoreExceptions('container-image-pull-policy', WORKLOADS),
   ...kubeScoreExceptions('container-security-context-user-group-id', ['Deployment/example-backends', 'Deployment/grafana', 'Deployment/nginx', 'Deployment/router', 'StatefulSet/redis']),
-  ...kubeScoreExceptions('container-ephemeral-storage-request-and-limit', WORKLOADS),
 ];
