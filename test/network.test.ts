@@ -1,5 +1,6 @@
 import * as kplus from 'cdk8s-plus-27';
-import { allowConnection, allowIngressFromAnywhere } from '../lib';
+import { allowConnection, allowIngressFromAnywhere, markForScraping } from '../lib';
+import { Prometheus } from '../lib/prometheus';
 import { PodGroup, Reachability, podGroups } from './support/reachability';
 import { findObject, synthEnvironment, synthWith } from './support/synth';
 import { restrictPod } from '../lib';
@@ -37,6 +38,21 @@ describe('NetworkPolicies from the wiring', () => {
     const cachePods = findObject(objects, 'Deployment', 'test-cache').spec.selector.matchLabels;
     expect(egress.spec).toEqual({ podSelector: { matchLabels: apiPods }, policyTypes: ['Egress'], egress: [{ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'platform-test' } }, podSelector: { matchLabels: cachePods } }], ports: [{ port: 6379, protocol: 'TCP' }] }] });
     expect(ingress.spec).toEqual({ podSelector: { matchLabels: cachePods }, policyTypes: ['Ingress'], ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'platform-test' } }, podSelector: { matchLabels: apiPods } }], ports: [{ port: 6379, protocol: 'TCP' }] }] });
+  });
+
+  test("Prometheus's egress to its scrape namespaces: workloads marked in the app (after it too) on their port; elsewhere scrapePorts, else any port", () => {
+    const synth = (scrapePorts?: number[]) => synthWith((chart) => {
+      new Prometheus(chart, 'prometheus', { scrapeNamespaces: ['team-a'], scrapePorts });
+      markForScraping(deployment(chart, 'api', 8081), { port: 8081 });
+    });
+    const rules = (objects: ReturnType<typeof synth>) => findObject(objects, 'NetworkPolicy', 'test-prometheus-egress-to-scrape-namespaces').spec.egress;
+    const ns = (name: string) => ({ matchLabels: { 'kubernetes.io/metadata.name': name } });
+    const api = { namespaceSelector: ns('platform-test'), podSelector: { matchLabels: findObject(synth(), 'Deployment', 'test-api').spec.selector.matchLabels } };
+    // team-a's workloads are in another app: any port (no ports field, never an empty list)...
+    expect(rules(synth())).toEqual([{ to: [api], ports: [{ port: 8081, protocol: 'TCP' }] }, { to: [{ namespaceSelector: ns('team-a'), podSelector: {} }] }]);
+    // ...or the ports given, sorted, in every scrape namespace.
+    const everyPodOn = (name: string) => ({ to: [{ namespaceSelector: ns(name), podSelector: {} }], ports: [{ port: 8080, protocol: 'TCP' }, { port: 9100, protocol: 'TCP' }] });
+    expect(rules(synth([9100, 8080]))).toEqual([{ to: [api], ports: [{ port: 8081, protocol: 'TCP' }] }, everyPodOn('platform-test'), everyPodOn('team-a')]);
   });
 
   test('a public workload accepts traffic from anywhere, on its port only', () => {
@@ -81,6 +97,18 @@ describe('the shipped environments let through exactly the wired connections', (
     expect(reaches(from, to)).toBe(false);
   });
 
+  test("Prometheus reaches a scraped pod on its metrics port only, not on the pod's other ports", () => {
+    // nginx admits anyone on 8080: only Prometheus's own egress keeps it to 9113 there.
+    const scraped = groups.filter((g) => g.namespace === 'platform-dev' && g.annotations['prometheus.io/scrape'] === 'true');
+    expect(scraped.find((g) => g.name === 'platform-dev/dev-nginx')?.ports.map((p) => p.number)).toEqual(expect.arrayContaining([8080, 9113]));
+    for (const to of scraped) {
+      const metricsPort = Number(to.annotations['prometheus.io/port']);
+      for (const port of to.ports.map((p) => p.number)) {
+        expect([to.name, port, reachability.allows({ from: pods('prometheus'), to, port })]).toEqual([to.name, port, port === metricsPort]);
+      }
+    }
+  });
+
   describe('environments are isolated from each other', () => {
     const both = [...synthEnvironment('dev'), ...synthEnvironment('prod')];
     const NAMESPACE_LABEL = 'kubernetes.io/metadata.name';
@@ -105,12 +133,13 @@ describe('the shipped environments let through exactly the wired connections', (
       expect(policy.spec.ingress[0].from).toEqual([{ namespaceSelector: { matchLabels: { [NAMESPACE_LABEL]: 'platform-prod' } }, podSelector: { matchLabels: { 'platform-stack.io/metrics-scraper': 'true' } } }]);
     });
 
-    test("Prometheus's egress: its namespace's pods, the API server (443, 6443) and kubelets (10250) by IP block, its Alertmanager and kube-state-metrics", () => {
+    test("Prometheus's egress: its namespace's scraped pods on their metrics ports, the API server (443, 6443) and kubelets (10250) by IP block, its Alertmanager and kube-state-metrics", () => {
       const pods = (name: string) => both.find((o) => ['Deployment', 'StatefulSet'].includes(o.kind) && o.metadata.name === name)!.spec.selector.matchLabels;
       const egress = both.filter((o) => o.kind === 'NetworkPolicy' && o.metadata.name.startsWith('prod-prometheus-egress-to-')).map((o) => [o.metadata.name, o.spec.egress]);
       expect(Object.fromEntries(egress)).toEqual({
-        // No ports field: every port (the scraped ports are declared by the workloads, possibly in other charts); an empty list would drift on every apply.
-        'prod-prometheus-egress-to-scrape-namespaces': [{ to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_LABEL]: 'platform-prod' } }, podSelector: {} }] }],
+        // Each workload marked for scraping in its namespace, its pods on its metrics port only, by port; no other pod or port.
+        'prod-prometheus-egress-to-scrape-namespaces': ([['grafana', 3000], ['router', 8080], ['alertmanager', 9093], ['nginx', 9113], ['redis', 9121]] as const).map(([name, port]) => (
+          { to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_LABEL]: 'platform-prod' } }, podSelector: { matchLabels: pods(`prod-${name}`) } }], ports: [{ port, protocol: 'TCP' }] })),
         'prod-prometheus-egress-to-kubernetes-api': [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 443, protocol: 'TCP' }, { port: 6443, protocol: 'TCP' }] }],
         'prod-prometheus-egress-to-kubelets': [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 10250, protocol: 'TCP' }] }],
         // The constructs it is wired to: their pods on their ports.

@@ -87,10 +87,9 @@ describe('the wiring of an environment, from its NetworkPolicies', () => {
       'kube_state_metrics --> anywhere_out: 443, 6443',
       'nginx --> example_backends: 8080, 8081',
       'nginx --> router: 8080',
-      // nginx's 8080 is open to anyone, and Prometheus may connect to any pod of its namespace.
+      // nginx's 8080 is open to anyone, but Prometheus's egress reaches nginx on its metrics port only: no `prometheus --> nginx: 8080`.
       'prometheus --> anywhere_out: 443, 6443, 10250',
       'prometheus --> kube_state_metrics: 8080',
-      'prometheus --> nginx: 8080',
       'prometheus -.-> alertmanager: scrapes 9093',
       'prometheus -.-> grafana: scrapes 3000',
       'prometheus -.-> nginx: scrapes 9113',

@@ -78,6 +78,7 @@ describe('Prometheus', () => {
         expect(job(shared, name).kubernetes_sd_configs[0].namespaces).toEqual({ names: ['platform-test', 'team-a'] });
       }
       expect(() => synthPrometheus({ scrapeNamespaces: ['Team_A'] })).toThrow("scrapeNamespaces[0] must be");
+      expect(() => synthPrometheus({ scrapePorts: [9100, 0] })).toThrow("scrapePorts[1] must be");
     });
 
     test('the ClusterRole and its binding are cluster-scoped, named with the namespace first, and bind the service account', () => {

@@ -1,4 +1,4 @@
-import { ApiObject, Chart, JsonPatch } from 'cdk8s';
+import { ApiObject, Chart, JsonPatch, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { constructName } from './names';
@@ -178,14 +178,45 @@ export function setMetricsScraperNamespaces(scope: IConstruct, namespaces: reado
   network.scraperNamespaces = [...namespaces];
 }
 
+/** The namespace of the chart of `scope` (`default` when the chart sets none). */
+function namespaceOf(scope: IConstruct): string {
+  return Chart.of(scope).namespace ?? 'default';
+}
+
+/** A workload marked for scraping: its namespace, its pods and its metrics port. */
+interface ScrapedWorkload {
+  readonly namespace: string;
+  readonly workload: kplus.Workload;
+  readonly port: number;
+}
+
+/**
+ * The workloads marked for scraping, per App (charts of one app share it): Prometheus's egress
+ * opens each on its metrics port, read at synth so that workloads marked after it count.
+ */
+const scrapedByApp = new WeakMap<IConstruct, ScrapedWorkload[]>();
+
+function scrapedWorkloads(scope: IConstruct): ScrapedWorkload[] {
+  const app = scope.node.root;
+  let scraped = scrapedByApp.get(app);
+  if (!scraped) {
+    scraped = [];
+    scrapedByApp.set(app, scraped);
+  }
+  return scraped;
+}
+
 /**
  * Lets the Prometheus wired to scrape `workload` reach it on its metrics port: pods labelled as
  * metrics scrapers in the scraper namespaces of its chart (its own namespace unless
  * `setMetricsScraperNamespaces` says otherwise), never a scraper label in just any namespace.
+ * Records the workload and port for the egress of the Prometheus of this app that scrapes its
+ * namespace (whether or not this chart is isolated: the Prometheus's may be).
  */
 export function allowMetricsScrapers(workload: kplus.Workload, port: number): void {
+  scrapedWorkloads(workload).push({ namespace: namespaceOf(workload), workload, port });
   allowIngress(workload, 'metrics-scrapers', () => {
-    const names = [...(networkOf(workload).scraperNamespaces ?? [Chart.of(workload).namespace ?? 'default'])];
+    const names = [...(networkOf(workload).scraperNamespaces ?? [namespaceOf(workload)])];
     return kplus.Pods.select(workload, 'metrics-scrapers', {
       labels: { [METRICS_SCRAPER_LABEL]: 'true' },
       namespaces: kplus.Namespaces.select(workload, 'scraper-namespaces', { names }),
@@ -194,19 +225,52 @@ export function allowMetricsScrapers(workload: kplus.Workload, port: number): vo
 }
 
 /**
- * Prometheus's egress: the pods of the namespaces it scrapes (any port: the scraped ports are
- * declared by workloads, possibly in other charts), and the API server and the kubelets on their
- * ports. Those two are not pods: a NetworkPolicy can name them only by IP block, so they are any
- * address on 443/6443 (API server) and 10250 (kubelet).
+ * Prometheus's egress: the API server and the kubelets on their ports, and in each namespace it
+ * scrapes, each workload marked there in this app on its metrics port (`markForScraping`, read at
+ * synth), plus every pod of the namespace on `otherPorts` (targets this app does not mark: another
+ * app's workloads, Services annotated by hand); every pod on any port where neither names one (a
+ * team namespace of another app, without `otherPorts`). The API server and the kubelets are not
+ * pods: a NetworkPolicy can name them only by IP block, so they are any address on 443/6443 (API
+ * server) and 10250 (kubelet).
  */
-export function allowScraperEgress(workload: kplus.Workload, scrapeNamespaces: readonly string[], extraTargets: readonly { readonly namespace?: string; readonly port: number }[] = []): void {
-  allowEgress(workload, 'scrape-namespaces', () => kplus.Pods.all(workload, 'scrape-pods', { namespaces: kplus.Namespaces.select(workload, 'scrape-namespaces', { names: [...scrapeNamespaces] }) }), []);
+export function allowScraperEgress(workload: kplus.Workload, scrapeNamespaces: readonly string[], extraTargets: readonly { readonly namespace?: string; readonly port: number }[] = [], otherPorts: readonly number[] = []): void {
+  whenIsolated(workload, () => {
+    const id = 'egress-to-scrape-namespaces';
+    // A plain ApiObject: a cdk8s-plus rule is fixed when it is added, these are known only at synth.
+    new ApiObject(workload, id, {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: constructName(workload, id) },
+      spec: {
+        podSelector: { matchLabels: workload.matchLabels },
+        policyTypes: ['Egress'],
+        egress: Lazy.any({ produce: () => scrapeNamespaces.flatMap((namespace) => scrapeRules(namespace, scrapedWorkloads(workload).filter((s) => s.namespace === namespace), otherPorts)) }),
+      },
+    });
+  });
   allowEgress(workload, 'kubernetes-api', () => kplus.NetworkPolicyIpBlock.anyIpv4(workload, 'kubernetes-api-ips'), [443, 6443]);
   allowEgress(workload, 'kubelets', () => kplus.NetworkPolicyIpBlock.anyIpv4(workload, 'kubelet-ips'), [10250]);
   // A fixed target: the pods of its namespace on its port, or any address on its port when only an address is known.
   extraTargets.forEach((target, i) => allowEgress(workload, `target-${i}`, () => (target.namespace
     ? kplus.Pods.all(workload, `target-${i}-pods`, { namespaces: kplus.Namespaces.select(workload, `target-${i}-namespace`, { names: [target.namespace] }) })
     : kplus.NetworkPolicyIpBlock.anyIpv4(workload, `target-${i}-ips`)), [target.port]));
+}
+
+/**
+ * The egress rules to one scrape namespace, in a stable order (by port, then pod labels): one per
+ * marked workload, its pods on its port; then every pod on `otherPorts` (sorted), or on every
+ * port, without a ports field (an empty list would drift, see withoutEmptyPorts), when nothing
+ * is marked there and no other port is given.
+ */
+function scrapeRules(namespace: string, scraped: readonly ScrapedWorkload[], otherPorts: readonly number[]): Record<string, unknown>[] {
+  const namespaceSelector = { matchLabels: { [kplus.Namespace.NAME_LABEL]: namespace } };
+  const tcpPorts = (ports: readonly number[]) => [...new Set(ports)].sort((a, b) => a - b).map((port) => ({ port, protocol: 'TCP' }));
+  const rules = scraped
+    .map((s) => ({ to: [{ namespaceSelector, podSelector: { matchLabels: s.workload.matchLabels } }], ports: tcpPorts([s.port]) }))
+    .sort((a, b) => a.ports[0].port - b.ports[0].port || JSON.stringify(a.to).localeCompare(JSON.stringify(b.to)));
+  const everyPod = [{ namespaceSelector, podSelector: {} }];
+  if (otherPorts.length) return [...rules, { to: everyPod, ports: tcpPorts(otherPorts) }];
+  return rules.length ? rules : [{ to: everyPod }];
 }
 
 /** Lets `workload` open connections anywhere. */

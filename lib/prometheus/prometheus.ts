@@ -112,6 +112,13 @@ export interface PrometheusProps extends CommonProps {
    */
   readonly scrapeNamespaces?: readonly string[];
   /**
+   * Metrics ports of targets in its scrape namespaces that this app does not mark for scraping
+   * (another app's workloads, Services annotated by hand): its egress opens them in each scrape
+   * namespace, besides the ports marked in this app (`markForScraping`, the constructs).
+   * @default - none: a scrape namespace where nothing in this app is marked is reachable on any port
+   */
+  readonly scrapePorts?: readonly number[];
+  /**
    * kube-state-metrics to scrape (the KubeStateMetrics construct): the `kube-state-metrics` job
    * targets its Service, and Prometheus is let through to its pods.
    * @default - none: no job
@@ -263,6 +270,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     (props.clientNamespaces ?? []).forEach((name, i) => v.dnsLabel(`clientNamespaces[${i}]`, name));
     (props.scrapeNamespaces ?? []).forEach((name, i) => v.dnsLabel(`scrapeNamespaces[${i}]`, name));
     if (props.scrapeNamespaces) v.unique('scrapeNamespaces', props.scrapeNamespaces);
+    (props.scrapePorts ?? []).forEach((port, i) => v.port(`scrapePorts[${i}]`, port));
     const ownNamespace = chartNamespace(this, 'Prometheus', 'the namespace it discovers');
     this.scrapeNamespaces = [ownNamespace, ...(props.scrapeNamespaces ?? []).filter((name) => name !== ownNamespace)];
     for (const name of Object.keys(this.externalLabels)) v.check(/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name), 'externalLabels', name, 'label names matching [a-zA-Z_][a-zA-Z0-9_]*');
@@ -353,11 +361,11 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     for (const [key, value] of Object.entries(labels)) this.deployment.podMetadata.addLabel(key, value);
     restrictPod(this.deployment);
     this.service.select(this.deployment);
-    // NetworkPolicies: scrape the pods of the namespaces it discovers, the kubelets and the API
+    // NetworkPolicies: scrape the pods of the namespaces it discovers on their metrics ports, the kubelets and the API
     // server (and kube-state-metrics); scraped workloads let in the scrapers of their chart's
     // scraper namespaces (see markForScraping, setMetricsScraperNamespaces).
     this.deployment.podMetadata.addLabel(METRICS_SCRAPER_LABEL, 'true');
-    allowScraperEgress(this.deployment, this.scrapeNamespaces, kubeStateMetricsTarget(props.kubeStateMetrics));
+    allowScraperEgress(this.deployment, this.scrapeNamespaces, kubeStateMetricsTarget(props.kubeStateMetrics), props.scrapePorts);
     if (this.expose.external) allowIngressFromAnywhere(this.deployment, [CONTAINER_PORT]);
     if (props.clientNamespaces?.length) {
       const names = [...props.clientNamespaces];
