@@ -62,6 +62,28 @@ export function clusterScoped(construct: IConstruct, options: { readonly rename?
   if (options.rename) apiObject.addJsonPatch(JsonPatch.replace('/metadata/name', clusterScopedName(construct)));
 }
 
+/** The RBAC subject of a ServiceAccount: it lives in its chart's namespace. */
+export function serviceAccountSubject(serviceAccount: kplus.ServiceAccount): kplus.k8s.Subject {
+  return { kind: 'ServiceAccount', name: serviceAccount.name, namespace: Chart.of(serviceAccount).namespace ?? 'default' };
+}
+
+/** The ClusterRole (`cluster-role`) of `scope`: cluster-scoped, named with the namespace first. */
+export function createClusterRole(scope: IConstruct, labels: Readonly<Record<string, string>>, rules: kplus.k8s.PolicyRule[]): kplus.k8s.KubeClusterRole {
+  const role = new kplus.k8s.KubeClusterRole(scope, 'cluster-role', { metadata: { name: clusterScopedName(scope), labels: { ...labels } }, rules });
+  clusterScoped(role);
+  return role;
+}
+
+/** Binds `role` to `serviceAccount` (`cluster-role-binding`), named as the role. */
+export function bindClusterRole(scope: IConstruct, role: kplus.k8s.KubeClusterRole, labels: Readonly<Record<string, string>>, serviceAccount: kplus.ServiceAccount): void {
+  const binding = new kplus.k8s.KubeClusterRoleBinding(scope, 'cluster-role-binding', {
+    metadata: { name: clusterScopedName(scope), labels: { ...labels } },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.name },
+    subjects: [serviceAccountSubject(serviceAccount)],
+  });
+  clusterScoped(binding);
+}
+
 /** The label that makes a namespace enforce a Pod Security level. */
 export const POD_SECURITY_ENFORCE_LABEL = 'pod-security.kubernetes.io/enforce';
 

@@ -1,14 +1,14 @@
-import { Chart, Duration, Size } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { registerConstruct } from '../core/construct';
 import { IKubeStateMetricsEndpoint } from '../core/endpoints';
 import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
-import { clusterScopedName, constructName, instanceName } from '../core/names';
+import { constructName, instanceName } from '../core/names';
 import { allowEgressToAnywhere } from '../core/network';
 import { applyCommonProps, chartNamespace, checkCommonProps, checkResources, CommonProps, cpuAndMemory, resolveResources, setEphemeralStorage } from '../core/props';
-import { clusterScoped, restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
+import { bindClusterRole, createClusterRole, restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
 import { PropValidator } from '../core/validation';
 
 export const KUBE_STATE_METRICS_IMAGE = 'registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.17.0';
@@ -137,7 +137,7 @@ export class KubeStateMetrics extends Construct implements IKubeStateMetricsEndp
     const labels = recommendedLabels({ name: 'kube-state-metrics', instance: instanceName(this), component: 'exporter', version: imageVersion(this.image) });
     const metadata = { name, labels };
     this.serviceAccount = new kplus.ServiceAccount(this, 'service-account', { metadata, automountToken: true });
-    this.createClusterRole(metadata);
+    this.createClusterRole(labels);
 
     this.deployment = new kplus.Deployment(this, 'Resource', {
       metadata,
@@ -173,24 +173,14 @@ export class KubeStateMetrics extends Construct implements IKubeStateMetricsEndp
     applyCommonProps(this, props);
   }
 
-  private createClusterRole(metadata: { name: string; labels: Record<string, string> }): void {
-    const clusterMetadata = { ...metadata, name: clusterScopedName(this) };
+  private createClusterRole(labels: Readonly<Record<string, string>>): void {
     // One rule per API group, listing exactly the exported kinds of it.
     const byGroup = new Map<string, string[]>();
     for (const kind of this.exportedResources) {
       const group = KUBE_STATE_METRICS_RESOURCES[kind];
       byGroup.set(group, [...(byGroup.get(group) ?? []), kind]);
     }
-    const role = new kplus.k8s.KubeClusterRole(this, 'cluster-role', {
-      metadata: clusterMetadata,
-      rules: [...byGroup.keys()].sort().map((group) => ({ apiGroups: [group], resources: byGroup.get(group)!, verbs: ['list', 'watch'] })),
-    });
-    clusterScoped(role);
-    const binding = new kplus.k8s.KubeClusterRoleBinding(this, 'cluster-role-binding', {
-      metadata: clusterMetadata,
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.name },
-      subjects: [{ kind: 'ServiceAccount', name: this.serviceAccount.name, namespace: Chart.of(this).namespace ?? 'default' }],
-    });
-    clusterScoped(binding);
+    const role = createClusterRole(this, labels, [...byGroup.keys()].sort().map((group) => ({ apiGroups: [group], resources: byGroup.get(group)!, verbs: ['list', 'watch'] })));
+    bindClusterRole(this, role, labels, this.serviceAccount);
   }
 }

@@ -1,4 +1,4 @@
-import { Chart, Duration, Lazy, Size, SizeRoundingBehavior } from 'cdk8s';
+import { Duration, Lazy, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { KEEP_ON_PRUNE_ANNOTATIONS } from '../core/persistence';
 import { Construct } from 'constructs';
@@ -11,7 +11,7 @@ import { clusterScopedName, constructName, instanceName } from '../core/names';
 import { applyCommonProps, bytesOf, chartNamespace, checkCommonProps, checkResources, CommonProps, cpuAndMemory, FullResources, resolveResources, ServiceExposure, setEphemeralStorage } from '../core/props';
 import { allowConnection, allowScraperEgress, allowIngress, allowIngressFromAnywhere, METRICS_SCRAPER_LABEL } from '../core/network';
 import { rollOnChange } from '../core/rollout';
-import { clusterScoped, restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
+import { bindClusterRole, createClusterRole, restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod, serviceAccountSubject } from '../core/security';
 import { PropValidator } from '../core/validation';
 import { toYaml as yamlText } from '../core/yaml';
 import { PrometheusGlobalConfig, PrometheusConfig, ScrapeConfig } from './config';
@@ -468,17 +468,11 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
    */
   private createClusterRole(metadata: { name: string; labels: Record<string, string> }): void {
     const discover = ['list', 'watch'];
-    // Cluster-wide names start with the namespace: two apps or environments never share one.
-    const clusterMetadata = { ...metadata, name: clusterScopedName(this) };
-    const role = new kplus.k8s.KubeClusterRole(this, 'cluster-role', {
-      metadata: clusterMetadata,
-      rules: [
-        { apiGroups: [''], resources: ['nodes'], verbs: discover },
-        { apiGroups: [''], resources: ['nodes/metrics'], verbs: ['get'] },
-        { nonResourceUrLs: ['/metrics'], verbs: ['get'] },
-      ],
-    });
-    const subject = { kind: 'ServiceAccount', name: this.serviceAccount.name, namespace: Chart.of(this).namespace ?? 'default' };
+    const role = createClusterRole(this, metadata.labels, [
+      { apiGroups: [''], resources: ['nodes'], verbs: discover },
+      { apiGroups: [''], resources: ['nodes/metrics'], verbs: ['get'] },
+      { nonResourceUrLs: ['/metrics'], verbs: ['get'] },
+    ]);
     const discoveryRules = [
       { apiGroups: [''], resources: ['pods', 'services'], verbs: discover },
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: discover },
@@ -487,21 +481,15 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     for (const namespace of namespaces) {
       // In its own namespace the objects keep the construct's name; elsewhere the name says whose they are.
       const own = namespace === this.scrapeNamespaces[0];
-      const namespaced = { ...metadata, name: own ? metadata.name : clusterMetadata.name, namespace };
+      const namespaced = { ...metadata, name: own ? metadata.name : clusterScopedName(this), namespace };
       const discovery = new kplus.k8s.KubeRole(this, own ? 'discovery-role' : `discovery-role-${namespace}`, { metadata: namespaced, rules: discoveryRules });
       new kplus.k8s.KubeRoleBinding(this, own ? 'discovery-role-binding' : `discovery-role-binding-${namespace}`, {
         metadata: namespaced,
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: discovery.name },
-        subjects: [subject],
+        subjects: [serviceAccountSubject(this.serviceAccount)],
       });
     }
-    clusterScoped(role);
-    const binding = new kplus.k8s.KubeClusterRoleBinding(this, 'cluster-role-binding', {
-      metadata: clusterMetadata,
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.name },
-      subjects: [subject],
-    });
-    clusterScoped(binding);
+    bindClusterRole(this, role, metadata.labels, this.serviceAccount);
   }
 
   private createOperatorResources(labels: Readonly<Record<string, string>>): void {
