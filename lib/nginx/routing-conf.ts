@@ -130,7 +130,7 @@ function maps(model: RoutingConfModel): NginxNode[] {
       ...model.backends.map((b) => mapEntry(b.name, backendUpstream(b.name))),
     ]),
     comment('Why the router subrequest failed, from its last attempt (nginx lists one value per attempt):\nstatus | connect time | header time, "-" where that step never happened. A router that answered\n(any status, 502 and 504 included) is a router error; no connection at all is unavailable; a\ntimeout before an answer is a timeout; a connection without a readable answer (reset, an oversized\nor malformed header) is a router error.'),
-    block('map', [`${ROUTER_ATTEMPT}`, '$route_router_failure'], [
+    block('map', [ROUTER_ATTEMPT, '$route_router_failure'], [
       mapEntry('default', 'error'),
       mapEntry('~[|](.*\\s)?[0-9.]+$', 'error'),
       mapEntry('~(^|\\s)504[|]', 'timeout'),

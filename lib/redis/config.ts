@@ -172,11 +172,10 @@ export function renderRedisConf(config: RedisConfig): string {
 }
 
 /**
- * The ACL rule line of the default user: every command and key except `disabledCommands`
- * (`FLUSHALL`, or one subcommand such as `CONFIG|SET`). Without `nopass` and without a password
- * the user cannot log in: the init step appends the password's SHA-256 (`#<hex>`) at start.
+ * The ACL rule line of the default user when Redis has no `users`: no password, every command and
+ * key except `disabledCommands` (`FLUSHALL`, or one subcommand such as `CONFIG|SET`).
  */
-export function defaultUserAcl(disabledCommands: readonly string[], options: { readonly nopass: boolean }): string {
-  const words = ['user', 'default', 'on', ...(options.nopass ? ['nopass'] : []), '~*', '&*', '+@all'];
+export function defaultUserAcl(disabledCommands: readonly string[]): string {
+  const words = ['user', 'default', 'on', 'nopass', '~*', '&*', '+@all'];
   return [...words, ...disabledCommands.map((command) => `-${command.toLowerCase()}`)].join(' ');
 }

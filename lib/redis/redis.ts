@@ -266,7 +266,7 @@ export class Redis extends Construct implements IRedisEndpoint {
     this.config = resolveConfig(props, {
       port: this.port,
       maxMemory: Size.mebibytes(Math.floor((bytesOf(memoryLimit) * 0.6) / 1024 ** 2)),
-      users: props.users ? { aclFile } : { defaultUserRules: defaultUserAcl(disabledCommands, { nopass: true }) },
+      users: props.users ? { aclFile } : { defaultUserRules: defaultUserAcl(disabledCommands) },
     });
     this.redisConf = renderRedisConf(this.config);
     this.persistent = this.config.appendOnly || this.config.saveRules.length > 0;

@@ -272,7 +272,13 @@ function matchStrategy(name: 'header' | 'cookie'): Strategy<MatchParams> {
 registerStrategy(matchStrategy('header'));
 registerStrategy(matchStrategy('cookie'));
 
-registerStrategy<WeightedParams>({
+/** Weighted parameters as parsed: the positive weights and their sum, computed once at start, not per request. */
+interface WeightedSplit extends WeightedParams {
+  readonly entries: readonly (readonly [string, number])[];
+  readonly total: number;
+}
+
+registerStrategy<WeightedSplit>({
   name: 'weighted',
   parse(params, check, prop, config) {
     const o = check.object(prop, params, ['weights', 'stickyBy']);
@@ -287,11 +293,11 @@ registerStrategy<WeightedParams>({
     }
     if (total === 0) check.fail(`${prop}.weights`, weights, 'at least one positive weight');
     if (o.stickyBy !== undefined && !stickyBy?.header && !stickyBy?.cookie) check.fail(`${prop}.stickyBy`, o.stickyBy, 'a header or a cookie');
-    return { weights: weights as Record<string, number>, stickyBy };
+    const entries = Object.entries(weights as Record<string, number>).filter(([, w]) => w > 0);
+    return { weights: weights as Record<string, number>, stickyBy, entries, total };
   },
   decide(request, p, context) {
-    const entries = Object.entries(p.weights).filter(([, w]) => w > 0);
-    const total = entries.reduce((sum, [, w]) => sum + w, 0);
+    const { entries, total } = p;
     const key = p.stickyBy ? keyOf(request, p.stickyBy) : undefined;
     // A sticky key maps to the same point of [0, total) in every replica; no key: a fresh draw,
     // which must not be cached (nginx keeps no-store answers out of its decision cache).
