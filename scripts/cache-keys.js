@@ -1,5 +1,5 @@
 // What each of the synth's caches is keyed by: every input its output depends on, so a changed
-// input can only miss, never serve old output. Pure functions (test/cache-keys.test.ts changes
+// input can only miss, never serve old output. Pure functions (test/synth-caches.test.ts changes
 // each input in turn and sees the key change); the caches read the inputs and call these.
 const { Buffer } = require('buffer');
 const crypto = require('crypto');

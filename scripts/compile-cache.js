@@ -142,16 +142,11 @@ function saveAtExit() {
   });
 }
 
-/** Which cache this node gets: its own, ours, or none (PLATFORM_STACK_COMPILE_CACHE=off; the benchmark measures both). */
-function install() {
-  if (process.env.PLATFORM_STACK_COMPILE_CACHE === 'off') return 'off';
-  if (typeof Module.enableCompileCache === 'function') {
-    Module.enableCompileCache(path.join(CACHE_DIR, 'node'));
-    return 'node';
+// Which cache this node gets: its own, ours, or none (PLATFORM_STACK_COMPILE_CACHE=off; the benchmark measures both).
+if (process.env.PLATFORM_STACK_COMPILE_CACHE !== 'off') {
+  if (typeof Module.enableCompileCache === 'function') Module.enableCompileCache(path.join(CACHE_DIR, 'node'));
+  else {
+    Module.prototype._compile = compileWithCache;
+    saveAtExit();
   }
-  Module.prototype._compile = compileWithCache;
-  saveAtExit();
-  return 'ours';
 }
-
-module.exports = { mode: install(), MAY_IMPORT };
