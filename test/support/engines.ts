@@ -74,7 +74,7 @@ export async function waitForPort(port: number, timeoutMs = 10_000): Promise<voi
 }
 
 /** Polls `probe` every `intervalMs` until it returns something; after `timeoutMs`, throws what `failure` says. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number, failure: () => Promise<string>, intervalMs = 200): Promise<T> {
+export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, failure: () => string | Promise<string>, intervalMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
