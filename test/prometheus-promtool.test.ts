@@ -18,7 +18,7 @@ import * as http from 'http';
 import * as path from 'path';
 import * as YAML from 'yaml';
 import { ENVIRONMENTS } from '../app/environments';
-import { enginePath, freePort, run, startProcess, tempDir, waitForPort } from './support/engines';
+import { enginePath, eventually as poll, freePort, run, startProcess, tempDir, waitForPort } from './support/engines';
 import { K8sObject, synthEnvironment } from './support/synth';
 
 const promtool = enginePath('promtool');
@@ -296,14 +296,8 @@ describe('Prometheus of dev, run by the real server', () => {
   }
 
   // Discovery hands new targets to the scrape manager every 5 s: the first scrape comes after that.
-  async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; targets:\n${JSON.stringify(await api('/api/v1/targets'), null, 1).slice(0, 6000)}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+  function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+    return poll(probe, timeoutMs, async () => `condition not met within ${timeoutMs} ms; targets:\n${JSON.stringify(await api('/api/v1/targets'), null, 1).slice(0, 6000)}`);
   }
 
   test('it starts on the Deployment flags (retention time and size) and loads every rule group', async () => {

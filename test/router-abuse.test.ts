@@ -8,8 +8,8 @@ import * as net from 'net';
 import { DEFAULT_LIMITS } from '../lib/router/service/server';
 import { freePort } from './support/engines';
 import { configMapFile } from './support/synth';
-import { localRules, synthStack } from './nginx/chart';
-import { RunningNginx, get, localModel, sharedTempDir, startBackendProcess, startNginx, startRedis, startRouter } from './nginx/stack';
+import { synthStack } from './nginx/chart';
+import { RunningNginx, get, localModel, sharedTempDir, startNginx, startRoutedBackend } from './nginx/stack';
 
 jest.setTimeout(30_000);
 
@@ -25,20 +25,13 @@ let routerPort: number;
 let routerPid: number;
 
 beforeAll(async () => {
-  const backend = await startBackendProcess('app');
-  stops.push(backend.stop);
-  const redis = await startRedis();
-  stops.push(redis.stop);
-  const routerDir = sharedTempDir('abuse-router');
-  dirs.push(routerDir);
-  const router = await startRouter(localRules(configMapFile(stack.objects, 'test-router-config', 'rules.json'), redis.port), routerDir);
-  stops.push(router.stop);
+  const { backendPort, router } = await startRoutedBackend(configMapFile(stack.objects, 'test-router-config', 'rules.json'), 'abuse-router', stops, dirs);
   routerPort = router.port;
   routerPid = router.proc.child.pid!;
   const dir = sharedTempDir('abuse-nginx');
   dirs.push(dir);
   const ports = { listen: await freePort(), health: await freePort(), status: await freePort() };
-  const backends = { 'app-a': `127.0.0.1:${backend.port}`, 'app-b': `127.0.0.1:${backend.port}` };
+  const backends = { 'app-a': `127.0.0.1:${backendPort}`, 'app-b': `127.0.0.1:${backendPort}` };
   nginx = await startNginx(localModel(stack.nginx.confModel, dir, ports, { router: `127.0.0.1:${router.port}`, backends }, false), dir);
   stops.push(nginx.stop);
 });

@@ -7,8 +7,8 @@ const fs = require('fs');
 const { execFileSync } = require('child_process');
 const { requireEngine, freePort } = require('../../test/support/engines.ts');
 const { configMapFile } = require('../../test/support/synth.ts');
-const { synthStack, localRules } = require('../../test/nginx/chart.ts');
-const { startBackendProcess, startNginx, startRedis, startRouter, localModel, sharedTempDir, get } = require('../../test/nginx/stack.ts');
+const { synthStack } = require('../../test/nginx/chart.ts');
+const { startRoutedBackend, startNginx, localModel, sharedTempDir, get } = require('../../test/nginx/stack.ts');
 
 // The machine is shared: the two routes run in alternating 1 s slices, so background load hits
 // both alike. The ratio is the median of the paired slices' ratios (robust to a noisy slice);
@@ -49,16 +49,9 @@ async function run() {
   const stops = [];
   const dirs = [];
   try {
-    const backend = await startBackendProcess('app');
-    stops.push(backend.stop);
-    const redis = await startRedis();
-    stops.push(redis.stop);
-    const routerDir = sharedTempDir('bench-router');
-    dirs.push(routerDir);
-    const router = await startRouter(localRules(configMapFile(stack.objects, 'test-router-config', 'rules.json'), redis.port), routerDir);
-    stops.push(router.stop);
+    const { backendPort, router } = await startRoutedBackend(configMapFile(stack.objects, 'test-router-config', 'rules.json'), 'bench-router', stops, dirs);
     // Both allowlisted names point at the one backend: the direct and the dynamic route end at the same server.
-    const backends = { 'app-a': `127.0.0.1:${backend.port}`, 'app-b': `127.0.0.1:${backend.port}` };
+    const backends = { 'app-a': `127.0.0.1:${backendPort}`, 'app-b': `127.0.0.1:${backendPort}` };
     const lines = [];
     const results = {};
     for (const [label, construct] of [['cache off', stack.nginx], ['cache on (1 s, the default)', stack.cachedNginx]]) {

@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as YAML from 'yaml';
+import { eventually } from '../support/engines';
 import { K8sObject } from '../support/synth';
 import { ControlPlane } from './control-plane';
 
@@ -54,11 +55,7 @@ export function serverSideApply(cluster: ControlPlane, objects: readonly K8sObje
 }
 
 async function until(what: string, probe: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await eventually(() => probe() || undefined, timeoutMs, () => `${what}: not within ${timeoutMs} ms`, 250);
 }
 
 const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod'];

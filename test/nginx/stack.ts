@@ -12,6 +12,7 @@ import * as path from 'path';
 import { RoutingConfModel, renderRoutingConf } from '../../lib/nginx/routing-conf';
 import { ROUTER_NODE_FLAGS } from '../../lib/router/router';
 import { freePort, requireEngine, run, startProcess, tempDir, waitForPort } from '../support/engines';
+import { localRules } from './chart';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 export const ROUTER_SERVICE_DIR = path.join(ROOT, 'lib', 'router', 'service');
@@ -215,6 +216,23 @@ export async function startRouter(rulesJson: string, dir: string): Promise<{ por
     throw new Error(`${(error as Error).message}\n${proc.output()}`);
   }
   return { port, proc, stop: () => proc.stop('SIGKILL') };
+}
+
+/**
+ * The dynamic route's world on 127.0.0.1: one backend ('app'), a Redis, and the router on the
+ * chart's rules.json (`rulesJson`) pointed at that Redis. Each stop and temp folder goes onto the
+ * caller's lists as soon as it exists, so the caller cleans up even when a later start fails.
+ */
+export async function startRoutedBackend(rulesJson: string, dirPrefix: string, stops: (() => Promise<void>)[], dirs: string[]): Promise<{ backendPort: number; router: { port: number; proc: Proc } }> {
+  const backend = await startBackendProcess('app');
+  stops.push(backend.stop);
+  const redis = await startRedis();
+  stops.push(redis.stop);
+  const routerDir = sharedTempDir(dirPrefix);
+  dirs.push(routerDir);
+  const router = await startRouter(localRules(rulesJson, redis.port), routerDir);
+  stops.push(router.stop);
+  return { backendPort: backend.port, router };
 }
 
 /** A throwaway redis-server: no persistence, loopback only. */

@@ -73,6 +73,17 @@ export async function waitForPort(port: number, timeoutMs = 10_000): Promise<voi
   }
 }
 
+/** Polls `probe` every `intervalMs` until it returns something; after `timeoutMs`, throws what `failure` says. */
+export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, failure: () => string | Promise<string>, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(await failure());
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
 /** A fresh temporary folder, removed by the caller. */
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as YAML from 'yaml';
-import { enginePath, freePort, run, startProcess, tempDir, waitForPort } from './engines';
+import { enginePath, eventually as poll, freePort, run, startProcess, tempDir, waitForPort } from './engines';
 import { K8sObject, configMapFile } from './synth';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -77,15 +77,8 @@ export async function startPrometheus(objects: readonly K8sObject[], configMapNa
     if (body.status !== 'success') throw new Error(`${pathAndQuery}: ${body.error}`);
     return body.data;
   };
-  const eventually = async <T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; targets:\n${JSON.stringify(await api('/api/v1/targets'), null, 1).slice(0, 4000)}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  };
+  const eventually = <T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> =>
+    poll(probe, timeoutMs, async () => `condition not met within ${timeoutMs} ms; targets:\n${JSON.stringify(await api('/api/v1/targets'), null, 1).slice(0, 4000)}`, 250);
   return {
     api,
     query: async (expr) => (await api(`/api/v1/query?query=${encodeURIComponent(expr)}`)).result,
