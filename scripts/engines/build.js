@@ -3,7 +3,7 @@
 const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
-const { APT_FOLDERS, ENGINES_DIR, ROOT, binDir } = require('./table');
+const { ENGINES_DIR, ROOT, binDir, findOnPath } = require('./table');
 
 /** The go command: on PATH, else where its installer puts it. */
 function goBinary() {
@@ -93,14 +93,9 @@ function goLocal(engine, outDir) {
   run('go', ['build', ...goFlags(engine), '-o', path.join(outDir, engine.binaries[0]), '.'], { cwd: path.join(ROOT, engine.dir), env: GO_ENV });
 }
 
-function aptBinary(binary) {
-  const folders = (process.env.PATH ?? '').split(':').filter(Boolean).concat(APT_FOLDERS);
-  return folders.map((dir) => path.join(dir, binary)).find((file) => fs.existsSync(file));
-}
-
 /** Is every binary of the engine in place? */
 function isInstalled(engine) {
-  if (engine.kind === 'apt') return engine.binaries.every((b) => aptBinary(b));
+  if (engine.kind === 'apt') return engine.binaries.every((b) => findOnPath(b));
   return engine.binaries.every((b) => fs.existsSync(path.join(binDir(engine), b)));
 }
 

@@ -126,6 +126,12 @@ const ENGINES = [
 
 const APT_FOLDERS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
+/** A Debian engine's binary on PATH or in the system folders, or undefined. */
+function findOnPath(binary) {
+  const folders = (process.env.PATH ?? '').split(':').filter(Boolean).concat(APT_FOLDERS);
+  return folders.map((dir) => path.join(dir, binary)).find((file) => fs.existsSync(file));
+}
+
 /** Where a Go engine's binaries live: keyed by engine and version. */
 function binDir(engine) {
   return path.join(ENGINES_DIR, 'bin', `${engine.name}@${engine.version}`);
@@ -136,8 +142,7 @@ function enginePath(binary) {
   const engine = ENGINES.find((e) => e.binaries.includes(binary));
   if (!engine) throw new Error(`no engine in scripts/engines/table.js has a binary named ${binary}`);
   if (engine.kind !== 'apt') return path.join(binDir(engine), binary);
-  const folders = (process.env.PATH ?? '').split(':').filter(Boolean).concat(APT_FOLDERS);
-  return folders.map((dir) => path.join(dir, binary)).find((file) => fs.existsSync(file)) ?? path.join('/usr/bin', binary);
+  return findOnPath(binary) ?? path.join('/usr/bin', binary);
 }
 
-module.exports = { ENGINES, ENGINES_DIR, APT_FOLDERS, binDir, enginePath, ROOT };
+module.exports = { ENGINES, ENGINES_DIR, APT_FOLDERS, binDir, enginePath, findOnPath, ROOT };

@@ -4,19 +4,17 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 
+const engineTable = require('../../scripts/engines/table') as { enginePath(binary: string): string; findOnPath(binary: string): string | undefined };
+
 /**
- * The absolute path of an engine binary (nginx, redis-server, promtool, wrk). A missing engine
- * fails the test with what to install: engine tests are never skipped.
+ * The absolute path of a Debian engine binary (nginx, redis-server, wrk). A missing engine fails
+ * the test with what to run: engine tests are never skipped.
  */
 export function requireEngine(binary: string, debianPackage: string): string {
-  for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/usr/bin', '/sbin'])) {
-    const candidate = path.join(dir, binary);
-    if (dir && fs.existsSync(candidate)) return candidate;
-  }
-  throw new Error(`${binary} not found: install the Debian package ${debianPackage} (.ci/run does: apt-get install ${debianPackage}). Engine tests are never skipped.`);
+  const file = engineTable.findOnPath(binary);
+  if (!file) throw new Error(`${binary} not found: run \`npm run engines\` (npm test does it first; it installs the Debian package ${debianPackage}). Engine tests are never skipped.`);
+  return file;
 }
-
-const engineTable = require('../../scripts/engines/table') as { enginePath(binary: string): string };
 
 /**
  * The absolute path of a binary of an engine in scripts/engines/table.js, where `npm run engines`
