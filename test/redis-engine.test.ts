@@ -117,7 +117,7 @@ describe('Redis engine (redis-server on 127.0.0.1)', () => {
   test('a missing redis-server fails the run with what to install, never skips', () => {
     // GIVEN a binary that is not installed WHEN an engine test asks for it THEN it throws
     expect(() => requireEngine('redis-server-not-installed', 'redis-server')).toThrow(
-      'redis-server-not-installed not found: install the Debian package redis-server',
+      'redis-server-not-installed not found: run `npm run engines` (npm test does it first; it installs the Debian package redis-server)',
     );
     // AND the real one is there
     expect(requireEngine('redis-server', 'redis-server')).toMatch(/redis-server$/);
