@@ -27,6 +27,7 @@ const VERSION_ARGS: Record<string, string[]> = {
   'redis_exporter': ['--version'],
   'nginx-prometheus-exporter': ['--version'],
   'node_exporter': ['--version'],
+  'kube-state-metrics': ['version'],
   'kube-score': ['version'],
   'kubeconform': ['-v'],
 };
@@ -51,6 +52,8 @@ describe('engines', () => {
     expect(unchecked).toEqual([]);
   });
 
+  // kube-state-metrics is not listed: its image is v2.17.0, which the module proxy refuses here; the
+  // engine is v2.16.0 (scripts/engines/table.js).
   test.each([
     ['prometheus', PROMETHEUS_IMAGE],
     ['alertmanager', ALERTMANAGER_IMAGE],
