@@ -180,6 +180,15 @@ const ENGINES = [
     dir: 'test/redis/powerloss',
     binaries: ['powerlossfs'],
   },
+  {
+    // The example Go service (examples/go-service) that monitorGoService scrapes: client_golang
+    // metrics on its public port, net/http/pprof on a loopback-only one.
+    name: 'go-service',
+    version: sourceVersion('examples/go-service'),
+    kind: 'go-local',
+    dir: 'examples/go-service',
+    binaries: ['go-service'],
+  },
   { name: 'nginx', version: 'debian', kind: 'apt', package: 'nginx-light', binaries: ['nginx'] },
   { name: 'redis', version: 'debian', kind: 'apt', package: 'redis-server', binaries: ['redis-server'] },
   { name: 'wrk', version: 'debian', kind: 'apt', package: 'wrk', binaries: ['wrk'] },
