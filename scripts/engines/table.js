@@ -44,13 +44,13 @@ const UI_PLACEHOLDER = '<!doctype html><title>Alertmanager</title><p>The web UI 
 
 /**
  * kind 'go-install': `go install package@version` (the module has no replace/exclude lines).
- *   `pinnedSums` (Sum, GoModSum as `go mod download -json` prints them): for a version that the
- *   checksum database (sum.golang.org) does not answer for here (404), the hashes of its first
- *   download, checked on every download instead.
  * kind 'go-copy': `go build` in a writable copy of the module from Go's module cache, built with
  *   the module's own go.sum as `go install` does, and with `placeholders` (path: content) added
  *   first for modules that embed files they do not hold. For modules whose version list the proxy
  *   refuses (403): `go install` asks for it (deprecation check) and fails; a build does not.
+ * `pinnedSums` (go-install, go-copy; Sum and GoModSum as `go mod download -json` prints them): for
+ *   a version the checksum database (sum.golang.org) has no record of here (404), the hashes of
+ *   its first download, checked on every download instead.
  * kind 'go-wrapper': built as a dependency of a small module of our own, because the module has
  *   replace lines that `go install` refuses; `replaces` maps each replaced module to a version.
  * kind 'go-local': a Go module of this repository (`dir`), built with `go build`; its version is
@@ -133,7 +133,7 @@ const ENGINES = [
     // The image's version (the NodeExporter construct's quay.io/prometheus/node-exporter:v1.12.1).
     name: 'node_exporter',
     version: 'v1.12.1',
-    kind: 'go-copy',
+    kind: 'go-install',
     module: 'github.com/prometheus/node_exporter',
     packages: [''],
     binaries: ['node_exporter'],
