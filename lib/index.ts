@@ -28,3 +28,4 @@ export * from './nginx';
 export * from './router';
 export * from './alertmanager';
 export * from './kube-state-metrics';
+export * from './node-exporter';

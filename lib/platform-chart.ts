@@ -13,6 +13,7 @@ import { Alertmanager } from './alertmanager/alertmanager';
 import { Grafana, platformDashboardsDir } from './grafana/grafana';
 import { KubeStateMetrics } from './kube-state-metrics/kube-state-metrics';
 import { addDynamicRouting, DynamicRouting } from './nginx/compose';
+import { NodeExporter } from './node-exporter/node-exporter';
 import { Prometheus } from './prometheus/prometheus';
 import { Redis } from './redis/redis';
 import { Router } from './router/router';
@@ -101,6 +102,8 @@ export class PlatformChart extends EnvironmentChart {
   public readonly redis: Redis;
   /** kube-state-metrics, scraped by this chart's Prometheus (construct id `kube-state-metrics`); undefined when the chart uses an existing Prometheus or turns it off. */
   public readonly kubeStateMetrics?: KubeStateMetrics;
+  /** node-exporter, in its own namespace, scraped by this chart's Prometheus (construct id `node-exporter`); undefined when the chart uses an existing Prometheus or turns it off. */
+  public readonly nodeExporter?: NodeExporter;
   /** The Alertmanager this chart's Prometheus sends alerts to, when the environment has one (construct id `alertmanager`). */
   public readonly alertmanager?: Alertmanager;
   /** NGINX, its router (wired to this chart's Redis) and the example backends, when the environment has them (construct ids `nginx`, `router`, `example-backends`). */
@@ -111,9 +114,12 @@ export class PlatformChart extends EnvironmentChart {
     const environment = props.environment;
     const ksmProps = environment.kubeStateMetrics ?? {};
     this.kubeStateMetrics = props.prometheus || ksmProps === false ? undefined : new KubeStateMetrics(this, 'kube-state-metrics', ksmProps);
+    const nodeExporterProps = environment.nodeExporter ?? {};
+    this.nodeExporter = props.prometheus || nodeExporterProps === false ? undefined : new NodeExporter(this, 'node-exporter', nodeExporterProps);
     this.prometheus = props.prometheus ? undefined : new Prometheus(this, 'prometheus', {
       externalLabels: { environment: environment.name },
       kubeStateMetrics: this.kubeStateMetrics,
+      nodeExporter: this.nodeExporter,
       ...environment.prometheus,
     });
     const admin = `${environment.name}-grafana-admin`;

@@ -3,13 +3,13 @@ import * as kplus from 'cdk8s-plus-27';
 import { KEEP_ON_PRUNE_ANNOTATIONS } from '../core/persistence';
 import { Construct } from 'constructs';
 import type { PrometheusRuleSpecGroups } from '../../imports/prometheusrule-monitoring.coreos.com';
-import { IAlertmanagerEndpoint, IKubeStateMetricsEndpoint, IPrometheusEndpoint } from '../core/endpoints';
+import { IAlertmanagerEndpoint, IKubeStateMetricsEndpoint, INodeExporterEndpoint, IPrometheusEndpoint } from '../core/endpoints';
 import { registerConstruct } from '../core/construct';
 import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
 import { clusterScopedName, constructName, instanceName } from '../core/names';
 import { applyCommonProps, bytesOf, chartNamespace, checkCommonProps, checkResources, CommonProps, cpuAndMemory, FullResources, resolveResources, ServiceExposure, setEphemeralStorage } from '../core/props';
-import { allowConnection, allowScraperEgress, allowIngress, allowIngressFromAnywhere, METRICS_SCRAPER_LABEL } from '../core/network';
+import { allowConnection, allowEgress, allowScraperEgress, allowIngress, allowIngressFromAnywhere, METRICS_SCRAPER_LABEL } from '../core/network';
 import { rollOnChange } from '../core/rollout';
 import { bindClusterRole, createClusterRole, restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod, serviceAccountSubject } from '../core/security';
 import { PropValidator } from '../core/validation';
@@ -23,6 +23,7 @@ import {
   kubernetesNodesJob,
   kubernetesPodsJob,
   kubernetesServiceEndpointsJob,
+  nodeExporterJob,
   prometheusSelfJob,
 } from './scrape-jobs';
 import { PrometheusStorage } from './storage';
@@ -124,6 +125,13 @@ export interface PrometheusProps extends CommonProps {
    * @default - none: no job
    */
   readonly kubeStateMetrics?: IKubeStateMetricsEndpoint;
+  /**
+   * node-exporter to scrape (the NodeExporter construct): the `node-exporter` job discovers its pods
+   * in its namespace (a Role there: pods list/watch) and names each target by its node; Prometheus
+   * is let through to every node's address on its port.
+   * @default - none: no job
+   */
+  readonly nodeExporter?: INodeExporterEndpoint;
   /**
    * Alertmanagers to send alerts to (the Alertmanager construct); more with `addAlertmanager()`.
    * @default - none: alerts are evaluated, and shown in the UI, but sent nowhere
@@ -284,6 +292,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
       kubernetesPodsJob(this.scrapeNamespaces),
       kubernetesServiceEndpointsJob(this.scrapeNamespaces),
       ...(kubeStateMetrics ? [kubeStateMetrics] : []),
+      ...(props.nodeExporter ? [nodeExporterJob(props.nodeExporter)] : []),
       prometheusSelfJob(CONTAINER_PORT),
     ];
     (props.scrapeJobs ?? []).forEach((job, i) => checkScrapeJob(v, `scrapeJobs[${i}]`, job, globalIntervalMs, globalTimeoutMs));
@@ -309,7 +318,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     this.url = `http://${this.name}.${chartNamespace(this, 'Prometheus', 'its url')}.svc:${this.port}`;
 
     this.serviceAccount = new kplus.ServiceAccount(this, 'service-account', { metadata, automountToken: true });
-    this.createClusterRole(metadata);
+    this.createClusterRole(metadata, props.nodeExporter);
 
     this.configMap = new kplus.ConfigMap(this, 'config', { metadata });
     // Late-bound: jobs added after construction (addScrapeJob) are in prometheus.yml; rule files are added as groups are.
@@ -375,6 +384,9 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     for (const alertmanager of props.alertmanagers ?? []) this.addAlertmanager(alertmanager);
     const ksm = props.kubeStateMetrics;
     if (ksm?.workload && ksm.containerPort) allowConnection(this.deployment, ksm.workload, [ksm.containerPort]);
+    // node-exporter shares each node's network: its targets are node addresses, as the kubelets'.
+    const nodeExporter = props.nodeExporter;
+    if (nodeExporter) allowEgress(this.deployment, 'node-exporters', () => kplus.NetworkPolicyIpBlock.anyIpv4(this.deployment, 'node-exporter-ips'), [nodeExporter.port]);
     rollOnChange(this.deployment, 'config', () => [renderConfig(), ...this.groups.flatMap((group) => [ruleFileName(group), this.ruleFiles.get(group.name)!])]);
 
     if (props.prometheusOperator) this.createOperatorResources(props.prometheusOperatorLabels ?? {});
@@ -466,7 +478,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
    * jobs discover (`scrapeNamespaces`), and in `default` for the API server job (the
    * `kubernetes` Service's EndpointSlice; endpointslice discovery watches Services and pods too).
    */
-  private createClusterRole(metadata: { name: string; labels: Record<string, string> }): void {
+  private createClusterRole(metadata: { name: string; labels: Record<string, string> }, nodeExporter: INodeExporterEndpoint | undefined): void {
     const discover = ['list', 'watch'];
     const role = createClusterRole(this, metadata.labels, [
       { apiGroups: [''], resources: ['nodes'], verbs: discover },
@@ -484,6 +496,17 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
       const namespaced = { ...metadata, name: own ? metadata.name : clusterScopedName(this), namespace };
       const discovery = new kplus.k8s.KubeRole(this, own ? 'discovery-role' : `discovery-role-${namespace}`, { metadata: namespaced, rules: discoveryRules });
       new kplus.k8s.KubeRoleBinding(this, own ? 'discovery-role-binding' : `discovery-role-binding-${namespace}`, {
+        metadata: namespaced,
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: discovery.name },
+        subjects: [serviceAccountSubject(this.serviceAccount)],
+      });
+    }
+    // node-exporter's own namespace: its pods only, for the node-exporter job.
+    if (nodeExporter && !namespaces.includes(nodeExporter.namespace)) {
+      // Named for the namespace it reads in (dist/ names files by kind and name only).
+      const namespaced = { ...metadata, name: `${clusterScopedName(this)}-node-exporter`, namespace: nodeExporter.namespace };
+      const discovery = new kplus.k8s.KubeRole(this, 'node-exporter-discovery-role', { metadata: namespaced, rules: [{ apiGroups: [''], resources: ['pods'], verbs: discover }] });
+      new kplus.k8s.KubeRoleBinding(this, 'node-exporter-discovery-role-binding', {
         metadata: namespaced,
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: discovery.name },
         subjects: [serviceAccountSubject(this.serviceAccount)],
