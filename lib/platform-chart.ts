@@ -10,7 +10,7 @@ import { clusterScoped, POD_SECURITY_ENFORCE_LABEL } from './core/security';
 import { PropValidator } from './core/validation';
 import { EnvironmentConfig } from './environments';
 import { Alertmanager } from './alertmanager/alertmanager';
-import { Grafana, platformDashboardsDir } from './grafana/grafana';
+import { Grafana } from './grafana/grafana';
 import { KubeStateMetrics } from './kube-state-metrics/kube-state-metrics';
 import { addDynamicRouting, DynamicRouting } from './nginx/compose';
 import { NodeExporter } from './node-exporter/node-exporter';
@@ -122,14 +122,6 @@ export class PlatformChart extends EnvironmentChart {
       nodeExporter: this.nodeExporter,
       ...environment.prometheus,
     });
-    const admin = `${environment.name}-grafana-admin`;
-    this.grafana = new Grafana(this, 'grafana', {
-      prometheus: props.prometheus ?? this.prometheus!,
-      adminUser: { name: admin, key: 'admin-user' },
-      adminPassword: { name: admin, key: 'admin-password' },
-      dashboardsDirs: [platformDashboardsDir()],
-      ...environment.grafana,
-    });
     // The router gets a Redis user of its own, with GET on its rules' key prefixes (its password: key
     // `router` of the admin's Secret), and Redis at all only when a rule reads it.
     const routerAccess = environment.nginx && Router.redisAccess(environment.nginx.rules ?? []);
@@ -149,5 +141,13 @@ export class PlatformChart extends EnvironmentChart {
       const redisCredentials = routerAccess && this.redis.requiresAuth ? this.redis.clientCredentials('router') : undefined;
       this.routing = addDynamicRouting(this, { ...(routerAccess ? { redis: this.redis, redisCredentials } : {}), ...environment.nginx });
     }
+    // Last: it shows the dashboards the systems above brought.
+    const admin = `${environment.name}-grafana-admin`;
+    this.grafana = new Grafana(this, 'grafana', {
+      prometheus: props.prometheus ?? this.prometheus!,
+      adminUser: { name: admin, key: 'admin-user' },
+      adminPassword: { name: admin, key: 'admin-password' },
+      ...environment.grafana,
+    });
   }
 }

@@ -4,7 +4,9 @@ import { parser as promql } from '@prometheus-io/lezer-promql';
 import * as YAML from 'yaml';
 import { EnvironmentChart, PlatformChart, markForScraping, ServiceExposure } from '../lib';
 import { ENVIRONMENTS } from '../app/environments';
-import { defaultRuleGroups, isAlertingRule, monitorGoService, parsePrometheusDuration, parsePrometheusSize, Prometheus, PrometheusProps, PrometheusStorage, relabelRegexProblem, RuleGroup, ScrapeConfig } from '../lib/prometheus';
+import { Construct } from 'constructs';
+import { addMonitoring } from '../lib';
+import { redisRuleGroup, routerRuleGroup, defaultRuleGroups, isAlertingRule, monitorGoService, parsePrometheusDuration, parsePrometheusSize, Prometheus, PrometheusProps, PrometheusStorage, relabelRegexProblem, RuleGroup, ScrapeConfig } from '../lib/prometheus';
 import { configMapFile, findObject, K8sObject, synthEnvironment, synthWith, testApp, thrownMessage } from './support/synth';
 import { restrictPod } from '../lib';
 
@@ -17,7 +19,10 @@ type Json = any;
  */
 function synthPrometheus(props: PrometheusProps = {}, extra: (p: Prometheus) => void = () => undefined): K8sObject[] {
   const chart = new Chart(testApp(), 'test', { namespace: 'platform-test', disableResourceNameHashes: true });
-  extra(new Prometheus(chart, 'prometheus', props));
+  const prometheus = new Prometheus(chart, 'prometheus', props);
+  // The router's and Redis's groups, as those constructs bring them (made after it: collected all the same).
+  if (props.defaultRules !== false) addMonitoring(new Construct(chart, 'systems'), { ruleGroups: [routerRuleGroup(), redisRuleGroup()] });
+  extra(prometheus);
   return Testing.synth(chart) as K8sObject[];
 }
 
@@ -397,7 +402,7 @@ describe('Prometheus', () => {
       ['a relabel action is unknown', { scrapeJobs: [{ job_name: 'x', static_configs: [{ targets: ['x:1'] }], relabel_configs: [{ source_labels: ['a'], action: 'keepif' as 'keep' }] }] }, "scrapeJobs[0].relabel_configs[0].action must be one of replace|keep|drop|keepequal|dropequal|hashmod|labelmap|labeldrop|labelkeep|lowercase|uppercase, got 'keepif'"],
       ['a job has no targets', { scrapeJobs: [{ job_name: 'empty' }] }, "scrapeJobs[0] must be a job with kubernetes_sd_configs or static_configs (it has no targets), got 'empty'"],
       ['a job timeout exceeds its own interval', { scrapeJobs: [{ job_name: 'slow', scrape_interval: '5s', static_configs: [{ targets: ['x:1'] }] }] }, "scrapeJobs[0].scrape_timeout must be at most the job's scrape interval (5s), got '10s (inherited)'"],
-      ['a rule group reuses a default group name', { ruleGroups: [{ name: 'redis', rules: [{ record: 'a:b:c', expr: 'up' }] }] }, "ruleGroups[].name (including the default groups) must be unique, got 'redis'"],
+      ['a rule group reuses the name of a group a system brings', { ruleGroups: [{ name: 'redis', rules: [{ record: 'a:b:c', expr: 'up' }] }] }, "the rule group 'redis' of 'test/systems' must have a name of its own, got one a different group already has (groups: redis, platform, router)"],
       ['a recording rule name is not a metric name', { ruleGroups: [{ name: 'g', rules: [{ record: 'my-rule', expr: 'up' }] }] }, "ruleGroups[0].rules[0].record must be a metric name matching [a-zA-Z_:][a-zA-Z0-9_:]*, got 'my-rule'"],
       ['an alert has a bad for', { ruleGroups: [{ name: 'g', rules: [{ alert: 'A', expr: 'up == 0', for: '5 minutes' }] }] }, "ruleGroups[0].rules[0].for must be a Prometheus duration such as 30s, 5m, 1h30m or 15d (units y w d h m s ms, largest first), got '5 minutes'"],
     ])('%s', (_, props, message) => {

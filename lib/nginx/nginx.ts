@@ -1,6 +1,7 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { addMonitoring, shippedDashboard } from '../core/monitoring';
 import { registerConstruct } from '../core/construct';
 import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
@@ -349,6 +350,8 @@ export class Nginx extends Construct {
     });
     if (replicas > 1) disruptionBudget(this, 'pdb', this.deployment, { labels });
     this.allowTraffic(props.router, backends);
+    // The dashboard of the requests and of the router decisions they wait on.
+    addMonitoring(this, { dashboards: [shippedDashboard('platform/nginx-router.json')] });
     applyCommonProps(this, props);
   }
 

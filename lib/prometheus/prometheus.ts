@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import type { PrometheusRuleSpecGroups } from '../../imports/prometheusrule-monitoring.coreos.com';
 import { IAlertmanagerEndpoint, IKubeStateMetricsEndpoint, INodeExporterEndpoint, IPrometheusEndpoint } from '../core/endpoints';
 import { registerConstruct } from '../core/construct';
+import { addMonitoring, collectMonitoring, Monitoring, shippedDashboard } from '../core/monitoring';
 import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
 import { clusterScopedName, constructName, instanceName } from '../core/names';
@@ -12,10 +13,10 @@ import { applyCommonProps, bytesOf, chartNamespace, checkCommonProps, checkResou
 import { allowConnection, allowEgress, allowScraperEgress, allowIngress, allowIngressFromAnywhere, METRICS_SCRAPER_LABEL } from '../core/network';
 import { rollOnChange } from '../core/rollout';
 import { bindClusterRole, createClusterRole, restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod, serviceAccountSubject } from '../core/security';
-import { PropValidator } from '../core/validation';
+import { PropValidator, ValidationError } from '../core/validation';
 import { toYaml as yamlText } from '../core/yaml';
 import { PrometheusGlobalConfig, PrometheusConfig, ScrapeConfig } from './config';
-import { defaultRuleGroups, isAlertingRule, RuleGroup } from './rules';
+import { isAlertingRule, platformRuleGroup, RuleGroup } from './rules';
 import {
   kubeStateMetricsJob,
   kubernetesApiserversJob,
@@ -143,8 +144,9 @@ export interface PrometheusProps extends CommonProps {
    */
   readonly scrapeJobs?: readonly ScrapeConfig[];
   /**
-   * Ship the default rule groups: platform (targets down, config reload, rule failures, pod CPU
-   * near its limit), router and redis.
+   * Ship its own rule group, `platform` (targets down, config reload, rule failures, pod CPU near
+   * its limit). The other systems bring their own groups (Redis `redis`, the router `router`, ...),
+   * collected from every construct of the app in a namespace it scrapes (see `addMonitoring`).
    * @default true
    */
   readonly defaultRules?: boolean;
@@ -299,9 +301,9 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     jobs.push(...(props.scrapeJobs ?? []));
     v.unique('scrapeJobs[].job_name (including the default jobs)', jobs.map((job) => job.job_name));
 
-    const groups = [...(props.defaultRules ?? true ? defaultRuleGroups() : []), ...(props.ruleGroups ?? [])];
+    const groups = [...(props.ruleGroups ?? [])];
     (props.ruleGroups ?? []).forEach((group, i) => checkRuleGroup(v, `ruleGroups[${i}]`, group));
-    v.unique('ruleGroups[].name (including the default groups)', groups.map((group) => group.name));
+    v.unique('ruleGroups[].name', groups.map((group) => group.name));
     v.throwIfInvalid();
     this.jobs.push(...jobs);
     this.groups.push(...groups);
@@ -381,13 +383,19 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
       allowIngress(this.deployment, 'client-namespaces', () => kplus.Pods.all(this.deployment, 'client-pods', { namespaces: kplus.Namespaces.select(this.deployment, 'client-namespaces', { names }) }), [CONTAINER_PORT]);
     }
     for (const group of this.groups) this.addRuleFile(group);
+    // Its own alerts, as every system brings its own; then the groups of every system of the app
+    // in a namespace it scrapes, made before or after it.
+    // Prometheus is a Go program too: the Go runtime dashboard comes with it (and with monitorGoService).
+    addMonitoring(this, { ruleGroups: props.defaultRules ?? true ? [platformRuleGroup()] : [], dashboards: [shippedDashboard('platform/go-runtime.json')] });
+    collectMonitoring(this, (monitoring) => this.collectRuleGroups(monitoring));
     for (const alertmanager of props.alertmanagers ?? []) this.addAlertmanager(alertmanager);
     const ksm = props.kubeStateMetrics;
     if (ksm?.workload && ksm.containerPort) allowConnection(this.deployment, ksm.workload, [ksm.containerPort]);
     // node-exporter shares each node's network: its targets are node addresses, as the kubelets'.
     const nodeExporter = props.nodeExporter;
     if (nodeExporter) allowEgress(this.deployment, 'node-exporters', () => kplus.NetworkPolicyIpBlock.anyIpv4(this.deployment, 'node-exporter-ips'), [nodeExporter.port]);
-    rollOnChange(this.deployment, 'config', () => [renderConfig(), ...this.groups.flatMap((group) => [ruleFileName(group), this.ruleFiles.get(group.name)!])]);
+    // By file name: the order the systems were made in does not roll the pod (the ConfigMap's keys are sorted too).
+    rollOnChange(this.deployment, 'config', () => [renderConfig(), ...this.groups.map(ruleFileName).sort().flatMap((file) => [file, this.ruleFiles.get(file.slice(0, -RULE_FILE_SUFFIX.length))!])]);
 
     if (props.prometheusOperator) this.createOperatorResources(props.prometheusOperatorLabels ?? {});
     applyCommonProps(this, props);
@@ -412,6 +420,26 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     v.throwIfInvalid();
     this.groups.push(group);
     this.addRuleFile(group);
+  }
+
+  /**
+   * Adds the rule groups of a system in a namespace it scrapes. Two systems of one kind (two Redis)
+   * bring the same group once; another group of the same name fails, naming both.
+   */
+  private collectRuleGroups(monitoring: Monitoring): void {
+    if (monitoring.namespace === undefined || !this.scrapeNamespaces.includes(monitoring.namespace)) return;
+    for (const group of monitoring.ruleGroups) {
+      const existing = this.groups.find((g) => g.name === group.name);
+      if (existing && JSON.stringify(existing) === JSON.stringify(group)) continue;
+      if (existing) {
+        throw new ValidationError(`Prometheus '${this.node.path}': the rule group '${group.name}' of '${monitoring.node.scope!.node.path}' must have a name of its own, got one a different group already has (groups: ${this.groups.map((g) => g.name).join(', ')})`);
+      }
+      const v = new PropValidator(monitoring.node.scope!, 'addMonitoring');
+      checkRuleGroup(v, `ruleGroups[${monitoring.ruleGroups.indexOf(group)}]`, group);
+      v.throwIfInvalid();
+      this.groups.push(group);
+      this.addRuleFile(group);
+    }
   }
 
   /** Sends alerts to every pod of `alertmanager` (listed in prometheus.yml), and lets them through NetworkPolicies. */
