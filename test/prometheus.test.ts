@@ -5,7 +5,7 @@ import * as YAML from 'yaml';
 import { EnvironmentChart, PlatformChart, markForScraping, ServiceExposure } from '../lib';
 import { ENVIRONMENTS } from '../app/environments';
 import { Construct } from 'constructs';
-import { addMonitoring } from '../lib';
+import { addMonitoring, alertmanagerRuleGroup, kubeStateMetricsRuleGroup, nginxRuleGroup, nodeExporterRuleGroup } from '../lib';
 import { redisRuleGroup, routerRuleGroup, defaultRuleGroups, isAlertingRule, monitorGoService, parsePrometheusDuration, parsePrometheusSize, Prometheus, PrometheusProps, PrometheusStorage, relabelRegexProblem, RuleGroup, ScrapeConfig } from '../lib/prometheus';
 import { configMapFile, findObject, K8sObject, synthEnvironment, synthWith, testApp, thrownMessage } from './support/synth';
 import { restrictPod } from '../lib';
@@ -218,8 +218,14 @@ describe('Prometheus', () => {
         'redis_rdb_last_save_timestamp_seconds', 'redis_rdb_changes_since_last_save', 'redis_aof_enabled',
         'container_cpu_usage_seconds_total', 'container_spec_cpu_quota', 'container_spec_cpu_period',
         'up', 'prometheus_config_last_reload_successful', 'prometheus_rule_evaluation_failures_total',
+        'nginx_up',
+        'alertmanager_notifications_total', 'alertmanager_notifications_failed_total', 'alertmanager_config_last_reload_successful',
+        'kube_pod_container_status_waiting_reason', 'kube_deployment_spec_replicas', 'kube_deployment_status_replicas_available',
+        'node_filesystem_avail_bytes', 'node_filesystem_size_bytes', 'node_filesystem_readonly', 'node_memory_MemAvailable_bytes', 'node_memory_MemTotal_bytes',
       ];
-      const rules = defaultRuleGroups().flatMap((g) => g.rules);
+      // Every group a system of the stack brings.
+      const shipped = [...defaultRuleGroups(), nginxRuleGroup(), alertmanagerRuleGroup(), kubeStateMetricsRuleGroup(), nodeExporterRuleGroup()];
+      const rules = shipped.flatMap((g) => g.rules);
       const recorded = rules.flatMap((r) => (isAlertingRule(r) ? [] : [r.record]));
       const problems: string[] = [];
       const read = new Set<string>();
@@ -235,7 +241,7 @@ describe('Prometheus', () => {
         });
       }
       expect(problems).toEqual([]);
-      expect(read.size).toBe(21); // 17 contract metrics and the 4 recorded series
+      expect(read.size).toBe(33); // 29 contract metrics and the 4 recorded series
     });
 
     test('addRuleGroup adds a rule file; defaultRules: false leaves only the added groups', () => {

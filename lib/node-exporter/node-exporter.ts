@@ -6,7 +6,9 @@ import { INodeExporterEndpoint } from '../core/endpoints';
 import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
 import { constructName, instanceName } from '../core/names';
+import { addMonitoring, shippedDashboard } from '../core/monitoring';
 import { allowOnlyScrapersInNamespace } from '../core/network';
+import { nodeExporterRuleGroup } from './rules';
 import { applyCommonProps, chartNamespace, checkCommonProps, checkResources, CommonProps, cpuAndMemory, resolveResources, setEphemeralStorage } from '../core/props';
 import { clusterScoped, POD_SECURITY_ENFORCE_LABEL, restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
 import { PropValidator } from '../core/validation';
@@ -167,6 +169,8 @@ export class NodeExporter extends Construct implements INodeExporterEndpoint {
     restrictPod(this.daemonSet);
     // Where the chart declares default-deny: its scrapers in, DNS out, nothing else.
     allowOnlyScrapersInNamespace(this.daemonSet, this.namespace, this.daemonSet.matchLabels, this.port);
+    // Its alerts and the nodes dashboard, for the Prometheus that scrapes its chart's namespace and the chart's Grafana.
+    addMonitoring(this, { ruleGroups: [nodeExporterRuleGroup()], dashboards: [shippedDashboard('kubernetes/nodes.json')] });
     // A pod on every node, tainted or not (as upstream), unless told otherwise.
     applyCommonProps(this, { ...props, tolerations: props.tolerations ?? [{ operator: 'Exists' }] });
   }

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { addMonitoring } from '../core/monitoring';
+import { addMonitoring, shippedDashboard } from '../core/monitoring';
 import { routerRuleGroup } from './rules';
 import { IRedisEndpoint, RedisCredentials } from '../core/endpoints';
 import type { RedisClientAccess } from '../redis/acl';
@@ -305,8 +305,8 @@ export class Router extends Construct implements IRouterEndpoint {
     if (props.redis) allowConnection(this.deployment, props.redis.workload, [props.redis.port]);
     this.host = `${this.service.name}.${namespace}.svc`;
     this.url = `http://${this.host}:${this.port}`;
-    // Its decision alerts (its panels are on NGINX's dashboard, which shows both).
-    addMonitoring(this, { ruleGroups: [routerRuleGroup()] });
+    // Its decision alerts, and the dashboard it shares with NGINX (provisioned once).
+    addMonitoring(this, { ruleGroups: [routerRuleGroup()], dashboards: [shippedDashboard('platform/nginx-router.json')] });
     applyCommonProps(this, props);
   }
 }
