@@ -55,7 +55,10 @@ export class Monitoring extends Construct {
  * the dashboards, whichever is made first.
  */
 export function addMonitoring(scope: Construct, props: MonitoringProps): Monitoring {
-  return new Monitoring(scope, 'monitoring', props);
+  // `monitoring`, then `monitoring-2`...: a construct may be given more than once (monitorGoService, then the team's own).
+  let id = 'monitoring';
+  for (let n = 2; scope.node.tryFindChild(id); n++) id = `monitoring-${n}`;
+  return new Monitoring(scope, id, props);
 }
 
 /**
