@@ -5,6 +5,7 @@
 // its instructions). Same cache, same keys (the @swc/core version, the swc options, the file and
 // its source): a source edited later misses and is transpiled then, as before.
 // Never fails an install: without swc (`npm ci --omit=dev`) there is nothing to run the synth with.
+// Reports on stderr: `npm pack --json`, which runs prepare too, owns stdout.
 const fs = require('fs');
 const path = require('path');
 
@@ -26,7 +27,7 @@ try {
   const { transpiled } = require('./run-ts');
   const files = SOURCES.flatMap(typeScriptFiles);
   for (const file of files) transpiled(file);
-  console.log(`precompile-ts: ${files.length} TypeScript files in run-ts's cache`);
+  console.error(`precompile-ts: ${files.length} TypeScript files in run-ts's cache`);
 } catch (error) {
-  console.log(`precompile-ts: skipped (${error.message.split('\n')[0]}); the first synth transpiles instead`);
+  console.error(`precompile-ts: skipped (${error.message.split('\n')[0]}); the first synth transpiles instead`);
 }

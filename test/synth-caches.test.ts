@@ -139,16 +139,20 @@ describe("npm's prepare script fills run-ts's cache ahead of the first synth", (
   }
 
   const env = () => ({ ...process.env, PLATFORM_STACK_CACHE_DIR: path.join(scratch, 'cache') });
+  // package.json's prepare script, run as npm runs it (sh -c, in the package's folder).
+  const prepare = (dir: string) => spawnSync('sh', ['-c', JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.prepare], { cwd: dir, encoding: 'utf8', env: env() });
   // What the synth does: main.ts through run-ts; prints main.ts's output, then whether swc was loaded.
   const synthLike = (dir: string) =>
     spawnSync(process.execPath, ['-r', './scripts/run-ts.js', '-e', "require('./main.ts'); console.log(Object.keys(require.cache).some((f) => f.includes('@swc')))"], { cwd: dir, encoding: 'utf8', env: env() });
 
   test('after it, loading main.ts, app/ and lib/ loads no compiler; a source edited afterwards is transpiled anew', () => {
     // GIVEN a project whose prepare script ran (as `npm ci` runs it)
-    expect(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.prepare).toBe('node scripts/precompile-ts.js');
     const dir = project(true);
-    const prepared = spawnSync(process.execPath, ['scripts/precompile-ts.js'], { cwd: dir, encoding: 'utf8', env: env() });
-    expect(prepared.stdout).toBe("precompile-ts: 3 TypeScript files in run-ts's cache\n");
+    const prepared = prepare(dir);
+    expect(prepared.status).toBe(0);
+    expect(prepared.stderr).toBe("precompile-ts: 3 TypeScript files in run-ts's cache\n");
+    // Nothing on stdout: `npm pack --json` runs prepare too, and its JSON is on stdout.
+    expect(prepared.stdout).toBe('');
     // WHEN the program loads them THEN it runs them without swc
     expect(synthLike(dir).stdout).toBe('2\nfalse\n');
     // WHEN a source changes after the install THEN it misses, and swc transpiles the new source
@@ -157,9 +161,16 @@ describe("npm's prepare script fills run-ts's cache ahead of the first synth", (
   });
 
   test('without swc installed (npm ci --omit=dev) it skips and does not fail the install', () => {
-    const result = spawnSync(process.execPath, ['scripts/precompile-ts.js'], { cwd: project(false), encoding: 'utf8', env: env() });
+    const result = prepare(project(false));
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^precompile-ts: skipped \(.*\); the first synth transpiles instead\n$/);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^precompile-ts: skipped \(.*\); the first synth transpiles instead\n$/);
+  });
+
+  test('in the unpacked package, which ships no scripts/, it does nothing and does not fail', () => {
+    const result = prepare(scratch);
+    expect(result.status).toBe(0);
+    expect(result.stdout + result.stderr).toBe('');
   });
 });
 
