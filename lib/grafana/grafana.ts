@@ -145,8 +145,8 @@ export const GRAFANA_DEFAULT_RESOURCES = {
 } as const;
 
 /**
- * Grafana with a provisioned Prometheus datasource and the dashboards of its folders, one
- * ConfigMap per dashboard. Dashboards are checked at synth (Grafana skips a bad file silently): JSON, title,
+ * Grafana with a provisioned Prometheus datasource, the dashboards of its folders and those the
+ * systems of its chart bring (`addMonitoring`, made before or after it), one ConfigMap per dashboard. Dashboards are checked at synth (Grafana skips a bad file silently): JSON, title,
  * uid, datasource references, `${DS_...}` placeholders, PromQL syntax, and the size
  * client-side `kubectl apply` accepts.
  */
