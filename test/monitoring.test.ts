@@ -127,6 +127,15 @@ describe('Grafana collects the dashboards of its chart in any order', () => {
   }
   const grafanaObjects = (objects: K8sObject[]) => objects.filter((o) => o.metadata.name.startsWith('test-grafana'));
   const byKindAndName = (objects: K8sObject[]) => [...objects].sort((a, b) => (`${a.kind}/${a.metadata.name}` < `${b.kind}/${b.metadata.name}` ? -1 : 1));
+  // A folder of a team's own dashboards, removed after the tests.
+  const tempDirs: string[] = [];
+  afterAll(() => tempDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+  const teamFolder = (folder: string) => {
+    const root = tempDir('team-dashboards');
+    tempDirs.push(root);
+    fs.mkdirSync(path.join(root, folder));
+    return path.join(root, folder);
+  };
   const dashboardVolumes = (objects: K8sObject[]) => findObject(objects, 'Deployment', 'test-grafana').spec.template.spec.volumes.filter((v: { name: string }) => v.name.startsWith('dashboards'));
 
   test('a system made after Grafana gets its dashboards provisioned exactly as one made before: same objects, content and order', () => {
@@ -164,8 +173,7 @@ describe('Grafana collects the dashboards of its chart in any order', () => {
       const objects = synthOrder(true, (chart) => new BringsDashboards(chart, 'team', [file]));
       return findObject(objects, 'Deployment', 'test-grafana').spec.template.metadata.annotations['checksum/provisioning'];
     };
-    const dir = path.join(tempDir('late-dashboard'), 'orders');
-    fs.mkdirSync(dir);
+    const dir = teamFolder('orders');
     const copy = path.join(dir, 'orders-api.json');
     fs.writeFileSync(copy, fs.readFileSync(TEAM_DASHBOARD));
     const model = JSON.parse(fs.readFileSync(TEAM_DASHBOARD, 'utf8'));
@@ -193,8 +201,7 @@ describe('Grafana collects the dashboards of its chart in any order', () => {
 
   test('fails when a system brings a dashboard whose ConfigMap name another has, with the same message in both orders', () => {
     // GIVEN a team's copy of go-runtime.json under a folder also called platform
-    const dir = path.join(tempDir('clashing-dashboard'), 'platform');
-    fs.mkdirSync(dir);
+    const dir = teamFolder('platform');
     const clash = path.join(dir, 'go-runtime.json');
     fs.writeFileSync(clash, fs.readFileSync(shippedDashboard('platform/go-runtime.json')));
     // WHEN the team's construct is made before Grafana, and after it (Prometheus, which brings the shipped one, is first)
@@ -204,6 +211,18 @@ describe('Grafana collects the dashboards of its chart in any order', () => {
       "Grafana 'test/grafana': 1 dashboard problem in the dashboards its chart's systems bring (Grafana would skip or break these at run time):",
       "  - platform/go-runtime.json (brought by 'test/team'): file name must give a ConfigMap name distinct from platform/go-runtime.json's, both give 'platform-go-runtime'",
     ].join('\n'));
+    expect(messages[1]).toBe(messages[0]);
+  });
+
+  test('fails when a system brings a dashboard too big for client-side kubectl apply, with the same message in both orders', () => {
+    // GIVEN a team's dashboard of 300 kB
+    const dir = teamFolder('team');
+    const big = path.join(dir, 'big.json');
+    fs.writeFileSync(big, JSON.stringify({ title: 'Big', uid: 'big', description: 'x'.repeat(300_000), panels: [] }));
+    // WHEN its construct is made before Grafana, and after it
+    const messages = [false, true].map((grafanaFirst) => thrownMessage(() => synthOrder(grafanaFirst, (chart) => new BringsDashboards(chart, 'team', [big]))));
+    // THEN both fail naming the file, its ConfigMap and the bytes kubectl would store
+    expect(messages[0]).toMatch(/^Grafana 'test\/grafana': 1 dashboard problem in the dashboards its chart's systems bring .*:\n {2}- team\/big.json: its ConfigMap test-grafana-dashboard-team-big would put 3\d{5} bytes/);
     expect(messages[1]).toBe(messages[0]);
   });
 });

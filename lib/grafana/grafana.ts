@@ -146,7 +146,8 @@ export const GRAFANA_DEFAULT_RESOURCES = {
 
 /**
  * Grafana with a provisioned Prometheus datasource, the dashboards of its folders and those the
- * systems of its chart bring (`addMonitoring`, made before or after it), one ConfigMap per dashboard. Dashboards are checked at synth (Grafana skips a bad file silently): JSON, title,
+ * systems of its chart bring (`addMonitoring`, made before or after it), one ConfigMap per
+ * dashboard. Dashboards are checked at synth (Grafana skips a bad file silently): JSON, title,
  * uid, datasource references, `${DS_...}` placeholders, PromQL syntax, and the size
  * client-side `kubectl apply` accepts.
  */
@@ -251,8 +252,7 @@ export class Grafana extends Construct {
     const byPath = (a: CheckedDashboard, b: CheckedDashboard) => (a.path < b.path ? -1 : 1);
     this.provisioned.push(...fromDirs.dashboards.map((dashboard) => ({ dashboard })), ...[...brought.dashboards].sort(byPath).map((dashboard) => ({ dashboard, brought: dashboard.path })));
     this.dashboardScope = new Construct(this, 'dashboards');
-    const sizeProblems = this.provisioned.flatMap((p) => sizeProblem(p.dashboard, this.addDashboardConfigMap(p.dashboard)) ?? []);
-    if (sizeProblems.length > 0) throw dashboardError(this, this.dashboardsWhere, sizeProblems);
+    const dashboardConfigMaps = this.provisioned.map((p) => [p.dashboard, this.addDashboardConfigMap(p.dashboard)] as const);
 
     const providersYaml = () => toYaml({
       apiVersion: 1,
@@ -343,6 +343,9 @@ export class Grafana extends Construct {
     // Every dashboard, a later system's too, is in the checksum: the pod rolls when one changes.
     rollOnChange(this.deployment, 'provisioning', () => [renderDatasources(), providersYaml(), ...this.dashboards.map((d) => d.json)]);
     applyCommonProps(this, props);
+    // With their labels and annotations, as kubectl would store them.
+    const sizeProblems = dashboardConfigMaps.flatMap(([dashboard, configMap]) => sizeProblem(dashboard, configMap) ?? []);
+    if (sizeProblems.length > 0) throw dashboardError(this, this.dashboardsWhere, sizeProblems);
     collectMonitoring(this, (monitoring) => {
       if (ownChart(monitoring)) this.collectDashboards(monitoring);
     });
