@@ -141,7 +141,7 @@ export class PlatformChart extends EnvironmentChart {
       const redisCredentials = routerAccess && this.redis.requiresAuth ? this.redis.clientCredentials('router') : undefined;
       this.routing = addDynamicRouting(this, { ...(routerAccess ? { redis: this.redis, redisCredentials } : {}), ...environment.nginx });
     }
-    // Last: it shows the dashboards the systems above brought.
+    // Last, so its objects follow the systems' in dist/ (it would show the dashboards of systems made after it too).
     const admin = `${environment.name}-grafana-admin`;
     this.grafana = new Grafana(this, 'grafana', {
       prometheus: props.prometheus ?? this.prometheus!,

@@ -8,6 +8,8 @@ import { promqlSyntaxError, savePromqlParseCache } from './promql';
 export interface CheckedDashboard {
   /** Path relative to the dashboards folder, with '/' separators: `kubernetes/pods.json`. */
   readonly file: string;
+  /** Absolute path of the file it was read from. */
+  readonly path: string;
   /** The Grafana folder it goes to (its subfolder's name), or undefined for the General folder. */
   readonly folder?: string;
   /** File name: the ConfigMap key and the file name Grafana reads. */
@@ -40,66 +42,106 @@ const BUILT_IN_DATASOURCES: Record<string, string> = {
   '-- Dashboard --': 'dashboard',
 };
 
+/** A dashboard file to check: the folder it is found in, its path under it, what problems call it. */
+export interface DashboardEntry {
+  readonly dir: string;
+  /** Path relative to `dir`, with '/' separators: `kubernetes/pods.json`. */
+  readonly file: string;
+  /** How each problem names the file. */
+  readonly label: string;
+}
+
+/** Every `*.json` under each of `dirs`, in folder order then path order (several folders: labelled with the folder's name). */
+export function folderEntries(dirs: readonly string[]): DashboardEntry[] {
+  return dirs.flatMap((dir) => listJsonFiles(dir).map((file) => ({ dir, file, label: `${dirs.length > 1 ? `${path.basename(dir)}/` : ''}${file}` })));
+}
+
+/** A single file a system brings (`<dir>/<folder>/<name>.json`), labelled with the construct that brings it. */
+export function broughtEntry(absolutePath: string, by: string): DashboardEntry {
+  const file = `${path.basename(path.dirname(absolutePath))}/${path.basename(absolutePath)}`;
+  return { dir: path.dirname(path.dirname(absolutePath)), file, label: `${file} (brought by '${by}')` };
+}
+
 /**
- * Reads every `*.json` under each of `dirs` (hidden files and folders skipped, as Grafana does) and checks
- * what Grafana itself would skip silently at run time or break on: JSON syntax, title and uid,
- * unique uids and titles, datasource references and `${DS_...}` placeholders, library panels, and
- * that every PromQL expression parses. Only parse and checks: this runs at every synth.
+ * Checks dashboard files as they come (a Grafana's folders first, then each file a system of its
+ * chart brings, whenever that system is made) for what Grafana itself would skip silently at run
+ * time or break on: JSON syntax, title and uid, uids, titles and ConfigMap names unique across
+ * every file checked so far, datasource references and `${DS_...}` placeholders, library panels,
+ * and that every PromQL expression parses. Only parse and checks: this runs at every synth.
  */
-export function scanDashboards(dirs: readonly string[], datasources: readonly GrafanaDatasource[], files: readonly string[] = []): DashboardScan {
-  const problems: string[] = [];
-  const dashboards: CheckedDashboard[] = [];
-  const uids = new Map<string, string>();
-  const titles = new Map<string, string>();
-  const ids = new Map<string, string>();
-  // Several folders: uids, titles and ConfigMap names are unique across them all.
-  // The folders' files, then single files (`<dir>/<folder>/<name>.json`, a system's); each path once.
-  const entries = [
-    ...dirs.flatMap((d) => listJsonFiles(d).map((f) => [d, f] as const)),
-    ...[...files].sort().map((f) => [path.dirname(path.dirname(f)), `${path.basename(path.dirname(f))}/${path.basename(f)}`] as const),
-  ].filter(([d, f], i, all) => all.findIndex(([d2, f2]) => path.join(d2, f2) === path.join(d, f)) === i);
-  for (const [dir, file] of entries) {
-    const report = (what: string) => problems.push(`${dirs.length > 1 ? `${path.basename(dir)}/` : ''}${file}: ${what}`);
+export class DashboardChecker {
+  private readonly paths = new Set<string>();
+  private readonly uids = new Map<string, string>();
+  private readonly titles = new Map<string, string>();
+  private readonly ids = new Map<string, string>();
+
+  /** `datasources`: what the dashboards may refer to. */
+  constructor(private readonly datasources: readonly GrafanaDatasource[]) {}
+
+  /** Whether the file at this absolute path was checked already (then `check` skips it). */
+  public has(file: string): boolean {
+    return this.paths.has(file);
+  }
+
+  /** The dashboards of the files not checked before (each path once), and every problem found in them. */
+  public check(entries: readonly DashboardEntry[]): DashboardScan {
+    const problems: string[] = [];
+    const dashboards: CheckedDashboard[] = [];
+    for (const { dir, file, label } of entries) {
+      if (this.paths.has(path.join(dir, file))) continue;
+      this.paths.add(path.join(dir, file));
+      const report = (what: string) => problems.push(`${label}: ${what}`);
+      const dashboard = this.checkEntry(dir, file, report);
+      if (dashboard) dashboards.push(dashboard);
+    }
+    savePromqlParseCache();
+    return { dashboards, problems };
+  }
+
+  private checkEntry(dir: string, file: string, report: (what: string) => void): CheckedDashboard | undefined {
     const segments = file.split('/');
     const fileName = segments[segments.length - 1];
     const folder = segments.length > 1 ? segments[0] : undefined;
     if (segments.length > 2) {
       report('dashboards must be at most one folder deep (dashboards/<folder>/<file>.json): each subfolder becomes one Grafana folder');
-      continue;
+      return undefined;
     }
     if (folder !== undefined && !FOLDER_NAME.test(folder)) {
       report(`folder name must be a DNS label of at most 32 characters (lower-case letters, digits and '-'), got '${folder}'`);
-      continue;
+      return undefined;
     }
     if (!FILE_NAME.test(fileName)) {
       report(`file name must be letters, digits, '.', '-' and '_' (it becomes a ConfigMap key), got '${fileName}'`);
-      continue;
+      return undefined;
     }
     const id = [folder, fileName.slice(0, -'.json'.length)].filter(Boolean).join('-').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
-    if (ids.has(id)) {
-      report(`file name must give a ConfigMap name distinct from ${ids.get(id)}'s, both give '${id}'`);
-      continue;
+    if (this.ids.has(id)) {
+      report(`file name must give a ConfigMap name distinct from ${this.ids.get(id)}'s, both give '${id}'`);
+      return undefined;
     }
-    ids.set(id, file);
+    this.ids.set(id, file);
 
-    const checked = checkFile(fs.readFileSync(path.join(dir, file), 'utf8'), datasources);
+    const checked = checkFile(fs.readFileSync(path.join(dir, file), 'utf8'), this.datasources);
     checked.problems.forEach(report);
     const { uid, title } = checked;
     if (uid !== undefined) {
-      if (uids.has(uid)) report(`uid must be unique, '${uid}' is also the uid of ${uids.get(uid)}`);
-      else uids.set(uid, file);
+      if (this.uids.has(uid)) report(`uid must be unique, '${uid}' is also the uid of ${this.uids.get(uid)}`);
+      else this.uids.set(uid, file);
     }
     if (title !== undefined) {
       // Grafana refuses a second dashboard with the same title in one folder.
       const key = `${folder ?? ''}/${title}`;
-      if (titles.has(key)) report(`title must be unique within its folder, '${title}' is also the title of ${titles.get(key)}`);
-      else titles.set(key, file);
+      if (this.titles.has(key)) report(`title must be unique within its folder, '${title}' is also the title of ${this.titles.get(key)}`);
+      else this.titles.set(key, file);
     }
-    if (checked.json === undefined || uid === undefined || title === undefined) continue;
-    dashboards.push({ file, folder, fileName, id, uid, title, json: checked.json });
+    if (checked.json === undefined || uid === undefined || title === undefined) return undefined;
+    return { file, path: path.join(dir, file), folder, fileName, id, uid, title, json: checked.json };
   }
-  savePromqlParseCache();
-  return { dashboards, problems };
+}
+
+/** Checks every `*.json` under each of `dirs` (hidden files and folders skipped, as Grafana does). */
+export function scanDashboards(dirs: readonly string[], datasources: readonly GrafanaDatasource[]): DashboardScan {
+  return new DashboardChecker(datasources).check(folderEntries(dirs));
 }
 
 /** What one file holds: its problems, its uid and title if usable, its JSON to provision if it has no problem. */

@@ -18,7 +18,7 @@ import { markForScraping } from '../core/scraping';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
 import { PropValidator, SecretKeyRef, ValidationError } from '../core/validation';
 import { toYaml } from '../core/yaml';
-import { CheckedDashboard, scanDashboards } from './dashboards';
+import { broughtEntry, CheckedDashboard, DashboardChecker, folderEntries } from './dashboards';
 import { collectMonitoring, Monitoring } from '../core/monitoring';
 export { platformDashboardsDir } from '../core/monitoring';
 import { checkDatasource, datasourcesYaml, GrafanaDatasource, PROMETHEUS_DATASOURCE_UID } from './datasources';
@@ -145,8 +145,9 @@ export const GRAFANA_DEFAULT_RESOURCES = {
 } as const;
 
 /**
- * Grafana with a provisioned Prometheus datasource and the dashboards of its folders, one
- * ConfigMap per dashboard. Dashboards are checked at synth (Grafana skips a bad file silently): JSON, title,
+ * Grafana with a provisioned Prometheus datasource, the dashboards of its folders and those the
+ * systems of its chart bring (`addMonitoring`, made before or after it), one ConfigMap per
+ * dashboard. Dashboards are checked at synth (Grafana skips a bad file silently): JSON, title,
  * uid, datasource references, `${DS_...}` placeholders, PromQL syntax, and the size
  * client-side `kubectl apply` accepts.
  */
@@ -163,13 +164,20 @@ export class Grafana extends Construct {
   public readonly expose: ServiceExposure;
   /** The image the container runs. */
   public readonly image: string;
-  /** The dashboards provisioned, in file order. */
-  public readonly dashboards: readonly CheckedDashboard[];
-  /** Grafana folder names (from the subfolders of dashboardsDirs), sorted. */
-  public readonly folders: readonly string[];
 
   private readonly datasourceList: GrafanaDatasource[] = [];
   private readonly datasourcesConfigMap: kplus.ConfigMap;
+  /** Its folders' dashboards, then those its chart's systems bring, by path (`brought`): the order of the ConfigMaps. */
+  private readonly provisioned: { readonly dashboard: CheckedDashboard; readonly brought?: string }[] = [];
+  private readonly dashboardChecker: DashboardChecker;
+  private readonly dashboardScope: Construct;
+  private readonly dashboardLabels: Record<string, string>;
+  private readonly dashboardNamePrefix: string;
+  private readonly dashboardsWhere: string;
+  private readonly commonProps: CommonProps;
+  /** The folders and their volumes, rendered from `provisioned` when first asked for after a change. */
+  private folderCache?: DashboardFolder[];
+  private folderVolumeCount = 0;
 
   constructor(scope: Construct, id: string, props: GrafanaProps) {
     super(scope, id);
@@ -225,27 +233,30 @@ export class Grafana extends Construct {
     const namespace = chartNamespace(this, 'Grafana', 'its url');
     const labels = (component: string) => recommendedLabels({ name: 'grafana', instance: instanceName(this), component, version: imageVersion(this.image) });
 
-    // The dashboards of the systems of its chart (made before it: each becomes a ConfigMap and a
-    // volume now), beside its folders'; a file in both is provisioned once.
+    // Dashboards: its folders' and those the systems of its chart bring (addMonitoring), each file
+    // once, checked and read now, so every problem surfaces at synth with its file and panel. A
+    // system made later brings its own when it is made (collectDashboards): the same ConfigMaps,
+    // volumes and checks, in the same order.
+    this.commonProps = props;
+    this.dashboardLabels = labels('dashboard');
+    this.dashboardNamePrefix = `${baseName}-dashboard-`;
+    this.dashboardsWhere = dashboardsDirs.length > 0 ? `dashboardsDirs ${dashboardsDirs.join(', ')}` : "the dashboards its chart's systems bring";
+    // The datasources known now: a dashboard brought later is checked as one brought before.
+    this.dashboardChecker = new DashboardChecker([...this.datasourceList]);
     const ownChart = (monitoring: Monitoring) => Chart.of(monitoring) === Chart.of(this);
-    const collected = Monitoring.of(this).filter(ownChart).flatMap((m) => m.dashboards);
-    collectMonitoring(this, (monitoring) => {
-      const late = monitoring.dashboards.filter((file) => !collected.includes(file));
-      if (ownChart(monitoring) && late.length > 0) {
-        throw new ValidationError(`Grafana '${this.node.path}': '${monitoring.node.scope!.node.path}' brings dashboards (${late.join(', ')}) after the Grafana of its chart was made: make Grafana after the systems it shows`);
-      }
-    });
-    // Dashboards: checked and read now, so every problem surfaces at synth with its file and panel.
-    const scan = scanDashboards(dashboardsDirs, this.datasourceList, collected);
-    if (scan.problems.length > 0) throw dashboardError(this, dashboardsDirs, scan.problems);
-    this.dashboards = scan.dashboards;
-    this.folders = [...new Set(scan.dashboards.map((d) => d.folder).filter((f): f is string => f !== undefined))].sort();
+    // Checked in the order the systems were made, as those made later are: the same problems either way.
+    const fromDirs = this.dashboardChecker.check(folderEntries(dashboardsDirs));
+    const brought = this.dashboardChecker.check(Monitoring.of(this).filter(ownChart).flatMap((m) => m.dashboards.map((file) => broughtEntry(file, m.node.scope!.node.path))));
+    const problems = [...fromDirs.problems, ...brought.problems];
+    if (problems.length > 0) throw dashboardError(this, this.dashboardsWhere, problems);
+    const byPath = (a: CheckedDashboard, b: CheckedDashboard) => (a.path < b.path ? -1 : 1);
+    this.provisioned.push(...fromDirs.dashboards.map((dashboard) => ({ dashboard })), ...[...brought.dashboards].sort(byPath).map((dashboard) => ({ dashboard, brought: dashboard.path })));
+    this.dashboardScope = new Construct(this, 'dashboards');
+    const dashboardConfigMaps = this.provisioned.map((p) => [p.dashboard, this.addDashboardConfigMap(p.dashboard)] as const);
 
-    const configMapNames = this.addDashboardConfigMaps(baseName, labels('dashboard'), dashboardsDirs);
-    const folders = dashboardFolders(this.dashboards, configMapNames);
-    const providersYaml = toYaml({
+    const providersYaml = () => toYaml({
       apiVersion: 1,
-      providers: folders.map((f) => ({
+      providers: this.dashboardFolders().map((f) => ({
         name: f.folder === undefined ? 'general' : `folder-${f.folder}`,
         orgId: 1,
         folder: f.folder ?? '',
@@ -257,10 +268,9 @@ export class Grafana extends Construct {
         options: { path: f.volume.mountPath },
       })),
     });
-    const providersConfigMap = new kplus.ConfigMap(this, 'dashboard-providers', {
-      metadata: { labels: labels('provisioning') },
-      data: { 'dashboards.yaml': providersYaml },
-    });
+    const providersConfigMap = new kplus.ConfigMap(this, 'dashboard-providers', { metadata: { labels: labels('provisioning') } });
+    // Late-bound, as the folders' volumes: a folder a later system brings gets its provider.
+    providersConfigMap.addData('dashboards.yaml', Lazy.any({ produce: providersYaml }));
     this.datasourcesConfigMap = new kplus.ConfigMap(this, 'datasources', { metadata: { labels: labels('provisioning') } });
 
     const storage = props.storageSize === undefined
@@ -304,7 +314,7 @@ export class Grafana extends Construct {
     container.mount(`${PROVISIONING_DIR}/datasources`, kplus.Volume.fromConfigMap(this, 'datasources-volume', this.datasourcesConfigMap, { name: 'datasources' }), { readOnly: true });
     container.mount(`${PROVISIONING_DIR}/dashboards`, kplus.Volume.fromConfigMap(this, 'providers-volume', providersConfigMap, { name: 'dashboard-providers' }), { readOnly: true });
     container.mount(ADMIN_SECRET_DIR, secretVolume(this, 'admin-volume', 'admin', { 'admin-user': props.adminUser, 'admin-password': props.adminPassword }), { readOnly: true });
-    addProjectedVolumes(this.deployment, folders.map((f) => f.volume));
+    this.addFolderVolumes();
     restrictPod(this.deployment);
     markForScraping(this.deployment, { port: GRAFANA_CONTAINER_PORT, path: '/metrics' });
     // NetworkPolicies: users reach Grafana only where it is exposed: through its NodePort or load
@@ -330,35 +340,82 @@ export class Grafana extends Construct {
     let datasources: string | undefined;
     const renderDatasources = () => (datasources ??= datasourcesYaml(this.datasourceList));
     this.datasourcesConfigMap.addData('datasources.yaml', Lazy.any({ produce: renderDatasources }));
-    rollOnChange(this.deployment, 'provisioning', () => [renderDatasources(), providersYaml, ...this.dashboards.map((d) => d.json)]);
+    // Every dashboard, a later system's too, is in the checksum: the pod rolls when one changes.
+    rollOnChange(this.deployment, 'provisioning', () => [renderDatasources(), providersYaml(), ...this.dashboards.map((d) => d.json)]);
     applyCommonProps(this, props);
+    // With their labels and annotations, as kubectl would store them.
+    const sizeProblems = dashboardConfigMaps.flatMap(([dashboard, configMap]) => sizeProblem(dashboard, configMap) ?? []);
+    if (sizeProblems.length > 0) throw dashboardError(this, this.dashboardsWhere, sizeProblems);
+    collectMonitoring(this, (monitoring) => {
+      if (ownChart(monitoring)) this.collectDashboards(monitoring);
+    });
+  }
+
+  /** The dashboards provisioned: its folders' files in order, then the files its chart's systems bring, by path; each file once. */
+  public get dashboards(): readonly CheckedDashboard[] {
+    return this.provisioned.map((p) => p.dashboard);
+  }
+
+  /** Grafana folder names (the subfolders of dashboardsDirs and of the files systems bring), sorted. */
+  public get folders(): readonly string[] {
+    return this.dashboardFolders().flatMap((f) => (f.folder === undefined ? [] : [f.folder]));
   }
 
   /**
-   * One ConfigMap per dashboard; fails when one is over what client-side `kubectl apply` accepts.
-   * Returns the ConfigMap names by dashboard file.
+   * Provisions the dashboards a system of its chart made after it brings, as if it had been made
+   * before: checked with the others, each file once, its ConfigMap in path order among the brought ones.
    */
-  private addDashboardConfigMaps(baseName: string, labels: Record<string, string>, dashboardsDirs: readonly string[]): Map<string, string> {
-    const scope = new Construct(this, 'dashboards');
-    const names = new Map<string, string>();
-    const problems: string[] = [];
-    for (const dashboard of this.dashboards) {
-      const configMap = new kplus.ConfigMap(scope, dashboard.id, {
-        metadata: { name: `${baseName}-dashboard-${dashboard.id}`, labels },
-        data: { [dashboard.fileName]: dashboard.json },
-      });
-      names.set(dashboard.file, configMap.name);
-      const bytes = lastAppliedAnnotationBytes(ApiObject.of(configMap).toJson());
-      if (bytes > KUBECTL_LAST_APPLIED_LIMIT_BYTES) {
-        problems.push(
-          `${dashboard.file}: its ConfigMap ${configMap.name} would put ${bytes} bytes in kubectl's last-applied-configuration annotation, over the ` +
-            `${KUBECTL_LAST_APPLIED_LIMIT_BYTES}-byte limit of client-side 'kubectl apply': split the dashboard into smaller ones, ` +
-            "or apply server-side ('kubectl apply --server-side', Argo CD 'ServerSideApply=true')",
-        );
-      }
+  private collectDashboards(monitoring: Monitoring): void {
+    const files = monitoring.dashboards.filter((file) => !this.dashboardChecker.has(file));
+    if (files.length === 0) return;
+    const by = monitoring.node.scope!.node.path;
+    const scan = this.dashboardChecker.check(files.map((file) => broughtEntry(file, by)));
+    if (scan.problems.length > 0) throw dashboardError(this, this.dashboardsWhere, scan.problems);
+    const sizeProblems = scan.dashboards.flatMap((dashboard) => sizeProblem(dashboard, this.insertDashboard(dashboard)) ?? []);
+    if (sizeProblems.length > 0) throw dashboardError(this, this.dashboardsWhere, sizeProblems);
+    this.folderCache = undefined;
+    this.addFolderVolumes();
+  }
+
+  /**
+   * Puts a dashboard a system brought later at its place among the brought ones. Constructs keep
+   * their children in the order they are made, and cdk8s writes a chart's objects in that order:
+   * so the ConfigMaps after it are made again after it, and the output does not depend on which
+   * system was made first. Returns its ConfigMap.
+   */
+  private insertDashboard(dashboard: CheckedDashboard): kplus.ConfigMap {
+    const at = this.provisioned.findIndex((p) => p.brought !== undefined && p.brought > dashboard.path);
+    const following = at < 0 ? [] : this.provisioned.splice(at);
+    for (const p of following) this.dashboardScope.node.tryRemoveChild(p.dashboard.id);
+    this.provisioned.push({ dashboard, brought: dashboard.path }, ...following);
+    const configMap = this.addDashboardConfigMap(dashboard);
+    for (const made of [configMap, ...following.map((p) => this.addDashboardConfigMap(p.dashboard))]) applyCommonProps(made, this.commonProps);
+    return configMap;
+  }
+
+  /** The ConfigMap of one dashboard (`<grafana>-dashboard-<id>`). */
+  private addDashboardConfigMap(dashboard: CheckedDashboard): kplus.ConfigMap {
+    return new kplus.ConfigMap(this.dashboardScope, dashboard.id, {
+      metadata: { name: this.dashboardNamePrefix + dashboard.id, labels: this.dashboardLabels },
+      data: { [dashboard.fileName]: dashboard.json },
+    });
+  }
+
+  /** The Grafana folders of the dashboards provisioned so far, each with its volume. */
+  private dashboardFolders(): DashboardFolder[] {
+    return (this.folderCache ??= dashboardFolders(this.dashboards, (d) => this.dashboardNamePrefix + d.id));
+  }
+
+  /**
+   * A projected volume and its mount for each folder not given one yet (cdk8s-plus has no projected
+   * volumes, so they are patches of the pod spec). The i-th pair holds the i-th folder as it is at
+   * synth, so a folder a later system brings takes its place in order.
+   */
+  private addFolderVolumes(): void {
+    for (; this.folderVolumeCount < this.dashboardFolders().length; this.folderVolumeCount++) {
+      const i = this.folderVolumeCount;
+      addProjectedVolume(this.deployment, () => this.dashboardFolders()[i].volume);
     }
-    if (problems.length > 0) throw dashboardError(this, dashboardsDirs, problems);
-    return names;
   }
 
   /** The datasources provisioned so far, Prometheus first. */
@@ -379,10 +436,19 @@ export class Grafana extends Construct {
   }
 }
 
-/** One ValidationError listing every dashboard problem. */
-function dashboardError(grafana: Construct, dirs: readonly string[], problems: readonly string[]): ValidationError {
+/** One ValidationError listing every dashboard problem; `where`: the dashboardsDirs, or the systems' dashboards. */
+function dashboardError(grafana: Construct, where: string, problems: readonly string[]): ValidationError {
   const count = problems.length === 1 ? '1 dashboard problem' : `${problems.length} dashboard problems`;
-  return new ValidationError(`Grafana '${grafana.node.path}': ${count} in dashboardsDirs ${dirs.join(', ')} (Grafana would skip or break these at run time):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  return new ValidationError(`Grafana '${grafana.node.path}': ${count} in ${where} (Grafana would skip or break these at run time):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+}
+
+/** Why client-side `kubectl apply` would refuse a dashboard's ConfigMap, if it would. */
+function sizeProblem(dashboard: CheckedDashboard, configMap: kplus.ConfigMap): string | undefined {
+  const bytes = lastAppliedAnnotationBytes(ApiObject.of(configMap).toJson());
+  if (bytes <= KUBECTL_LAST_APPLIED_LIMIT_BYTES) return undefined;
+  return `${dashboard.file}: its ConfigMap ${configMap.name} would put ${bytes} bytes in kubectl's last-applied-configuration annotation, over the ` +
+    `${KUBECTL_LAST_APPLIED_LIMIT_BYTES}-byte limit of client-side 'kubectl apply': split the dashboard into smaller ones, ` +
+    "or apply server-side ('kubectl apply --server-side', Argo CD 'ServerSideApply=true')";
 }
 
 /**
@@ -432,7 +498,7 @@ interface DashboardFolder {
  * foldersFromFilesStructure does not descend into the symlinked folders of a ConfigMap volume, and
  * per-folder providers give stable folder uids.
  */
-function dashboardFolders(dashboards: readonly CheckedDashboard[], configMapNames: ReadonlyMap<string, string>): DashboardFolder[] {
+function dashboardFolders(dashboards: readonly CheckedDashboard[], configMapName: (dashboard: CheckedDashboard) => string): DashboardFolder[] {
   const named = [...new Set(dashboards.flatMap((d) => (d.folder === undefined ? [] : [d.folder])))].sort();
   const folders = dashboards.some((d) => d.folder === undefined) ? [undefined, ...named] : named;
   return folders.map((folder) => ({
@@ -440,7 +506,7 @@ function dashboardFolders(dashboards: readonly CheckedDashboard[], configMapName
     volume: {
       name: folder === undefined ? 'dashboards' : `dashboards-${folder}`,
       mountPath: folder === undefined ? `${DASHBOARDS_DIR}/general` : `${DASHBOARDS_DIR}/folders/${folder}`,
-      sources: dashboards.filter((d) => d.folder === folder).map((d) => ({ configMap: { name: configMapNames.get(d.file)!, items: [{ key: d.fileName, path: d.fileName }] } })),
+      sources: dashboards.filter((d) => d.folder === folder).map((d) => ({ configMap: { name: configMapName(d), items: [{ key: d.fileName, path: d.fileName }] } })),
     },
   }));
 }
@@ -452,14 +518,14 @@ interface ProjectedVolume {
 }
 
 /**
- * Mounts projected volumes (here: a folder's dashboard ConfigMaps) read-only in the first container.
- * cdk8s-plus has no projected volumes, so they are added to the pod spec as patches; projected
- * files update in place like any ConfigMap volume's.
+ * Mounts a projected volume (here: a folder's dashboard ConfigMaps) read-only in the first container.
+ * cdk8s-plus has no projected volumes, so it is added to the pod spec as patches; projected files
+ * update in place like any ConfigMap volume's. `volume` is asked for at synth: cdk8s copies each
+ * patch value through JSON.stringify when it applies the patches, which calls `toJSON`.
  */
-function addProjectedVolumes(deployment: kplus.Deployment, volumes: readonly ProjectedVolume[]): void {
+function addProjectedVolume(deployment: kplus.Deployment, volume: () => ProjectedVolume): void {
   const apiObject = ApiObject.of(deployment);
-  for (const volume of volumes) {
-    apiObject.addJsonPatch(JsonPatch.add('/spec/template/spec/volumes/-', { name: volume.name, projected: { sources: volume.sources } }));
-    apiObject.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/volumeMounts/-', { name: volume.name, mountPath: volume.mountPath, readOnly: true }));
-  }
+  const atSynth = (render: (v: ProjectedVolume) => unknown) => ({ toJSON: () => render(volume()) });
+  apiObject.addJsonPatch(JsonPatch.add('/spec/template/spec/volumes/-', atSynth((v) => ({ name: v.name, projected: { sources: v.sources } }))));
+  apiObject.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/volumeMounts/-', atSynth((v) => ({ name: v.name, mountPath: v.mountPath, readOnly: true }))));
 }
