@@ -1,0 +1,119 @@
+// Real faults on the live stack, each with the alerts it must fire. Scenarios of one lane run in
+// order (they share a process); lanes run in parallel.
+import * as fs from 'fs';
+import * as path from 'path';
+import { LiveStack } from './stack';
+
+/** An alert a scenario fires: its name and the labels that say where. */
+export interface ExpectedAlert {
+  readonly alertname: string;
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly fires: readonly ExpectedAlert[];
+  /** Causes the fault. */
+  fault(): Promise<void>;
+  /** Undoes it, once its alerts arrived (or did not). */
+  recover?(): Promise<void>;
+}
+
+/** Fills the filesystem of `dir` with one file, to the last byte; returns the file. */
+function fillFilesystem(dir: string): string {
+  const file = path.join(dir, 'filler');
+  const fd = fs.openSync(file, 'w');
+  const chunk = Buffer.alloc(1024 * 1024);
+  try {
+    for (;;) {
+      try {
+        fs.writeSync(fd, chunk);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+        // The last partial chunk: byte by byte is too slow, halves are enough.
+        for (let size = chunk.length / 2; size >= 1; size /= 2) {
+          try { fs.writeSync(fd, chunk, 0, size); } catch { /* full at this size */ }
+        }
+        return file;
+      }
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The scenarios, in lanes. */
+export function podScenarios(stack: LiveStack): Scenario[][] {
+  const { namespace, prometheus } = stack;
+  const redisPod = stack.redis.pod.name;
+  const bigKeys = Array.from({ length: 29 }, (_, i) => `filler:${i}`);
+  const redisLane: Scenario[] = [
+    {
+      name: 'a tenant written, no save rule due within the (shortened) hour',
+      fires: [{ alertname: 'RedisNoRecentSave', labels: { namespace, pod: redisPod } }],
+      fault: async () => { stack.redisCli('admin', 'SET', 'tenant:initech', 'echo-a'); },
+    },
+    {
+      name: 'Redis stopped (SIGTERM) while NGINX sends tenant lookups: every lookup fails',
+      fires: [{ alertname: 'RedisDown', labels: { namespace, pod: redisPod } }, { alertname: 'RouterDecisionErrorsHigh', labels: { namespace } }],
+      fault: () => stack.redis.stop('SIGTERM'),
+      recover: () => stack.redis.start(),
+    },
+    {
+      name: "Redis stalled (SIGSTOP): lookups wait out the router's 100 ms Redis timeout",
+      fires: [{ alertname: 'RouterDecisionLatencyHigh', labels: { namespace } }],
+      fault: async () => stack.redis.signal('SIGSTOP'),
+      recover: async () => stack.redis.signal('SIGCONT'),
+    },
+    {
+      name: 'Redis filled to 95% of maxmemory (29 values of 10 MiB)',
+      fires: [{ alertname: 'RedisMemoryNearMax', labels: { namespace, pod: redisPod } }],
+      // Just under 10 MiB each, so each fits jemalloc's 10 MiB size class.
+      fault: async () => { for (const key of bigKeys) stack.redisCli('admin', 'SETRANGE', key, String(10 * 1024 * 1024 - 64), 'x'); },
+      recover: async () => { stack.redisCli('admin', 'UNLINK', ...bigKeys); },
+    },
+    {
+      name: "Redis's volume full (another writer took the space): a write, then a BGSAVE",
+      fires: [{ alertname: 'RedisAofWriteFailed', labels: { namespace, pod: redisPod } }, { alertname: 'RedisRdbBgsaveFailed', labels: { namespace, pod: redisPod } }],
+      fault: async () => {
+        filler = fillFilesystem(stack.redis.dataDir);
+        stack.redisCli('admin', 'SET', 'tenant:hooli', 'echo-a');
+        stack.redisCli('admin', 'BGSAVE');
+      },
+      recover: async () => { fs.rmSync(filler!, { force: true }); },
+    },
+  ];
+  let filler: string | undefined;
+
+  const ruleFile = (name: string) => path.join(prometheus.root, `${name}.rules.yml`);
+  const prometheusLane: Scenario[] = [
+    {
+      name: "a team's rule joins up with up on namespace (many-to-many): its evaluation fails",
+      fires: [{ alertname: 'PrometheusRuleEvaluationFailures' }],
+      fault: async () => {
+        fs.writeFileSync(ruleFile('team'), 'groups:\n  - name: team\n    rules:\n      - record: namespace:up:joined\n        expr: up * on (namespace) up\n');
+        prometheus.reload();
+      },
+      recover: async () => { fs.rmSync(ruleFile('team')); prometheus.reload(); },
+    },
+    {
+      name: 'a rule file that does not parse, then a reload (SIGHUP)',
+      fires: [{ alertname: 'PrometheusConfigReloadFailed' }],
+      fault: async () => {
+        fs.writeFileSync(ruleFile('broken'), 'groups:\n  - name: broken\n    rules:\n      - record: broken\n        expr: sum(\n');
+        prometheus.reload();
+      },
+      recover: async () => { fs.rmSync(ruleFile('broken')); prometheus.reload(); },
+    },
+  ];
+
+  const targetLane: Scenario[] = [
+    {
+      name: 'the NGINX pod\'s exporter killed (SIGKILL)',
+      fires: [{ alertname: 'TargetDown', labels: { namespace, pod: stack.nginxExporter.pod.name } }],
+      fault: () => stack.nginxExporter.stop('SIGKILL'),
+      recover: () => stack.nginxExporter.start(),
+    },
+  ];
+  return [redisLane, prometheusLane, targetLane];
+}
