@@ -96,7 +96,7 @@ describe('Nginx', () => {
     expect(nginx.image).toBe('nginxinc/nginx-unprivileged:1.28.0-alpine');
     expect(nginx.command).toEqual(['nginx', '-c', '/etc/nginx/platform/nginx.conf', '-g', 'daemon off;']);
     expect(nginx.volumeMounts.map((m: { mountPath: string }) => m.mountPath).sort()).toEqual(['/etc/nginx/platform', '/tmp', '/var/cache/nginx']);
-    expect(exporter.image).toBe('nginx/nginx-prometheus-exporter:1.4.2');
+    expect(exporter.image).toBe('nginx/nginx-prometheus-exporter:1.5.1');
     expect(exporter.args).toEqual(['--nginx.scrape-uri=http://127.0.0.1:8082/stub_status', '--web.listen-address=:9113']);
     expect(template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9113', 'prometheus.io/path': '/metrics' });
   });

@@ -170,7 +170,7 @@ export interface NginxProps extends CommonProps {
 }
 
 export const NGINX_IMAGE = 'nginxinc/nginx-unprivileged:1.28.0-alpine';
-export const NGINX_EXPORTER_IMAGE = 'nginx/nginx-prometheus-exporter:1.4.2';
+export const NGINX_EXPORTER_IMAGE = 'nginx/nginx-prometheus-exporter:1.5.1';
 const NGINX_USER = 101;
 const EXPORTER_USER = 65534;
 const CONFIG_DIR = '/etc/nginx/platform';

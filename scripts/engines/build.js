@@ -34,10 +34,26 @@ function goFlags(engine) {
   return flags;
 }
 
-/** The folder of a module version in Go's module cache, downloaded if missing. */
-function moduleDir(module, version) {
-  const info = JSON.parse(run('go', ['mod', 'download', '-json', `${module}@${version}`], { env: GO_ENV }));
+/** An engine's package paths: `packages` under its module ('' is the module's root package). */
+function packagePaths(engine) {
+  return engine.packages.map((p) => (p ? `${engine.module}/${p}` : engine.module));
+}
+
+/**
+ * The environment that fetches the engine's module: for `pinnedSums`, without the checksum
+ * database for that module (it does not answer for the version), the pinned hashes checked instead.
+ */
+function fetchEnv(engine) {
+  return engine.pinnedSums ? { ...GO_ENV, GONOSUMDB: engine.module } : GO_ENV;
+}
+
+/** The folder of a module version in Go's module cache, downloaded if missing; checks `pinned` hashes. */
+function moduleDir(module, version, env = GO_ENV, pinned = undefined) {
+  const info = JSON.parse(run('go', ['mod', 'download', '-json', `${module}@${version}`], { env }));
   if (info.Error) throw new Error(`go mod download ${module}@${version}: ${info.Error}`);
+  for (const [field, want] of Object.entries(pinned ?? {})) {
+    if (info[field] !== want) throw new Error(`${module}@${version}: ${field} is ${info[field]}, scripts/engines/table.js pins ${want}`);
+  }
   return info.Dir;
 }
 
@@ -75,7 +91,7 @@ function goWrapper(engine, outDir) {
     '',
   ].join('\n');
   fs.writeFileSync(path.join(dir, 'go.mod'), goMod);
-  const packages = engine.packages.map((p) => (p ? `${engine.module}/${p}` : engine.module));
+  const packages = packagePaths(engine);
   run('go', ['get', ...packages.map((p) => `${p}@${engine.version}`)], { cwd: dir, env: GO_ENV });
   const output = engine.binaries.length === 1 ? path.join(outDir, engine.binaries[0]) : `${outDir}/`;
   run('go', ['build', ...goFlags(engine), '-o', output, ...packages], { cwd: dir, env: GO_ENV });
@@ -84,8 +100,26 @@ function goWrapper(engine, outDir) {
 /** `go install package@version` into the engine's folder. */
 function goInstall(engine, outDir) {
   const version = engine.moduleVersion ?? engine.version;
-  const packages = engine.packages.map((p) => `${engine.module}/${p}@${version}`);
-  run('go', ['install', ...goFlags(engine), ...packages], { env: { ...GO_ENV, GOBIN: outDir } });
+  if (engine.pinnedSums) moduleDir(engine.module, version, fetchEnv(engine), engine.pinnedSums);
+  const packages = packagePaths(engine).map((p) => `${p}@${version}`);
+  run('go', ['install', ...goFlags(engine), ...packages], { env: { ...fetchEnv(engine), GOBIN: outDir } });
+}
+
+/** `go build` in a writable copy of the module (the cache's copy is read-only), placeholders added. */
+function goCopy(engine, outDir) {
+  const dir = path.join(ENGINES_DIR, 'src', `${engine.name}@${engine.version}`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.cpSync(moduleDir(engine.module, engine.version, fetchEnv(engine), engine.pinnedSums), dir, { recursive: true });
+  // The module cache's folders are read-only, and so are their copies.
+  for (const sub of ['', ...fs.readdirSync(dir, { recursive: true, encoding: 'utf8' })]) {
+    if (fs.statSync(path.join(dir, sub)).isDirectory()) fs.chmodSync(path.join(dir, sub), 0o755);
+  }
+  for (const [file, content] of Object.entries(engine.placeholders ?? {})) {
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    fs.writeFileSync(path.join(dir, file), content);
+  }
+  const output = engine.binaries.length === 1 ? path.join(outDir, engine.binaries[0]) : `${outDir}/`;
+  run('go', ['build', ...goFlags(engine), '-o', output, ...engine.packages.map((p) => `./${p}`)], { cwd: dir, env: fetchEnv(engine) });
 }
 
 /** `go build` of a module of this repository into the engine's folder. */
@@ -115,6 +149,7 @@ function install(engine) {
   fs.mkdirSync(staging, { recursive: true });
   if (engine.kind === 'go-wrapper') goWrapper(engine, staging);
   else if (engine.kind === 'go-install') goInstall(engine, staging);
+  else if (engine.kind === 'go-copy') goCopy(engine, staging);
   else if (engine.kind === 'go-local') goLocal(engine, staging);
   else throw new Error(`unknown kind ${engine.kind}`);
   for (const binary of engine.binaries) if (!fs.existsSync(path.join(staging, binary))) throw new Error(`the build made no ${binary}`);

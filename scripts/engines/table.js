@@ -35,8 +35,22 @@ function kubernetesVersionFlags(version) {
   ]);
 }
 
+/** Version flags of the Prometheus projects' builds (.promu.yml), so `--version` tells the truth. */
+function promVersionFlags(version) {
+  return [`-X github.com/prometheus/common/version.Version=${version}`, '-X github.com/prometheus/common/version.Branch=HEAD'];
+}
+
+const UI_PLACEHOLDER = '<!doctype html><title>Alertmanager</title><p>The web UI is not built here (scripts/engines/table.js): use the API, /api/v2.</p>\n';
+
 /**
  * kind 'go-install': `go install package@version` (the module has no replace/exclude lines).
+ *   `pinnedSums` (Sum, GoModSum as `go mod download -json` prints them): for a version that the
+ *   checksum database (sum.golang.org) does not answer for here (404), the hashes of its first
+ *   download, checked on every download instead.
+ * kind 'go-copy': `go build` in a writable copy of the module from Go's module cache, built with
+ *   the module's own go.sum as `go install` does, and with `placeholders` (path: content) added
+ *   first for modules that embed files they do not hold. For modules whose version list the proxy
+ *   refuses (403): `go install` asks for it (deprecation check) and fails; a build does not.
  * kind 'go-wrapper': built as a dependency of a small module of our own, because the module has
  *   replace lines that `go install` refuses; `replaces` maps each replaced module to a version.
  * kind 'go-local': a Go module of this repository (`dir`), built with `go build`; its version is
@@ -77,18 +91,53 @@ const ENGINES = [
     packages: ['cmd/prometheus', 'cmd/promtool'],
     binaries: ['prometheus', 'promtool'],
     tags: ['netgo'],
-    ldflags: [`-X github.com/prometheus/common/version.Version=${PROMETHEUS}`, '-X github.com/prometheus/common/version.Branch=HEAD'],
+    ldflags: promVersionFlags(PROMETHEUS),
   },
   {
-    // amtool checks the synthesized alertmanager.yml. The server is not built: its web UI is embedded
-    // from built assets (ui/app/dist) that the module does not hold.
+    // amtool checks the synthesized alertmanager.yml; the server runs it in the live tests. The
+    // server embeds its web UI from ui/app/dist, which their Makefile builds with npm and elm and
+    // the module does not hold: it is built in a copy of the module with a placeholder page there
+    // (`placeholders`). The API and the notification path are the real thing; only the UI is
+    // missing, as in the Prometheus entry (no `builtinassets`).
     name: 'alertmanager',
     version: 'v0.35.0',
-    kind: 'go-install',
+    kind: 'go-copy',
     module: 'github.com/prometheus/alertmanager',
-    packages: ['cmd/amtool'],
-    binaries: ['amtool'],
-    ldflags: ['-X github.com/prometheus/common/version.Version=0.35.0', '-X github.com/prometheus/common/version.Branch=HEAD'],
+    packages: ['cmd/alertmanager', 'cmd/amtool'],
+    binaries: ['alertmanager', 'amtool'],
+    placeholders: Object.fromEntries(['elm', 'mantine'].map((ui) => [`ui/app/dist/${ui}/index.html`, UI_PLACEHOLDER])),
+    ldflags: promVersionFlags('0.35.0'),
+  },
+  {
+    // The image's version (lib/redis/redis.ts REDIS_EXPORTER_IMAGE); ldflags as its Makefile sets them.
+    name: 'redis_exporter',
+    version: 'v1.62.0',
+    kind: 'go-copy',
+    module: 'github.com/oliver006/redis_exporter',
+    packages: [''],
+    binaries: ['redis_exporter'],
+    ldflags: ['-X main.BuildVersion=v1.62.0', '-X main.BuildCommitSha=620cb9964b0d7d7033fe5f9858e0952b7269de4d', '-X main.BuildDate=1970-01-01T00:00:00Z'],
+    pinnedSums: { Sum: 'h1:7T0Fh8fJeYxf9gWa5gI6IliOSOWY9F5WlJCQMjZcjVE=', GoModSum: 'h1:a13ST3kely3DoWB7ffNkZX0x+LAQFxiK91+yclXlR9U=' },
+  },
+  {
+    // The image's version (lib/nginx/nginx.ts NGINX_EXPORTER_IMAGE).
+    name: 'nginx-prometheus-exporter',
+    version: 'v1.5.1',
+    kind: 'go-copy',
+    module: 'github.com/nginx/nginx-prometheus-exporter',
+    packages: [''],
+    binaries: ['nginx-prometheus-exporter'],
+    ldflags: promVersionFlags('1.5.1'),
+  },
+  {
+    // The image's version (the NodeExporter construct's quay.io/prometheus/node-exporter:v1.12.1).
+    name: 'node_exporter',
+    version: 'v1.12.1',
+    kind: 'go-copy',
+    module: 'github.com/prometheus/node_exporter',
+    packages: [''],
+    binaries: ['node_exporter'],
+    ldflags: promVersionFlags('1.12.1'),
   },
   {
     name: 'kube-score',
