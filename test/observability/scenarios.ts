@@ -77,7 +77,8 @@ export function podScenarios(stack: LiveStack): Scenario[][] {
       fires: [{ alertname: 'RedisAofWriteFailed', labels: { namespace, pod: redisPod } }, { alertname: 'RedisRdbBgsaveFailed', labels: { namespace, pod: redisPod } }],
       fault: async () => {
         filler = fillFilesystem(stack.redis.dataDir);
-        stack.redisCli('admin', 'SET', 'tenant:hooli', 'echo-a');
+        // 100 kB: more than the free part of the AOF's last page, which a full tmpfs still takes.
+        stack.redisCli('admin', 'SET', 'tenant:hooli', 'x'.repeat(100_000));
         stack.redisCli('admin', 'BGSAVE');
       },
       recover: async () => { fs.rmSync(filler!, { force: true }); },

@@ -151,7 +151,7 @@ export async function startLiveStack(objects: readonly K8sObject[], webhook: Web
     });
     const nginx = await startNginx({ ...local, listen: onPod(model.listen), healthListen: onPod(model.healthListen), statusListen: onPod(model.statusListen) }, nginxDir);
     stops.push(() => nginx.stop());
-    const nginxExporterArgs = podArgs(nginxPod, 'metrics');
+    const nginxExporterArgs = podArgs(nginxPod, 'exporter');
     const nginxExporter = podProcess(nginxPod, enginePath('nginx-prometheus-exporter'), () => nginxExporterArgs, () => `${nginxPod.ip}:${nginxExporterArgs.find((a) => a.startsWith('--web.listen-address='))!.split(':').pop()}`);
     await nginxExporter.start();
     stops.push(() => nginxExporter.stop('SIGKILL'));
