@@ -8,7 +8,7 @@
 // fires, fails the test too.
 import { Testing } from 'cdk8s';
 import { K8sObject, environmentChart } from './support/synth';
-import { LiveStack, startLiveStack } from './observability/stack';
+import { LiveStack, NODE_NAME, startLiveStack } from './observability/stack';
 import { WebhookReceiver, startWebhookReceiver } from './observability/alerting';
 import { Dashboard, Rule, chartDashboards, chartRules, fillVariables, missingData, panelQueries, variableValues } from './observability/queries';
 import { podScenarios, Scenario } from './observability/scenarios';
@@ -77,14 +77,47 @@ beforeAll(async () => {
   objects = Testing.synth(chart) as K8sObject[];
   // AND its pods running here (Redis's volume: 64 MiB)
   stack = await startLiveStack(objects, webhook, { prefix: 'dev', nginx: chart.routing!.nginx, rules: testRules, redisVolumeBytes: 64 * 1024 * 1024 });
-  // AND traffic through NGINX: mostly tenant lookups (Redis; no tenant is there yet, so the weighted rule decides), some by path
+}, 120_000);
+
+/**
+ * Traffic through NGINX from now on, 20 requests/s: tenant lookups, each asking Redis (no tenant is
+ * there, so the weighted rule decides while Redis answers; every decision fails while it does not).
+ */
+function startTraffic(): void {
+  if (traffic) return;
   let i = 0;
   traffic = setInterval(() => {
     i++;
-    const headers: Record<string, string> = i % 5 === 0 ? {} : { 'X-Tenant': i % 2 ? 'acme' : 'globex' };
-    fetch(`http://${stack.nginxAddress}${i % 5 === 0 ? '/b/page' : '/'}`, { headers }).then((r) => r.arrayBuffer()).catch(() => undefined);
+    fetch(`http://${stack.nginxAddress}/`, { headers: { 'X-Tenant': i % 2 ? 'acme' : 'globex' } }).then((r) => r.arrayBuffer()).catch(() => undefined);
   }, 50);
-}, 120_000);
+}
+
+/** A panel's first query, as Grafana sends it. */
+async function panelQuery(dashboardTitle: string, panel: string): Promise<string> {
+  const dashboard = chartDashboards(objects).find((d) => d.title === dashboardTitle)!;
+  const query = panelQueries(dashboard).find((q) => q.panel === panel);
+  if (!query) throw new Error(`${dashboardTitle} has no panel ${panel}`);
+  return fillVariables(query.expr, await variableValues(stack.prometheus, dashboard));
+}
+
+test('a router that has not decided yet exports its decision series at 0: Decisions/s reads 0 and Decision p99 has a sample', async () => {
+  const { prometheus } = stack;
+  // WHEN the router is scraped before any request
+  const series = await prometheus.eventually(async () => {
+    const result = await prometheus.query(`router_decisions_total{pod="${stack.router.pod.name}"}`);
+    return result.length ? result : undefined;
+  });
+  // THEN every target of every strategy of its rules (and the default) is there, at 0
+  expect(series.every((s) => s.value[1] === '0')).toBe(true);
+  expect(series.map((s) => `${s.metric.strategy}/${s.metric.target}`).sort()).toEqual(['default', 'header', 'pathPrefix', 'redisLookup', 'weighted'].flatMap((strategy) => ['echo-a', 'echo-b'].map((target) => `${strategy}/${target}`)));
+  // AND the panels have data: 0 decisions/s, and a p99 sample (NaN: the panel maps it to "no decisions")
+  const sample = async (expr: string) => {
+    const result = await prometheus.query(expr);
+    return result.length ? result.map((r) => Number(r.value[1])) : undefined;
+  };
+  expect(await prometheus.eventually(async () => sample(await panelQuery('NGINX router', 'Decisions/s')))).toEqual([0]);
+  expect(await prometheus.eventually(async () => sample(await panelQuery('NGINX router', 'Decision p99')))).toEqual([NaN]);
+}, 30_000);
 
 afterAll(async () => {
   clearInterval(traffic);
@@ -92,8 +125,23 @@ afterAll(async () => {
   await webhook?.close();
 });
 
+test("a pod's series carry its labels, but none that changes at every rollout or only repeats another", async () => {
+  const { prometheus } = stack;
+  const up = await prometheus.eventually(async () => {
+    const result = await prometheus.query('up{job="kubernetes-pods"}');
+    return result.length ? result : undefined;
+  });
+  // THEN the labels of the pod template and the ones the relabel rules set, and not the controllers'
+  // hashes (a new series at each rollout of the same pod) nor cdk8s's selector hash
+  for (const series of up) {
+    expect(Object.keys(series.metric).filter((label) => /hash|pod_name|pod_index|pod_template_generation|cdk8s/.test(label))).toEqual([]);
+    expect(series.metric).toMatchObject({ namespace: stack.namespace, pod: expect.any(String), node: NODE_NAME, app_kubernetes_io_name: expect.any(String) });
+  }
+}, 30_000);
+
 test('every dashboard panel and every rule of the chart has data, but for the listed queries nothing here can feed', async () => {
   const { prometheus } = stack;
+  startTraffic();
   // WHEN every target is up and the rates have a few scrapes
   await prometheus.eventually(async () => {
     const active: Json[] = (await prometheus.api('/api/v1/targets?state=active')).activeTargets;
@@ -103,7 +151,7 @@ test('every dashboard panel and every rule of the chart has data, but for the li
   const empty: Record<string, string[]> = {};
   // THEN each panel's queries, as Grafana sends them, have data
   for (const dashboard of chartDashboards(objects)) {
-    const values = await variableValues(prometheus, dashboard).catch(() => ({}));
+    const values = await variableValues(prometheus, dashboard);
     // By panel title: what is missing from each of its queries.
     const panels = new Map<string, string[]>();
     for (const query of panelQueries(dashboard)) {
@@ -126,8 +174,10 @@ test('every dashboard panel and every rule of the chart has data, but for the li
 }, 90_000);
 
 test('every alert fires in a scenario made of a real fault and reaches the webhook through the Alertmanager, but for the listed ones', async () => {
-  const alerts = chartRules(objects).filter((r) => r.kind === 'alert').map((r) => r.name);
-  const scenarios: Scenario[][] = podScenarios(stack);
+  const rules = chartRules(objects).filter((r) => r.kind === 'alert');
+  const alerts = rules.map((r) => r.name);
+  startTraffic();
+  const scenarios: Scenario[][] = podScenarios(stack, panelQuery);
   const fired: Record<string, { scenario: string; receiver: string }> = {};
   // WHEN each lane of scenarios runs (lanes in parallel: they share no process)
   await Promise.all(scenarios.map(async (lane) => {
@@ -140,7 +190,11 @@ test('every alert fires in a scenario made of a real fault and reaches the webho
           const got = await stack.prometheus.eventually(async () => webhook.alerts().find((a) => a.at >= started && a.status === 'firing' && a.labels.alertname === expected.alertname && Object.entries(expected.labels ?? {}).every(([k, v]) => a.labels[k] === v)), 45_000)
             .catch((error) => { throw new Error(`${scenario.name}: ${expected.alertname} never reached the webhook (${(error as Error).message.split('\n')[0]}); received: ${JSON.stringify(webhook.alerts().map((a) => a.labels))}`); });
           fired[expected.alertname] ??= { scenario: scenario.name, receiver: got.receiver };
+          // AND its summary and description name only labels it has (a missing one renders as nothing)
+          const named = [...Object.values(rules.find((r) => r.name === expected.alertname)!.annotations).join(' ').matchAll(/\$labels\.(\w+)/g)].map((m) => m[1]);
+          expect({ alert: expected.alertname, missing: named.filter((label) => !(label in got.labels)) }).toEqual({ alert: expected.alertname, missing: [] });
         }
+        await scenario.check?.();
       } finally {
         await scenario.recover?.();
       }

@@ -15,6 +15,7 @@ export interface Notified {
   readonly receiver: string;
   readonly status: string;
   readonly labels: Record<string, string>;
+  readonly annotations: Record<string, string>;
   readonly at: number;
 }
 
@@ -33,7 +34,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
       const payload = JSON.parse(body);
-      for (const alert of payload.alerts) received.push({ receiver: payload.receiver, status: alert.status, labels: alert.labels, at: Date.now() });
+      for (const alert of payload.alerts) received.push({ receiver: payload.receiver, status: alert.status, labels: alert.labels, annotations: alert.annotations, at: Date.now() });
       res.writeHead(200).end();
     });
   });

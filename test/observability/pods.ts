@@ -52,9 +52,20 @@ export function podArgs(pod: LocalPod, containerName: string): string[] {
   return (container(pod, containerName).args ?? []).map((arg) => arg.replaceAll('127.0.0.1', pod.ip).replace(/=:(\d+)$/, `=${pod.ip}:$1`));
 }
 
+/** The labels a controller adds to the pods it creates: they change at every rollout. */
+function controllerLabels(pod: LocalPod): Record<string, string> {
+  switch (pod.workload.kind) {
+    case 'Deployment': return { 'pod-template-hash': '7c9d8f6b5' };
+    case 'StatefulSet': return { 'controller-revision-hash': `${pod.workload.metadata.name}-5d8f7c9b6`, 'statefulset.kubernetes.io/pod-name': pod.name, 'apps.kubernetes.io/pod-index': '0' };
+    case 'DaemonSet': return { 'controller-revision-hash': '6b5c7d9f8', 'pod-template-generation': '1' };
+    default: return {};
+  }
+}
+
 /**
  * What Kubernetes pod discovery (`role: pod`) hands Prometheus for a running pod: one target per
- * container port, with the pod's meta labels (its labels and annotations as in the template).
+ * container port, with the pod's meta labels (its labels and annotations as in the template, and
+ * those its controller adds).
  */
 export function podTargets(pod: LocalPod, nodeName: string): TargetGroup[] {
   const template = pod.workload.spec.template;
@@ -70,7 +81,7 @@ export function podTargets(pod: LocalPod, nodeName: string): TargetGroup[] {
     __meta_kubernetes_pod_controller_kind: pod.workload.kind === 'Deployment' ? 'ReplicaSet' : pod.workload.kind,
     __meta_kubernetes_pod_controller_name: pod.workload.metadata.name,
   };
-  for (const [key, value] of Object.entries<string>(template.metadata?.labels ?? {})) {
+  for (const [key, value] of Object.entries<string>({ ...template.metadata?.labels, ...controllerLabels(pod) })) {
     common[`__meta_kubernetes_pod_label_${sanitize(key)}`] = value;
     common[`__meta_kubernetes_pod_labelpresent_${sanitize(key)}`] = 'true';
   }

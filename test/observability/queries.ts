@@ -31,6 +31,8 @@ export interface Rule {
   readonly name: string;
   readonly kind: 'alert' | 'record';
   readonly expr: string;
+  /** An alert's annotation templates. */
+  readonly annotations: Readonly<Record<string, string>>;
 }
 
 /** Every dashboard of the chart: each ConfigMap key holding a JSON model with panels. */
@@ -65,7 +67,7 @@ export function chartRules(objects: readonly K8sObject[]): Rule[] {
     for (const [key, text] of Object.entries<string>(o.data ?? {})) {
       if (!/\.rules\.ya?ml$/.test(key)) continue;
       for (const group of YAML.parse(text).groups ?? []) {
-        for (const rule of group.rules) rules.push({ group: group.name, name: rule.alert ?? rule.record, kind: rule.alert ? 'alert' : 'record', expr: rule.expr });
+        for (const rule of group.rules) rules.push({ group: group.name, name: rule.alert ?? rule.record, kind: rule.alert ? 'alert' : 'record', expr: rule.expr, annotations: rule.annotations ?? {} });
       }
     }
   }
@@ -75,7 +77,8 @@ export function chartRules(objects: readonly K8sObject[]): Rule[] {
 /**
  * The values Grafana would give the dashboard's variables here: each `label_values(metric, label)`
  * variable asked of Prometheus in order (a later one may use an earlier one), all values as a regex
- * for an includeAll or multi variable, else the first. A variable without values is an error.
+ * for an includeAll or multi variable, else the first. A variable without values is missing from
+ * the result (Grafana would leave every panel using it empty).
  */
 export async function variableValues(prometheus: RunningPrometheus, dashboard: Dashboard): Promise<Record<string, string>> {
   const values: Record<string, string> = {};
@@ -86,7 +89,7 @@ export async function variableValues(prometheus: RunningPrometheus, dashboard: D
     if (!match) throw new Error(`${dashboard.title}: variable ${variable.name} has a query this test cannot run: ${query}`);
     const selector = match[1] ? fillVariables(match[1], values) : undefined;
     const found: string[] = await prometheus.api(`/api/v1/label/${match[2]}/values${selector ? `?match[]=${encodeURIComponent(selector)}` : ''}`);
-    if (found.length === 0) throw new Error(`${dashboard.title}: variable ${variable.name} (${query}) has no values: every panel using it is empty`);
+    if (found.length === 0) continue;
     values[variable.name] = variable.includeAll || variable.multi ? found.map(escapeRegex).join('|') : found[0];
   }
   return values;
@@ -125,8 +128,13 @@ export async function selectors(prometheus: RunningPrometheus, expr: string): Pr
   return [...found];
 }
 
-/** Why a query has no data: the query empty, or its selectors that match no series. Empty when it has data. */
+/**
+ * Why a query has no data: a dashboard variable without values, the query empty, or its selectors
+ * that match no series. Empty when it has data.
+ */
 export async function missingData(prometheus: RunningPrometheus, expr: string, wholeQuery = true): Promise<string[]> {
+  const unset = [...new Set([...expr.matchAll(/\$(\w+)/g)].map((m) => m[1]))];
+  if (unset.length) return unset.map((name) => `variable $${name} has no values`);
   const missing: string[] = [];
   if (wholeQuery && (await prometheus.query(expr)).length === 0) missing.push('the query returns nothing');
   for (const selector of await selectors(prometheus, expr)) {

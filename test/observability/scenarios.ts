@@ -2,7 +2,8 @@
 // order (they share a process); lanes run in parallel.
 import * as fs from 'fs';
 import * as path from 'path';
-import { LiveStack } from './stack';
+import { podIp } from './pods';
+import { LiveStack, NODE_NAME } from './stack';
 
 /** An alert a scenario fires: its name and the labels that say where. */
 export interface ExpectedAlert {
@@ -15,6 +16,8 @@ export interface Scenario {
   readonly fires: readonly ExpectedAlert[];
   /** Causes the fault. */
   fault(): Promise<void>;
+  /** What else holds while the fault lasts, checked once its alerts arrived. */
+  check?(): Promise<void>;
   /** Undoes it, once its alerts arrived (or did not). */
   recover?(): Promise<void>;
 }
@@ -43,7 +46,7 @@ function fillFilesystem(dir: string): string {
 }
 
 /** The scenarios, in lanes. */
-export function podScenarios(stack: LiveStack): Scenario[][] {
+export function podScenarios(stack: LiveStack, panelQuery: (dashboard: string, panel: string) => Promise<string>): Scenario[][] {
   const { namespace, prometheus } = stack;
   const redisPod = stack.redis.pod.name;
   const bigKeys = Array.from({ length: 29 }, (_, i) => `filler:${i}`);
@@ -57,6 +60,11 @@ export function podScenarios(stack: LiveStack): Scenario[][] {
       name: 'Redis stopped (SIGTERM) while NGINX sends tenant lookups: every lookup fails',
       fires: [{ alertname: 'RedisDown', labels: { namespace, pod: redisPod } }, { alertname: 'RouterDecisionErrorsHigh', labels: { namespace } }],
       fault: () => stack.redis.stop('SIGTERM'),
+      // The Decision errors panel reads 100% (every decision of its last 4 s failed).
+      check: async () => {
+        const errors = await panelQuery('NGINX router', 'Decision errors');
+        await prometheus.eventually(async () => ((await prometheus.query(errors))[0]?.value[1] === '1' ? true : undefined));
+      },
       recover: () => stack.redis.start(),
     },
     {
@@ -109,6 +117,15 @@ export function podScenarios(stack: LiveStack): Scenario[][] {
   ];
 
   const targetLane: Scenario[] = [
+    {
+      // Nodes are scraped through the API server's proxy, so every node has the same __address__.
+      name: "a node whose kubelet cannot be reached (node discovery's target, nothing listening)",
+      fires: [{ alertname: 'TargetDown', labels: { job: 'kubernetes-nodes', instance: NODE_NAME } }],
+      fault: async () => {
+        fs.writeFileSync(path.join(prometheus.root, 'kubernetes-nodes.targets.json'), JSON.stringify([{ targets: [`${podIp()}:10250`], labels: { __meta_kubernetes_node_name: NODE_NAME, __meta_kubernetes_node_address_InternalIP: '10.255.0.1' } }]));
+      },
+      recover: async () => fs.writeFileSync(path.join(prometheus.root, 'kubernetes-nodes.targets.json'), '[]'),
+    },
     {
       name: 'the NGINX pod\'s exporter killed (SIGKILL)',
       fires: [{ alertname: 'TargetDown', labels: { namespace, pod: stack.nginxExporter.pod.name } }],
