@@ -9,6 +9,8 @@ import { LiveStack, NODE_NAME } from './stack';
 export interface ExpectedAlert {
   readonly alertname: string;
   readonly labels?: Readonly<Record<string, string>>;
+  /** The summary people on call read, as rendered. */
+  readonly summary?: string;
 }
 
 export interface Scenario {
@@ -98,7 +100,7 @@ export function podScenarios(stack: LiveStack, panelQuery: (dashboard: string, p
   const prometheusLane: Scenario[] = [
     {
       name: "a team's rule joins up with up on namespace (many-to-many): its evaluation fails",
-      fires: [{ alertname: 'PrometheusRuleEvaluationFailures' }],
+      fires: [{ alertname: 'PrometheusRuleEvaluationFailures', summary: `Prometheus ${prometheus.address} fails to evaluate rules of group team (${ruleFile('team')})` }],
       fault: async () => {
         fs.writeFileSync(ruleFile('team'), 'groups:\n  - name: team\n    rules:\n      - record: namespace:up:joined\n        expr: up * on (namespace) up\n');
         prometheus.reload();
@@ -120,7 +122,7 @@ export function podScenarios(stack: LiveStack, panelQuery: (dashboard: string, p
     {
       // Nodes are scraped through the API server's proxy, so every node has the same __address__.
       name: "a node whose kubelet cannot be reached (node discovery's target, nothing listening)",
-      fires: [{ alertname: 'TargetDown', labels: { job: 'kubernetes-nodes', instance: NODE_NAME } }],
+      fires: [{ alertname: 'TargetDown', labels: { job: 'kubernetes-nodes', instance: NODE_NAME }, summary: `Scrape target ${NODE_NAME} of job kubernetes-nodes is down` }],
       fault: async () => {
         fs.writeFileSync(path.join(prometheus.root, 'kubernetes-nodes.targets.json'), JSON.stringify([{ targets: [`${podIp()}:10250`], labels: { __meta_kubernetes_node_name: NODE_NAME, __meta_kubernetes_node_address_InternalIP: '10.255.0.1' } }]));
       },
@@ -128,7 +130,11 @@ export function podScenarios(stack: LiveStack, panelQuery: (dashboard: string, p
     },
     {
       name: 'the NGINX pod\'s exporter killed (SIGKILL)',
-      fires: [{ alertname: 'TargetDown', labels: { namespace, pod: stack.nginxExporter.pod.name } }],
+      fires: [{
+        alertname: 'TargetDown',
+        labels: { namespace, pod: stack.nginxExporter.pod.name },
+        summary: `Scrape target ${stack.nginxExporter.pod.ip}:9113 (pod ${namespace}/${stack.nginxExporter.pod.name}) of job kubernetes-pods is down`,
+      }],
       fault: () => stack.nginxExporter.stop('SIGKILL'),
       recover: () => stack.nginxExporter.start(),
     },
