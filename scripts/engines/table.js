@@ -44,13 +44,13 @@ const UI_PLACEHOLDER = '<!doctype html><title>Alertmanager</title><p>The web UI 
 
 /**
  * kind 'go-install': `go install package@version` (the module has no replace/exclude lines).
- *   `pinnedSums` (Sum, GoModSum as `go mod download -json` prints them): for a version that the
- *   checksum database (sum.golang.org) does not answer for here (404), the hashes of its first
- *   download, checked on every download instead.
  * kind 'go-copy': `go build` in a writable copy of the module from Go's module cache, built with
  *   the module's own go.sum as `go install` does, and with `placeholders` (path: content) added
  *   first for modules that embed files they do not hold. For modules whose version list the proxy
  *   refuses (403): `go install` asks for it (deprecation check) and fails; a build does not.
+ * `pinnedSums` (go-install, go-copy; Sum and GoModSum as `go mod download -json` prints them): for
+ *   a version the checksum database (sum.golang.org) has no record of here (404), the hashes of
+ *   its first download, checked on every download instead.
  * kind 'go-wrapper': built as a dependency of a small module of our own, because the module has
  *   replace lines that `go install` refuses; `replaces` maps each replaced module to a version.
  * kind 'go-local': a Go module of this repository (`dir`), built with `go build`; its version is
@@ -133,11 +133,24 @@ const ENGINES = [
     // The image's version (the NodeExporter construct's quay.io/prometheus/node-exporter:v1.12.1).
     name: 'node_exporter',
     version: 'v1.12.1',
-    kind: 'go-copy',
+    kind: 'go-install',
     module: 'github.com/prometheus/node_exporter',
     packages: [''],
     binaries: ['node_exporter'],
     ldflags: promVersionFlags('1.12.1'),
+  },
+  {
+    // NOT the image's version (lib/kube-state-metrics KUBE_STATE_METRICS_IMAGE is v2.17.0): the
+    // proxy refuses v2.17.0 (403); v2.16.0 is the newest it serves. Not in the checksum database
+    // here (404): its hashes are pinned. ldflags as its Makefile sets them.
+    name: 'kube-state-metrics',
+    version: 'v2.16.0',
+    kind: 'go-copy',
+    module: 'k8s.io/kube-state-metrics/v2',
+    packages: [''],
+    binaries: ['kube-state-metrics'],
+    ldflags: promVersionFlags('v2.16.0'),
+    pinnedSums: { Sum: 'h1:9odhnjtWSngkq/6Maw9m0Fi9dH8DM4M/lQw/XCspAqk=', GoModSum: 'h1:w/LL+bRDjYoHC1KoUr2bhjjBdKIAdVv1Ieduwuj6/H8=' },
   },
   {
     name: 'kube-score',
@@ -166,6 +179,15 @@ const ENGINES = [
     kind: 'go-local',
     dir: 'test/redis/powerloss',
     binaries: ['powerlossfs'],
+  },
+  {
+    // The example Go service (examples/go-service) that monitorGoService scrapes: client_golang
+    // metrics on its public port, net/http/pprof on a loopback-only one.
+    name: 'go-service',
+    version: sourceVersion('examples/go-service'),
+    kind: 'go-local',
+    dir: 'examples/go-service',
+    binaries: ['go-service'],
   },
   { name: 'nginx', version: 'debian', kind: 'apt', package: 'nginx-light', binaries: ['nginx'] },
   { name: 'redis', version: 'debian', kind: 'apt', package: 'redis-server', binaries: ['redis-server'] },
