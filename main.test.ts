@@ -28,18 +28,24 @@ describe('the app: one chart per environment', () => {
   });
 
   test.each(app.charts.map((c) => [c.node.id, c] as const))('%s: every object is labelled with its environment and the stack, namespaced objects in its namespace', (name, chart) => {
-    // Prometheus's discovery Roles are where it discovers: its namespace, and `default` (the API server's EndpointSlice).
-    const discovered = [(chart as PlatformChart).namespaceName, 'default'];
+    // Prometheus's discovery Roles are where it discovers: its namespace, `default` (the API server's
+    // EndpointSlice) and node-exporter's own namespace, where node-exporter's objects are too.
+    const own = (chart as PlatformChart).namespaceName;
+    const nodeExporterNamespace = `${own}-node-exporter`;
+    const discovered = [own, 'default', nodeExporterNamespace];
     for (const object of Testing.synth(chart)) {
       expect(object.metadata.labels).toMatchObject({ [ENVIRONMENT_LABEL]: name, 'app.kubernetes.io/part-of': 'cdk8s-platform-stack', 'app.kubernetes.io/managed-by': 'cdk8s' });
       if (['Role', 'RoleBinding'].includes(object.kind)) expect(discovered).toContain(object.metadata.namespace);
-      else if (!['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(object.kind)) expect(object.metadata.namespace).toBe((chart as PlatformChart).namespaceName);
+      else if (!['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(object.kind)) {
+        const expected = object.metadata.name === `${name}-node-exporter` || object.metadata.name === `${name}-node-exporter-only-metrics-scrapers` ? nodeExporterNamespace : own;
+        expect(`${object.kind}/${object.metadata.name} in ${object.metadata.namespace}`).toBe(`${object.kind}/${object.metadata.name} in ${expected}`);
+      }
     }
   });
 
   test('each environment namespace enforces Pod Security "restricted"', () => {
     for (const chart of app.charts) {
-      const namespace = Testing.synth(chart).find((o) => o.kind === 'Namespace');
+      const namespace = Testing.synth(chart).find((o) => o.kind === 'Namespace' && o.metadata.name === (chart as PlatformChart).namespaceName);
       expect(namespace.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
     }
   });

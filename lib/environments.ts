@@ -2,6 +2,7 @@ import type { AlertmanagerProps } from './alertmanager/alertmanager';
 import type { GrafanaProps } from './grafana/grafana';
 import type { KubeStateMetricsProps } from './kube-state-metrics/kube-state-metrics';
 import type { DynamicRoutingProps } from './nginx/compose';
+import type { NodeExporterProps } from './node-exporter/node-exporter';
 import type { PrometheusProps } from './prometheus/prometheus';
 import type { RedisProps } from './redis/redis';
 
@@ -59,4 +60,12 @@ export interface EnvironmentConfig {
    * @default {} (the defaults); `false` for none (the cluster runs its own: give it to `prometheus.kubeStateMetrics`)
    */
   readonly kubeStateMetrics?: KubeStateMetricsProps | false;
+  /**
+   * node-exporter (construct id `node-exporter`), a DaemonSet in a namespace of its own
+   * (`<namespace>-node-exporter`, Pod Security "privileged": it reads the host), scraped by the
+   * chart's Prometheus. One per cluster: environments that share a cluster keep it in one of them
+   * (two on one node would collide on the host port).
+   * @default {} (the defaults); `false` for none
+   */
+  readonly nodeExporter?: NodeExporterProps | false;
 }

@@ -18,6 +18,8 @@ export { KEEP_ON_PRUNE_ANNOTATIONS } from './core/persistence';
 export type { PlatformAppProps, RenderedManifests } from './core/manifests';
 export * from './core/endpoints';
 export * from './core/scraping';
+export { Monitoring, addMonitoring, collectMonitoring, shippedDashboard } from './core/monitoring';
+export type { MonitoringProps } from './core/monitoring';
 export {
   METRICS_SCRAPER_LABEL, denyAllTrafficExceptDns, allowWithinWorkload, isIsolated, allowIngress, allowEgress, allowConnection, allowIngressFromAnywhere, allowEgressToAnywhere, allowMetricsScrapers, allowScraperEgress, setMetricsScraperNamespaces, everyAddress,
 } from './core/network';
@@ -28,3 +30,4 @@ export * from './nginx';
 export * from './router';
 export * from './alertmanager';
 export * from './kube-state-metrics';
+export * from './node-exporter';

@@ -10,9 +10,10 @@ import { clusterScoped, POD_SECURITY_ENFORCE_LABEL } from './core/security';
 import { PropValidator } from './core/validation';
 import { EnvironmentConfig } from './environments';
 import { Alertmanager } from './alertmanager/alertmanager';
-import { Grafana, platformDashboardsDir } from './grafana/grafana';
+import { Grafana } from './grafana/grafana';
 import { KubeStateMetrics } from './kube-state-metrics/kube-state-metrics';
 import { addDynamicRouting, DynamicRouting } from './nginx/compose';
+import { NodeExporter } from './node-exporter/node-exporter';
 import { Prometheus } from './prometheus/prometheus';
 import { Redis } from './redis/redis';
 import { Router } from './router/router';
@@ -101,6 +102,8 @@ export class PlatformChart extends EnvironmentChart {
   public readonly redis: Redis;
   /** kube-state-metrics, scraped by this chart's Prometheus (construct id `kube-state-metrics`); undefined when the chart uses an existing Prometheus or turns it off. */
   public readonly kubeStateMetrics?: KubeStateMetrics;
+  /** node-exporter, in its own namespace, scraped by this chart's Prometheus (construct id `node-exporter`); undefined when the chart uses an existing Prometheus or turns it off. */
+  public readonly nodeExporter?: NodeExporter;
   /** The Alertmanager this chart's Prometheus sends alerts to, when the environment has one (construct id `alertmanager`). */
   public readonly alertmanager?: Alertmanager;
   /** NGINX, its router (wired to this chart's Redis) and the example backends, when the environment has them (construct ids `nginx`, `router`, `example-backends`). */
@@ -111,18 +114,13 @@ export class PlatformChart extends EnvironmentChart {
     const environment = props.environment;
     const ksmProps = environment.kubeStateMetrics ?? {};
     this.kubeStateMetrics = props.prometheus || ksmProps === false ? undefined : new KubeStateMetrics(this, 'kube-state-metrics', ksmProps);
+    const nodeExporterProps = environment.nodeExporter ?? {};
+    this.nodeExporter = props.prometheus || nodeExporterProps === false ? undefined : new NodeExporter(this, 'node-exporter', nodeExporterProps);
     this.prometheus = props.prometheus ? undefined : new Prometheus(this, 'prometheus', {
       externalLabels: { environment: environment.name },
       kubeStateMetrics: this.kubeStateMetrics,
+      nodeExporter: this.nodeExporter,
       ...environment.prometheus,
-    });
-    const admin = `${environment.name}-grafana-admin`;
-    this.grafana = new Grafana(this, 'grafana', {
-      prometheus: props.prometheus ?? this.prometheus!,
-      adminUser: { name: admin, key: 'admin-user' },
-      adminPassword: { name: admin, key: 'admin-password' },
-      dashboardsDirs: [platformDashboardsDir()],
-      ...environment.grafana,
     });
     // The router gets a Redis user of its own, with GET on its rules' key prefixes (its password: key
     // `router` of the admin's Secret), and Redis at all only when a rule reads it.
@@ -143,5 +141,13 @@ export class PlatformChart extends EnvironmentChart {
       const redisCredentials = routerAccess && this.redis.requiresAuth ? this.redis.clientCredentials('router') : undefined;
       this.routing = addDynamicRouting(this, { ...(routerAccess ? { redis: this.redis, redisCredentials } : {}), ...environment.nginx });
     }
+    // Last: it shows the dashboards the systems above brought.
+    const admin = `${environment.name}-grafana-admin`;
+    this.grafana = new Grafana(this, 'grafana', {
+      prometheus: props.prometheus ?? this.prometheus!,
+      adminUser: { name: admin, key: 'admin-user' },
+      adminPassword: { name: admin, key: 'admin-password' },
+      ...environment.grafana,
+    });
   }
 }

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  Alertmanager, AlertmanagerProps, EnvironmentChart, KubeStateMetrics, EnvironmentConfig, Grafana, GrafanaProps, markForScraping, monitorGoService, PlatformChart, Prometheus, PrometheusProps,
+  addMonitoring, Alertmanager, AlertmanagerProps, EnvironmentChart, KubeStateMetrics, NodeExporter, EnvironmentConfig, Grafana, GrafanaProps, markForScraping, monitorGoService, PlatformChart, Prometheus, PrometheusProps,
   PrometheusStorage, prometheusEndpoint, Redis, RedisProps, ServiceExposure,
 } from '../lib';
 import { Backend, Nginx, NginxProps } from '../lib/nginx';
@@ -96,6 +96,15 @@ const CASES: [string, () => void, Expected][] = [
   ['Alertmanager image tagged latest', alertmanager({ image: 'quay.io/prometheus/alertmanager:latest' }), "Alertmanager 'test/alertmanager': image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'quay.io/prometheus/alertmanager:latest'"],
   // kube-state-metrics
   ['kube-state-metrics exporting a kind it does not know', () => synthWith((chart) => new KubeStateMetrics(chart, 'ksm', { exportedResources: ['pods', 'pod' as never] })), "KubeStateMetrics 'test/ksm': exportedResources[1] must be one of certificatesigningrequests|configmaps|cronjobs|daemonsets|deployments|endpointslices|horizontalpodautoscalers|ingresses|jobs|leases|limitranges|mutatingwebhookconfigurations|namespaces|networkpolicies|nodes|persistentvolumeclaims|persistentvolumes|poddisruptionbudgets|pods|replicasets|replicationcontrollers|resourcequotas|secrets|services|statefulsets|storageclasses|validatingwebhookconfigurations|volumeattachments, got 'pod'"],
+  // A system's own alerts (addMonitoring), collected by the chart's Prometheus
+  ['a system brings a rule group with a bad alert name', () => synthWith((chart) => {
+    new Prometheus(chart, 'prometheus');
+    addMonitoring(goService(chart), { ruleGroups: [{ name: 'api', rules: [{ alert: 'api down', expr: 'up == 0' }] }] });
+  }), "addMonitoring 'test/api': ruleGroups[0].rules[0].alert must be an alert name matching [a-zA-Z_][a-zA-Z0-9_]*, got 'api down'"],
+  // node-exporter
+  ['node-exporter in the chart\'s own namespace', () => synthWith((chart) => new NodeExporter(chart, 'node-exporter', { namespace: 'platform-test' })), "NodeExporter 'test/node-exporter': namespace must be a namespace of its own, not the chart's ('platform-test', whose Pod Security level it would have to lower), got 'platform-test'"],
+  ['node-exporter namespace not a DNS label, port out of range', () => synthWith((chart) => new NodeExporter(chart, 'node-exporter', { namespace: 'Node_Exporter', port: 0 })), "NodeExporter 'test/node-exporter' has 2 invalid props:\n  - port must be an integer from 1 to 65535, got 0\n  - namespace must be a DNS label of at most 63 characters (lower-case letters, digits and '-', starting and ending with a letter or digit), got 'Node_Exporter'"],
+  ['node-exporter image tagged latest, in an environment', environment({ name: 'qa', nodeExporter: { image: 'quay.io/prometheus/node-exporter:latest' } }), "NodeExporter 'qa/node-exporter': image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'quay.io/prometheus/node-exporter:latest'"],
   ['kube-state-metrics image tagged latest', () => synthWith((chart) => new KubeStateMetrics(chart, 'ksm', { image: 'registry.k8s.io/kube-state-metrics/kube-state-metrics:latest' })), "KubeStateMetrics 'test/ksm': image must be an image pinned to a version (a tag other than 'latest', @sha256:<digest>, or both), got 'registry.k8s.io/kube-state-metrics/kube-state-metrics:latest'"],
   // Grafana
   ['Grafana NodePort outside 30000-32767', grafana({ expose: ServiceExposure.nodePort(3000) }), "Grafana 'test/grafana': expose.nodePort must be an integer from 30000 to 32767, got 3000"],

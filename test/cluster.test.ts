@@ -10,6 +10,7 @@ import * as path from 'path';
 import * as YAML from 'yaml';
 import { ENVIRONMENTS } from '../app/environments';
 import { Prometheus } from '../lib';
+import { EXCEPTIONS } from './policy/exceptions';
 import { applyFolder, liveObjects, objectKey, objectName, readManifests } from './cluster/apply';
 import { ControlPlane, startControlPlane } from './cluster/control-plane';
 import { enginePath, eventually as poll, freePort, run, startProcess, tempDir, waitForPort } from './support/engines';
@@ -44,6 +45,9 @@ const MANIFEST_FOLDERS: readonly { name: string; dir: string }[] = [
 type Json = any;
 
 let cluster: ControlPlane;
+
+/** Namespaces listed as exceptions to "restricted" (test/policy/exceptions.ts), `<env>` for the environment. */
+const namespaceLevelExceptions = new Set(EXCEPTIONS.filter((e) => e.check === 'pod-security/namespace-level').map((e) => e.object.replace('Namespace/', '')));
 
 beforeAll(async () => {
   const started = Date.now();
@@ -85,9 +89,10 @@ describe.each(MANIFEST_FOLDERS)('$name, applied to a real API server', ({ name, 
     expect(Object.keys(liveObjects(cluster, dir)).sort()).toEqual(objects.map(objectKey).sort());
   }, 120_000);
 
-  test('the controllers create every Pod, each admitted under the namespace\'s "restricted" enforcement', async () => {
+  test('the controllers create every Pod, each admitted under the namespace\'s "restricted" enforcement (or the listed exception\'s level)', async () => {
     for (const ns of namespaces.filter((n) => objects.some((o) => o.kind === 'Namespace' && o.metadata.name === n))) {
-      expect(JSON.parse(cluster.kubectl(['get', 'namespace', ns, '-o', 'json'])).metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+      const level = JSON.parse(cluster.kubectl(['get', 'namespace', ns, '-o', 'json'])).metadata.labels['pod-security.kubernetes.io/enforce'];
+      expect({ ns, level }).toEqual({ ns, level: namespaceLevelExceptions.has(ns.replace(name, '<env>')) ? 'privileged' : 'restricted' });
     }
     for (const workload of workloads) {
       const ns = workload.metadata.namespace!;
@@ -102,6 +107,24 @@ describe.each(MANIFEST_FOLDERS)('$name, applied to a real API server', ({ name, 
     expect(failed).toEqual([]);
     console.log(`[${name}] Pods admitted: ${workloads.map((w) => `${objectName(w)} x${expectedPods(w)}`).join(', ')}`);
   }, 120_000);
+
+  // A DaemonSet has no Pod without a node; the API server judges its pod as it would the
+  // controller's: a server-side dry run of a Pod with its template, in its namespace.
+  for (const daemonSet of objects.filter((o) => o.kind === 'DaemonSet')) test(`${objectName(daemonSet)}: its pod is admitted at its namespace's level, and would be refused under "restricted"`, () => {
+    // (Elsewhere without its ServiceAccount, which exists only in its own namespace.)
+    const pod = (namespace: string) => JSON.stringify({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: `${daemonSet.metadata.name}-probe`, namespace, labels: daemonSet.spec.template.metadata.labels },
+      spec: namespace === daemonSet.metadata.namespace ? daemonSet.spec.template.spec : { ...daemonSet.spec.template.spec, serviceAccountName: undefined },
+    });
+    const admitted = cluster.kubectlResult(['create', '--dry-run=server', '-o', 'name', '-f', '-'], pod(daemonSet.metadata.namespace!));
+    expect({ status: admitted.status, stderr: admitted.stderr }).toEqual({ status: 0, stderr: '' });
+    // The environment's own namespace enforces "restricted": the lower level is what admits it.
+    const restrictedNs = namespaces.find((n) => objects.some((o) => o.kind === 'Namespace' && o.metadata.name === n && o.metadata.labels?.['pod-security.kubernetes.io/enforce'] === 'restricted'))!;
+    const refused = cluster.kubectlResult(['create', '--dry-run=server', '-o', 'name', '-f', '-'], pod(restrictedNs));
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain('violates PodSecurity "restricted:v1.27": host namespaces (hostNetwork=true, hostPID=true)');
+    expect(refused.stderr).toContain('restricted volume types (volumes "proc", "sys", "root" use restricted volume type "hostPath")');
+  });
 
   test('each StatefulSet\'s claims are created as its volumeClaimTemplates specify', async () => {
     for (const sts of objects.filter((o) => o.kind === 'StatefulSet')) {

@@ -234,11 +234,14 @@ const KNOWN_METRICS = new Set([
   'container_network_transmit_bytes_total', 'container_spec_cpu_quota', 'kube_pod_container_resource_limits',
   'go_goroutines', 'go_memstats_heap_alloc_bytes', 'go_memstats_heap_inuse_bytes',
   'go_gc_duration_seconds', 'go_gc_duration_seconds_sum', 'go_gc_duration_seconds_count',
+  'node_cpu_seconds_total', 'node_memory_MemAvailable_bytes', 'node_memory_MemTotal_bytes', 'node_filesystem_avail_bytes', 'node_filesystem_size_bytes',
+  'node_network_receive_bytes_total', 'node_network_transmit_bytes_total',
+  'alertmanager_alerts', 'alertmanager_alerts_received_total', 'alertmanager_notifications_total', 'alertmanager_notifications_failed_total',
 ]);
 
 describe('shipped dashboards', () => {
   const dir = platformDashboardsDir();
-  const files = ['kubernetes/pods.json', 'platform/go-runtime.json', 'platform/nginx-router.json', 'platform/redis.json'];
+  const files = ['kubernetes/nodes.json', 'kubernetes/pods.json', 'platform/alertmanager.json', 'platform/go-runtime.json', 'platform/nginx-router.json', 'platform/redis.json'];
   type Panel = { title: string; type: string; targets?: { expr: string }[]; panels?: Panel[] };
   const model = (file: string) => JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
   const panels = (file: string): Panel[] => (model(file).panels as Panel[]).flatMap((p) => [p, ...(p.panels ?? [])]);
@@ -253,12 +256,12 @@ describe('shipped dashboards', () => {
     return names;
   };
 
-  test('are the four dashboards, in two Grafana folders, all passing the synth checks', () => {
+  test('are the six dashboards, in two Grafana folders, all passing the synth checks', () => {
     // GIVEN / WHEN
     const objects = synthDashboards(dir);
     // THEN
-    expect(files.map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')).uid)).toEqual(['k8s-pods', 'go-runtime', 'nginx-router', 'redis']);
-    for (const o of objects.filter((x) => x.metadata.name.startsWith('test-grafana-dashboard-platform-') || x.metadata.name === 'test-grafana-dashboard-kubernetes-pods')) {
+    expect(files.map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')).uid)).toEqual(['k8s-nodes', 'k8s-pods', 'alertmanager', 'go-runtime', 'nginx-router', 'redis']);
+    for (const o of objects.filter((x) => x.metadata.name.startsWith('test-grafana-dashboard-platform-') || x.metadata.name.startsWith('test-grafana-dashboard-kubernetes-'))) {
       const json = Object.values(o.data as Record<string, string>)[0];
       expect(json).not.toContain('${DS_');
       expect(JSON.parse(json).__inputs).toBeUndefined();
@@ -293,6 +296,18 @@ describe('shipped dashboards', () => {
     expect(all).toContain('time() - redis_rdb_last_save_timestamp_seconds');
     // Exported "for sharing externally": the placeholder is in the file, resolved at synth.
     expect(fs.readFileSync(path.join(dir, 'platform/redis.json'), 'utf8')).toContain('"uid": "${DS_PROMETHEUS}"');
+  });
+
+  test('Kubernetes nodes (node-exporter): CPU busy, memory and filesystem space available, network, per node', () => {
+    expect(panels('kubernetes/nodes.json').map((p) => p.title)).toEqual([
+      'CPU and memory', 'CPU busy per node', 'Memory available per node', 'Disks and network', 'Filesystem space available', 'Network received / transmitted per node',
+    ]);
+    expect(exprs('kubernetes/nodes.json')).toContain('1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle", instance=~"$instance"}[$__rate_interval]))');
+  });
+
+  test('Alertmanager: alerts held and received, notifications sent and failed per integration', () => {
+    const all = exprs('platform/alertmanager.json').join('\n');
+    for (const metric of ['alertmanager_alerts{', 'alertmanager_alerts_received_total', 'sum by (integration) (rate(alertmanager_notifications_total', 'sum by (integration) (rate(alertmanager_notifications_failed_total']) expect(all).toContain(metric);
   });
 
   test('Go runtime: goroutines, heap, GC pauses', () => {

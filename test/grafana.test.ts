@@ -274,8 +274,11 @@ describe('Grafana in each environment', () => {
     const provisioned = parse(configMapFile(objects, `${name}-grafana-datasources`, 'datasources.yaml')).datasources;
     expect(provisioned).toEqual([expect.objectContaining({ uid: 'prometheus', isDefault: true })]);
     const dashboards = objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith(`${name}-grafana-dashboard-`) && !o.metadata.name.endsWith('providers'));
+    // Each brought by its system (addMonitoring): node-exporter, kube-state-metrics, Alertmanager, Prometheus, NGINX and the router, Redis.
     expect(dashboards.map((o) => o.metadata.name).sort()).toEqual([
+      `${name}-grafana-dashboard-kubernetes-nodes`,
       `${name}-grafana-dashboard-kubernetes-pods`,
+      `${name}-grafana-dashboard-platform-alertmanager`,
       `${name}-grafana-dashboard-platform-go-runtime`,
       `${name}-grafana-dashboard-platform-nginx-router`,
       `${name}-grafana-dashboard-platform-redis`,

@@ -133,7 +133,7 @@ describe('the shipped environments let through exactly the wired connections', (
       expect(policy.spec.ingress[0].from).toEqual([{ namespaceSelector: { matchLabels: { [NAMESPACE_LABEL]: 'platform-prod' } }, podSelector: { matchLabels: { 'platform-stack.io/metrics-scraper': 'true' } } }]);
     });
 
-    test("Prometheus's egress: its namespace's scraped pods on their metrics ports, the API server (443, 6443) and kubelets (10250) by IP block, its Alertmanager and kube-state-metrics", () => {
+    test("Prometheus's egress: its namespace's scraped pods on their metrics ports, the API server (443, 6443), kubelets (10250) and node-exporters (9100, on the nodes' network) by IP block, its Alertmanager and kube-state-metrics", () => {
       const pods = (name: string) => both.find((o) => ['Deployment', 'StatefulSet'].includes(o.kind) && o.metadata.name === name)!.spec.selector.matchLabels;
       const egress = both.filter((o) => o.kind === 'NetworkPolicy' && o.metadata.name.startsWith('prod-prometheus-egress-to-')).map((o) => [o.metadata.name, o.spec.egress]);
       expect(Object.fromEntries(egress)).toEqual({
@@ -142,6 +142,7 @@ describe('the shipped environments let through exactly the wired connections', (
           { to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_LABEL]: 'platform-prod' } }, podSelector: { matchLabels: pods(`prod-${name}`) } }], ports: [{ port, protocol: 'TCP' }] })),
         'prod-prometheus-egress-to-kubernetes-api': [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 443, protocol: 'TCP' }, { port: 6443, protocol: 'TCP' }] }],
         'prod-prometheus-egress-to-kubelets': [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 10250, protocol: 'TCP' }] }],
+        'prod-prometheus-egress-to-node-exporters': [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 9100, protocol: 'TCP' }] }],
         // The constructs it is wired to: their pods on their ports.
         'prod-prometheus-egress-to-alertmanager': [{ to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_LABEL]: 'platform-prod' } }, podSelector: { matchLabels: pods('prod-alertmanager') } }], ports: [{ port: 9093, protocol: 'TCP' }] }],
         'prod-prometheus-egress-to-kube-state-metrics': [{ to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_LABEL]: 'platform-prod' } }, podSelector: { matchLabels: pods('prod-kube-state-metrics') } }], ports: [{ port: 8080, protocol: 'TCP' }] }],

@@ -7,6 +7,7 @@
 // One suite packs: `npm pack` rebuilds build/, which a second packing suite would race.
 import * as fs from 'fs';
 import * as path from 'path';
+import * as YAML from 'yaml';
 import { checkDocBlocks, tsBlocks } from './support/doc-blocks';
 import { kubeScoreExceptions } from './policy/exceptions';
 import { platformGate } from './support/gate';
@@ -194,6 +195,14 @@ describe('the package other teams install', () => {
       install('tarball', ['install', tarball]);
       expect(fs.lstatSync(path.join(app, 'node_modules', 'cdk8s-platform-stack')).isSymbolicLink()).toBe(false);
       expect(synth('tarball')).toEqual(committed);
+      // AND the team's own alert and dashboard, brought by its API (addMonitoring), reach the shared
+      // Prometheus of another chart (it scrapes the orders namespace) and the orders Grafana
+      const objects = Object.values(committed).flatMap((text) => YAML.parseAllDocuments(text).map((d) => d.toJS())).filter((o) => o?.kind === 'ConfigMap');
+      const rules = objects.find((o) => o.metadata.name.startsWith('monitoring-prometheus') && o.data['orders-api.rules.yml']);
+      expect(YAML.parse(rules.data['orders-api.rules.yml']).groups[0].rules.map((r: { alert: string }) => r.alert)).toEqual(['OrdersApiGoroutineLeak']);
+      expect(objects.filter((o) => o.metadata.name.startsWith('orders-grafana-dashboard-')).map((o) => o.metadata.name).sort()).toEqual([
+        'orders-grafana-dashboard-orders-orders-api', 'orders-grafana-dashboard-platform-go-runtime', 'orders-grafana-dashboard-platform-nginx-router', 'orders-grafana-dashboard-platform-redis',
+      ]);
     }, 120_000);
 
     test('a local copy of the working tree (`npm install --install-links <library>` after its build) synthesizes the same manifests', () => {

@@ -88,8 +88,10 @@ describe('the wiring of an environment, from its NetworkPolicies', () => {
       'nginx --> example_backends: 8080, 8081',
       'nginx --> router: 8080',
       // nginx's 8080 is open to anyone, but Prometheus's egress reaches nginx on its metrics port only: no `prometheus --> nginx: 8080`.
-      'prometheus --> anywhere_out: 443, 6443, 10250',
+      // 9100: node-exporter shares each node's network, so its targets are node addresses (as the kubelets').
+      'prometheus --> anywhere_out: 443, 6443, 9100, 10250',
       'prometheus --> kube_state_metrics: 8080',
+      'prometheus --> w_platform_dev_node_exporter_dev_node_exporter: 9100',
       'prometheus -.-> alertmanager: scrapes 9093',
       'prometheus -.-> grafana: scrapes 3000',
       'prometheus -.-> nginx: scrapes 9113',

@@ -6,9 +6,9 @@ import { findSecretMaterial } from './policy/secrets';
 import { gateObjects, platformGate, unusedExceptions } from './support/gate';
 import { K8sObject } from './support/synth';
 
-/** The exceptions as named in one environment: `Kind/<environment>-<name>`. */
+/** The exceptions as named in one environment: `Kind/<environment>-<name>`, or `<env>` replaced. */
 function exceptionsOf(environment: string): PolicyException[] {
-  return EXCEPTIONS.map((e) => ({ ...e, object: e.object.replace('/', `/${environment}-`) }));
+  return EXCEPTIONS.map((e) => ({ ...e, object: e.object.includes('<env>') ? e.object.replace('<env>', environment) : e.object.replace('/', `/${environment}-`) }));
 }
 
 // dist/ equals a fresh synth (test/dist.test.ts), so the gate runs on what is applied.
@@ -66,10 +66,18 @@ describe('the gate catches', () => {
   test.each<[string, (d: K8sObject) => void]>([
     ['polaris/dangerous-capabilities', (d) => (container(d).securityContext.capabilities = { drop: ['ALL'], add: ['NET_ADMIN'] })],
     ['platform/service-account-token', (d) => delete d.spec.template.spec.automountServiceAccountToken],
+    ['pod-security/host-namespaces', (d) => (d.spec.template.spec.hostPID = true)],
+    ['pod-security/host-path-volumes', (d) => d.spec.template.spec.volumes.push({ name: 'root', hostPath: { path: '/' } })],
+    ['pod-security/restricted', (d) => (container(d).securityContext.allowPrivilegeEscalation = true)],
   ])('%s', (check, mutate) => {
     expect(checksOf(mutate)).toContain(check);
   });
 
+  test('pod-security/namespace-level: a Namespace that does not enforce "restricted"', () => {
+    const namespace = (level?: string): K8sObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns', labels: level ? { 'pod-security.kubernetes.io/enforce': level } : {} } });
+    expect(checkObjects([namespace('restricted')])).toEqual([]);
+    expect(checkObjects([namespace('privileged'), namespace()]).map((v) => v.detail)).toEqual(['enforces privileged, not restricted', 'enforces nothing, not restricted']);
+  });
   test('platform/poddisruptionbudget-selector', () => {
     const pdb: K8sObject = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web', namespace: 'ns' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'other' } } } };
     expect(checksOf(() => undefined, [service, policy, pdb])).toEqual(['platform/poddisruptionbudget-selector']);

@@ -4,7 +4,9 @@ import { parser as promql } from '@prometheus-io/lezer-promql';
 import * as YAML from 'yaml';
 import { EnvironmentChart, PlatformChart, markForScraping, ServiceExposure } from '../lib';
 import { ENVIRONMENTS } from '../app/environments';
-import { defaultRuleGroups, isAlertingRule, monitorGoService, parsePrometheusDuration, parsePrometheusSize, Prometheus, PrometheusProps, PrometheusStorage, relabelRegexProblem, RuleGroup, ScrapeConfig } from '../lib/prometheus';
+import { Construct } from 'constructs';
+import { addMonitoring, alertmanagerRuleGroup, kubeStateMetricsRuleGroup, nginxRuleGroup, nodeExporterRuleGroup } from '../lib';
+import { redisRuleGroup, routerRuleGroup, defaultRuleGroups, isAlertingRule, monitorGoService, parsePrometheusDuration, parsePrometheusSize, Prometheus, PrometheusProps, PrometheusStorage, relabelRegexProblem, RuleGroup, ScrapeConfig } from '../lib/prometheus';
 import { configMapFile, findObject, K8sObject, synthEnvironment, synthWith, testApp, thrownMessage } from './support/synth';
 import { restrictPod } from '../lib';
 
@@ -17,7 +19,10 @@ type Json = any;
  */
 function synthPrometheus(props: PrometheusProps = {}, extra: (p: Prometheus) => void = () => undefined): K8sObject[] {
   const chart = new Chart(testApp(), 'test', { namespace: 'platform-test', disableResourceNameHashes: true });
-  extra(new Prometheus(chart, 'prometheus', props));
+  const prometheus = new Prometheus(chart, 'prometheus', props);
+  // The router's and Redis's groups, as those constructs bring them (made after it: collected all the same).
+  if (props.defaultRules !== false) addMonitoring(new Construct(chart, 'systems'), { ruleGroups: [routerRuleGroup(), redisRuleGroup()] });
+  extra(prometheus);
   return Testing.synth(chart) as K8sObject[];
 }
 
@@ -213,8 +218,14 @@ describe('Prometheus', () => {
         'redis_rdb_last_save_timestamp_seconds', 'redis_rdb_changes_since_last_save', 'redis_aof_enabled',
         'container_cpu_usage_seconds_total', 'container_spec_cpu_quota', 'container_spec_cpu_period',
         'up', 'prometheus_config_last_reload_successful', 'prometheus_rule_evaluation_failures_total',
+        'nginx_up',
+        'alertmanager_notifications_total', 'alertmanager_notifications_failed_total', 'alertmanager_config_last_reload_successful',
+        'kube_pod_container_status_waiting_reason', 'kube_deployment_spec_replicas', 'kube_deployment_status_replicas_available',
+        'node_filesystem_avail_bytes', 'node_filesystem_size_bytes', 'node_filesystem_readonly', 'node_memory_MemAvailable_bytes', 'node_memory_MemTotal_bytes',
       ];
-      const rules = defaultRuleGroups().flatMap((g) => g.rules);
+      // Every group a system of the stack brings.
+      const shipped = [...defaultRuleGroups(), nginxRuleGroup(), alertmanagerRuleGroup(), kubeStateMetricsRuleGroup(), nodeExporterRuleGroup()];
+      const rules = shipped.flatMap((g) => g.rules);
       const recorded = rules.flatMap((r) => (isAlertingRule(r) ? [] : [r.record]));
       const problems: string[] = [];
       const read = new Set<string>();
@@ -230,7 +241,7 @@ describe('Prometheus', () => {
         });
       }
       expect(problems).toEqual([]);
-      expect(read.size).toBe(21); // 17 contract metrics and the 4 recorded series
+      expect(read.size).toBe(33); // 29 contract metrics and the 4 recorded series
     });
 
     test('addRuleGroup adds a rule file; defaultRules: false leaves only the added groups', () => {
@@ -397,7 +408,7 @@ describe('Prometheus', () => {
       ['a relabel action is unknown', { scrapeJobs: [{ job_name: 'x', static_configs: [{ targets: ['x:1'] }], relabel_configs: [{ source_labels: ['a'], action: 'keepif' as 'keep' }] }] }, "scrapeJobs[0].relabel_configs[0].action must be one of replace|keep|drop|keepequal|dropequal|hashmod|labelmap|labeldrop|labelkeep|lowercase|uppercase, got 'keepif'"],
       ['a job has no targets', { scrapeJobs: [{ job_name: 'empty' }] }, "scrapeJobs[0] must be a job with kubernetes_sd_configs or static_configs (it has no targets), got 'empty'"],
       ['a job timeout exceeds its own interval', { scrapeJobs: [{ job_name: 'slow', scrape_interval: '5s', static_configs: [{ targets: ['x:1'] }] }] }, "scrapeJobs[0].scrape_timeout must be at most the job's scrape interval (5s), got '10s (inherited)'"],
-      ['a rule group reuses a default group name', { ruleGroups: [{ name: 'redis', rules: [{ record: 'a:b:c', expr: 'up' }] }] }, "ruleGroups[].name (including the default groups) must be unique, got 'redis'"],
+      ['a rule group reuses the name of a group a system brings', { ruleGroups: [{ name: 'redis', rules: [{ record: 'a:b:c', expr: 'up' }] }] }, "the rule group 'redis' of 'test/systems' must have a name of its own, got one a different group already has (groups: redis, platform, router)"],
       ['a recording rule name is not a metric name', { ruleGroups: [{ name: 'g', rules: [{ record: 'my-rule', expr: 'up' }] }] }, "ruleGroups[0].rules[0].record must be a metric name matching [a-zA-Z_:][a-zA-Z0-9_:]*, got 'my-rule'"],
       ['an alert has a bad for', { ruleGroups: [{ name: 'g', rules: [{ alert: 'A', expr: 'up == 0', for: '5 minutes' }] }] }, "ruleGroups[0].rules[0].for must be a Prometheus duration such as 30s, 5m, 1h30m or 15d (units y w d h m s ms, largest first), got '5 minutes'"],
     ])('%s', (_, props, message) => {

@@ -7,6 +7,7 @@ import { App, Chart, ChartProps, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
+  addMonitoring,
   Backend,
   Grafana,
   IPrometheusEndpoint,
@@ -67,6 +68,21 @@ function goService(scope: Construct, id: string, image: string): kplus.Deploymen
   return deployment;
 }
 
+/**
+ * The orders team's own alert, brought by its API as the library's constructs bring theirs
+ * (addMonitoring): the shared Prometheus evaluates it, as it scrapes the orders namespace.
+ */
+const ORDERS_API_RULES = {
+  name: 'orders-api',
+  rules: [{
+    alert: 'OrdersApiGoroutineLeak',
+    expr: 'max by (namespace, pod) (go_goroutines{namespace="orders"}) > 10000',
+    for: '15m',
+    labels: { severity: 'warning', team: 'orders' },
+    annotations: { summary: 'Orders API {{ $labels.pod }} runs over 10000 goroutines', description: 'A leak grows until the pod runs out of memory: take a goroutine profile (pprof, kubectl port-forward).' },
+  }],
+};
+
 /** The orders team: its Redis, its Go API and a canary, NGINX + router in front, its Grafana. */
 class OrdersChart extends Chart {
   constructor(scope: Construct, id: string, props: ChartProps & { prometheus: IPrometheusEndpoint }) {
@@ -82,6 +98,8 @@ class OrdersChart extends Chart {
       monitorGoService(workload, { metricsPort: 9090 });
       redis.allowFrom(workload);
     }
+    // The team's own alert and dashboard, the way Redis, NGINX and the router bring theirs.
+    addMonitoring(api, { ruleGroups: [ORDERS_API_RULES], dashboards: [path.join(__dirname, 'dashboards', 'orders', 'orders-api.json')] });
     const apiService = new kplus.Service(this, 'api-service', { selector: api, ports: [{ port: 80, targetPort: 8080 }] });
     const canaryService = new kplus.Service(this, 'api-canary-service', { selector: canary, ports: [{ port: 80, targetPort: 8080 }] });
 
@@ -100,11 +118,12 @@ class OrdersChart extends Chart {
       ],
     });
 
+    // Made last: it shows the dashboards the systems above brought (Redis, NGINX and the router,
+    // the Go runtime, the team's own orders-api).
     new Grafana(this, 'grafana', {
       prometheus: props.prometheus,
       adminUser: { name: 'orders-grafana-admin', key: 'admin-user' }, // an existing Secret, made out of band
       adminPassword: { name: 'orders-grafana-admin', key: 'admin-password' },
-      dashboardsDirs: [path.join(__dirname, 'dashboards'), platformDashboardsDir()], // its own folder beside the shipped ones
     });
   }
 }

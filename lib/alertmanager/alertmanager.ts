@@ -1,6 +1,8 @@
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { addMonitoring, shippedDashboard } from '../core/monitoring';
+import { alertmanagerRuleGroup } from './rules';
 import { registerConstruct } from '../core/construct';
 import { disruptionBudget } from '../core/disruption';
 import { IAlertmanagerEndpoint } from '../core/endpoints';
@@ -198,6 +200,8 @@ export class Alertmanager extends Construct implements IAlertmanagerEndpoint {
       allowWithinWorkload(workload, 'peers', CLUSTER_PORT);
       disruptionBudget(this, 'disruption-budget', workload, { labels });
     }
+    // Whether alerts reach people: its alerts and its dashboard.
+    addMonitoring(this, { ruleGroups: [alertmanagerRuleGroup()], dashboards: [shippedDashboard('platform/alertmanager.json')] });
     applyCommonProps(this, props);
   }
 }

@@ -85,3 +85,13 @@ export interface IKubeStateMetricsEndpoint {
   /** The container port of the metrics, with `workload`. */
   readonly containerPort?: number;
 }
+
+/** What Prometheus needs to scrape node-exporter. The NodeExporter construct implements it. */
+export interface INodeExporterEndpoint {
+  /** The namespace of its pods, where Prometheus discovers them. */
+  readonly namespace: string;
+  /** The port it serves on, on each node's address. */
+  readonly port: number;
+  /** Labels its pods carry (and no other pod of the namespace), kept by the scrape job. */
+  readonly podLabels: Readonly<Record<string, string>>;
+}

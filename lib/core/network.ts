@@ -178,6 +178,44 @@ export function setMetricsScraperNamespaces(scope: IConstruct, namespaces: reado
   network.scraperNamespaces = [...namespaces];
 }
 
+/** The namespaces whose Prometheus may scrape the pods of the chart of `scope` (see setMetricsScraperNamespaces). */
+export function metricsScraperNamespaces(scope: IConstruct): string[] {
+  return [...(networkOf(scope).scraperNamespaces ?? [namespaceOf(scope)])];
+}
+
+/**
+ * Isolates the pods `podSelector` selects in `namespace` (another namespace than the chart's, such
+ * as node-exporter's own) when the chart of `scope` declares default-deny: DNS egress to the
+ * cluster DNS, and ingress from the chart's metrics scrapers on `port`; nothing else.
+ */
+export function allowOnlyScrapersInNamespace(scope: Construct, namespace: string, podSelector: Readonly<Record<string, string>>, port: number): void {
+  whenIsolated(scope, () => {
+    const id = 'only-metrics-scrapers';
+    new ApiObject(scope, id, {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: constructName(scope, id), namespace },
+      spec: {
+        podSelector: { matchLabels: { ...podSelector } },
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: Lazy.any({
+          produce: () => [{
+            from: [{
+              podSelector: { matchLabels: { [METRICS_SCRAPER_LABEL]: 'true' } },
+              namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: metricsScraperNamespaces(scope) }] },
+            }],
+            ports: [{ protocol: 'TCP', port }],
+          }],
+        }),
+        egress: [{
+          to: [{ podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } }, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } } }],
+          ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
+        }],
+      },
+    });
+  });
+}
+
 /** The namespace of the chart of `scope` (`default` when the chart sets none). */
 function namespaceOf(scope: IConstruct): string {
   return Chart.of(scope).namespace ?? 'default';
@@ -216,7 +254,7 @@ function scrapedWorkloads(scope: IConstruct): ScrapedWorkload[] {
 export function allowMetricsScrapers(workload: kplus.Workload, port: number): void {
   scrapedWorkloads(workload).push({ namespace: namespaceOf(workload), workload, port });
   allowIngress(workload, 'metrics-scrapers', () => {
-    const names = [...(networkOf(workload).scraperNamespaces ?? [namespaceOf(workload)])];
+    const names = metricsScraperNamespaces(workload);
     return kplus.Pods.select(workload, 'metrics-scrapers', {
       labels: { [METRICS_SCRAPER_LABEL]: 'true' },
       namespaces: kplus.Namespaces.select(workload, 'scraper-namespaces', { names }),

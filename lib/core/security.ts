@@ -127,9 +127,11 @@ export function checkPodSecurity(scope: IConstruct): void {
 
 const VOLUME_TYPES = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'];
 
-function enforcesRestricted(chart: Chart): boolean {
-  if (chart.namespace === undefined) return false;
-  return chart.node.root.node.findAll().some((c) => ApiObject.isApiObject(c) && c.kind === 'Namespace' && c.name === chart.namespace && c.metadata.getLabel(POD_SECURITY_ENFORCE_LABEL) === 'restricted');
+/** The namespaces of the app that enforce "restricted" (Namespace objects with the enforce label). */
+function restrictedNamespaces(chart: Chart): Set<string> {
+  return new Set(chart.node.root.node.findAll()
+    .filter((c): c is ApiObject => ApiObject.isApiObject(c) && c.kind === 'Namespace' && c.metadata.getLabel(POD_SECURITY_ENFORCE_LABEL) === 'restricted')
+    .map((c) => c.name));
 }
 
 // Kinds whose objects hold a pod spec: only these are rendered (toJson) for the check.
@@ -175,17 +177,23 @@ export function restrictedViolations(spec: Record<string, any>, path: string): s
 }
 
 function podSecurityProblems(chart: Chart): string[] {
-  if (!enforcesRestricted(chart)) return [];
+  if (chart.namespace === undefined) return [];
+  const restricted = restrictedNamespaces(chart);
+  if (restricted.size === 0) return [];
   const problems: string[] = [];
   for (const construct of chart.node.findAll()) {
     // Rendering every object cost a sixth of a synth: only those of a kind that holds pods.
     if (!ApiObject.isApiObject(construct) || !POD_KINDS.has(construct.kind) || Chart.of(construct) !== chart) continue;
+    // Each pod against its own namespace's level: one of another namespace (node-exporter's, which
+    // enforces a lower level on purpose) is not held to the chart's.
+    const namespace = construct.metadata.namespace ?? chart.namespace;
+    if (!restricted.has(namespace)) continue;
     const pod = podSpec(construct.toJson());
     if (!pod) continue;
     const violations = restrictedViolations(pod.spec, pod.path);
     if (violations.length === 0) continue;
     problems.push(
-      `${construct.kind} '${construct.name}' (${construct.node.path}) would be refused by Pod Security "restricted", which namespace '${chart.namespace}' enforces: ` +
+      `${construct.kind} '${construct.name}' (${construct.node.path}) would be refused by Pod Security "restricted", which namespace '${namespace}' enforces: ` +
         `${violations.join('; ')}. Fix: build its containers with restrictedContainerSecurityContext(uid) and call restrictPod(workload) after adding them ` +
         '(both from cdk8s-platform-stack), or set these fields yourself',
     );

@@ -46,14 +46,19 @@ const BUILT_IN_DATASOURCES: Record<string, string> = {
  * unique uids and titles, datasource references and `${DS_...}` placeholders, library panels, and
  * that every PromQL expression parses. Only parse and checks: this runs at every synth.
  */
-export function scanDashboards(dirs: readonly string[], datasources: readonly GrafanaDatasource[]): DashboardScan {
+export function scanDashboards(dirs: readonly string[], datasources: readonly GrafanaDatasource[], files: readonly string[] = []): DashboardScan {
   const problems: string[] = [];
   const dashboards: CheckedDashboard[] = [];
   const uids = new Map<string, string>();
   const titles = new Map<string, string>();
   const ids = new Map<string, string>();
   // Several folders: uids, titles and ConfigMap names are unique across them all.
-  for (const [dir, file] of dirs.flatMap((d) => listJsonFiles(d).map((f) => [d, f] as const))) {
+  // The folders' files, then single files (`<dir>/<folder>/<name>.json`, a system's); each path once.
+  const entries = [
+    ...dirs.flatMap((d) => listJsonFiles(d).map((f) => [d, f] as const)),
+    ...[...files].sort().map((f) => [path.dirname(path.dirname(f)), `${path.basename(path.dirname(f))}/${path.basename(f)}`] as const),
+  ].filter(([d, f], i, all) => all.findIndex(([d2, f2]) => path.join(d2, f2) === path.join(d, f)) === i);
+  for (const [dir, file] of entries) {
     const report = (what: string) => problems.push(`${dirs.length > 1 ? `${path.basename(dir)}/` : ''}${file}: ${what}`);
     const segments = file.split('/');
     const fileName = segments[segments.length - 1];

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ApiObject, Duration, JsonPatch, Lazy, Size } from 'cdk8s';
+import { ApiObject, Chart, Duration, JsonPatch, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { KEEP_ON_PRUNE_ANNOTATIONS } from '../core/persistence';
 import { Construct } from 'constructs';
@@ -19,6 +19,8 @@ import { restrictedContainerSecurityContext, restrictedPodSecurityContext, restr
 import { PropValidator, SecretKeyRef, ValidationError } from '../core/validation';
 import { toYaml } from '../core/yaml';
 import { CheckedDashboard, scanDashboards } from './dashboards';
+import { collectMonitoring, Monitoring } from '../core/monitoring';
+export { platformDashboardsDir } from '../core/monitoring';
 import { checkDatasource, datasourcesYaml, GrafanaDatasource, PROMETHEUS_DATASOURCE_UID } from './datasources';
 
 /** The official image, pinned. */
@@ -134,17 +136,6 @@ export interface GrafanaProps extends CommonProps {
   readonly rootUrl?: string;
 }
 
-/**
- * The folder of dashboards this package ships (`dashboards/` beside package.json), found from this
- * module both in the sources (lib/grafana/) and in the packed package (build/lib/grafana/).
- */
-export function platformDashboardsDir(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return path.join(dir, 'dashboards');
-    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${__dirname}: cannot find the shipped dashboards/ folder`);
-  }
-}
-
 /** Resources of the Grafana container, each part overridable by `resources`. */
 export const GRAFANA_DEFAULT_RESOURCES = {
   cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(500) },
@@ -234,8 +225,18 @@ export class Grafana extends Construct {
     const namespace = chartNamespace(this, 'Grafana', 'its url');
     const labels = (component: string) => recommendedLabels({ name: 'grafana', instance: instanceName(this), component, version: imageVersion(this.image) });
 
+    // The dashboards of the systems of its chart (made before it: each becomes a ConfigMap and a
+    // volume now), beside its folders'; a file in both is provisioned once.
+    const ownChart = (monitoring: Monitoring) => Chart.of(monitoring) === Chart.of(this);
+    const collected = Monitoring.of(this).filter(ownChart).flatMap((m) => m.dashboards);
+    collectMonitoring(this, (monitoring) => {
+      const late = monitoring.dashboards.filter((file) => !collected.includes(file));
+      if (ownChart(monitoring) && late.length > 0) {
+        throw new ValidationError(`Grafana '${this.node.path}': '${monitoring.node.scope!.node.path}' brings dashboards (${late.join(', ')}) after the Grafana of its chart was made: make Grafana after the systems it shows`);
+      }
+    });
     // Dashboards: checked and read now, so every problem surfaces at synth with its file and panel.
-    const scan = scanDashboards(dashboardsDirs, this.datasourceList);
+    const scan = scanDashboards(dashboardsDirs, this.datasourceList, collected);
     if (scan.problems.length > 0) throw dashboardError(this, dashboardsDirs, scan.problems);
     this.dashboards = scan.dashboards;
     this.folders = [...new Set(scan.dashboards.map((d) => d.folder).filter((f): f is string => f !== undefined))].sort();

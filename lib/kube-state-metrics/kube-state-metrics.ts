@@ -1,6 +1,8 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { addMonitoring, shippedDashboard } from '../core/monitoring';
+import { kubeStateMetricsRuleGroup } from './rules';
 import { registerConstruct } from '../core/construct';
 import { IKubeStateMetricsEndpoint } from '../core/endpoints';
 import { imageVersion } from '../core/image';
@@ -170,6 +172,8 @@ export class KubeStateMetrics extends Construct implements IKubeStateMetricsEndp
       ports: [{ name: 'http-metrics', port: this.port, targetPort: METRICS_PORT }],
     });
     this.host = `${name}.${chartNamespace(this, 'KubeStateMetrics', 'its host name')}.svc`;
+    // Workload alerts, and the pods dashboard: usage (cAdvisor) against the requests and limits it exports.
+    addMonitoring(this, { ruleGroups: [kubeStateMetricsRuleGroup()], dashboards: [shippedDashboard('kubernetes/pods.json')] });
     applyCommonProps(this, props);
   }
 

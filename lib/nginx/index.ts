@@ -9,3 +9,4 @@ export type { ExampleBackendsProps } from './example-backends';
 export { addDynamicRouting } from './compose';
 export type { DynamicRoutingProps, DynamicRouting } from './compose';
 export type { BackendPods } from './nginx';
+export { nginxRuleGroup } from './rules';

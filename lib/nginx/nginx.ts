@@ -1,6 +1,8 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { addMonitoring, shippedDashboard } from '../core/monitoring';
+import { nginxRuleGroup } from './rules';
 import { registerConstruct } from '../core/construct';
 import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
@@ -349,6 +351,8 @@ export class Nginx extends Construct {
     });
     if (replicas > 1) disruptionBudget(this, 'pdb', this.deployment, { labels });
     this.allowTraffic(props.router, backends);
+    // Its alert, and the dashboard of the requests and of the router decisions they wait on.
+    addMonitoring(this, { ruleGroups: [nginxRuleGroup()], dashboards: [shippedDashboard('platform/nginx-router.json')] });
     applyCommonProps(this, props);
   }
 

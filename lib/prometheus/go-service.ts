@@ -1,5 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { addMonitoring, shippedDashboard } from '../core/monitoring';
 import { markForScraping } from '../core/scraping';
 import { PropValidator } from '../core/validation';
 
@@ -55,6 +56,8 @@ export function monitorGoService(workload: kplus.Workload, options: GoServiceMon
   v.throwIfInvalid();
 
   markForScraping(workload, { port: options.metricsPort, path: options.metricsPath });
+  // The Go runtime dashboard, in the Grafana of its chart (once, however many Go services).
+  addMonitoring(workload, { dashboards: [shippedDashboard('platform/go-runtime.json')] });
   if (!container!.ports.some((port) => port.number === pprofPort)) container!.addPort({ number: pprofPort, name: PPROF_PORT_NAME });
   workload.node.addValidation({ validate: () => pprofExposures(workload, pprofPort) });
 

@@ -3,19 +3,20 @@ import * as kplus from 'cdk8s-plus-27';
 import { KEEP_ON_PRUNE_ANNOTATIONS } from '../core/persistence';
 import { Construct } from 'constructs';
 import type { PrometheusRuleSpecGroups } from '../../imports/prometheusrule-monitoring.coreos.com';
-import { IAlertmanagerEndpoint, IKubeStateMetricsEndpoint, IPrometheusEndpoint } from '../core/endpoints';
+import { IAlertmanagerEndpoint, IKubeStateMetricsEndpoint, INodeExporterEndpoint, IPrometheusEndpoint } from '../core/endpoints';
 import { registerConstruct } from '../core/construct';
+import { addMonitoring, collectMonitoring, Monitoring, shippedDashboard } from '../core/monitoring';
 import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
 import { clusterScopedName, constructName, instanceName } from '../core/names';
 import { applyCommonProps, bytesOf, chartNamespace, checkCommonProps, checkResources, CommonProps, cpuAndMemory, FullResources, resolveResources, ServiceExposure, setEphemeralStorage } from '../core/props';
-import { allowConnection, allowScraperEgress, allowIngress, allowIngressFromAnywhere, METRICS_SCRAPER_LABEL } from '../core/network';
+import { allowConnection, allowEgress, allowScraperEgress, allowIngress, allowIngressFromAnywhere, METRICS_SCRAPER_LABEL } from '../core/network';
 import { rollOnChange } from '../core/rollout';
 import { bindClusterRole, createClusterRole, restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod, serviceAccountSubject } from '../core/security';
-import { PropValidator } from '../core/validation';
+import { PropValidator, ValidationError } from '../core/validation';
 import { toYaml as yamlText } from '../core/yaml';
 import { PrometheusGlobalConfig, PrometheusConfig, ScrapeConfig } from './config';
-import { defaultRuleGroups, isAlertingRule, RuleGroup } from './rules';
+import { isAlertingRule, platformRuleGroup, RuleGroup } from './rules';
 import {
   kubeStateMetricsJob,
   kubernetesApiserversJob,
@@ -23,6 +24,7 @@ import {
   kubernetesNodesJob,
   kubernetesPodsJob,
   kubernetesServiceEndpointsJob,
+  nodeExporterJob,
   prometheusSelfJob,
 } from './scrape-jobs';
 import { PrometheusStorage } from './storage';
@@ -125,6 +127,13 @@ export interface PrometheusProps extends CommonProps {
    */
   readonly kubeStateMetrics?: IKubeStateMetricsEndpoint;
   /**
+   * node-exporter to scrape (the NodeExporter construct): the `node-exporter` job discovers its pods
+   * in its namespace (a Role there: pods list/watch) and names each target by its node; Prometheus
+   * is let through to every node's address on its port.
+   * @default - none: no job
+   */
+  readonly nodeExporter?: INodeExporterEndpoint;
+  /**
    * Alertmanagers to send alerts to (the Alertmanager construct); more with `addAlertmanager()`.
    * @default - none: alerts are evaluated, and shown in the UI, but sent nowhere
    */
@@ -135,8 +144,9 @@ export interface PrometheusProps extends CommonProps {
    */
   readonly scrapeJobs?: readonly ScrapeConfig[];
   /**
-   * Ship the default rule groups: platform (targets down, config reload, rule failures, pod CPU
-   * near its limit), router and redis.
+   * Ship its own rule group, `platform` (targets down, config reload, rule failures, pod CPU near
+   * its limit). The other systems bring their own groups (Redis `redis`, the router `router`, ...),
+   * collected from every construct of the app in a namespace it scrapes (see `addMonitoring`).
    * @default true
    */
   readonly defaultRules?: boolean;
@@ -284,15 +294,16 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
       kubernetesPodsJob(this.scrapeNamespaces),
       kubernetesServiceEndpointsJob(this.scrapeNamespaces),
       ...(kubeStateMetrics ? [kubeStateMetrics] : []),
+      ...(props.nodeExporter ? [nodeExporterJob(props.nodeExporter)] : []),
       prometheusSelfJob(CONTAINER_PORT),
     ];
     (props.scrapeJobs ?? []).forEach((job, i) => checkScrapeJob(v, `scrapeJobs[${i}]`, job, globalIntervalMs, globalTimeoutMs));
     jobs.push(...(props.scrapeJobs ?? []));
     v.unique('scrapeJobs[].job_name (including the default jobs)', jobs.map((job) => job.job_name));
 
-    const groups = [...(props.defaultRules ?? true ? defaultRuleGroups() : []), ...(props.ruleGroups ?? [])];
+    const groups = [...(props.ruleGroups ?? [])];
     (props.ruleGroups ?? []).forEach((group, i) => checkRuleGroup(v, `ruleGroups[${i}]`, group));
-    v.unique('ruleGroups[].name (including the default groups)', groups.map((group) => group.name));
+    v.unique('ruleGroups[].name', groups.map((group) => group.name));
     v.throwIfInvalid();
     this.jobs.push(...jobs);
     this.groups.push(...groups);
@@ -309,7 +320,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     this.url = `http://${this.name}.${chartNamespace(this, 'Prometheus', 'its url')}.svc:${this.port}`;
 
     this.serviceAccount = new kplus.ServiceAccount(this, 'service-account', { metadata, automountToken: true });
-    this.createClusterRole(metadata);
+    this.createClusterRole(metadata, props.nodeExporter);
 
     this.configMap = new kplus.ConfigMap(this, 'config', { metadata });
     // Late-bound: jobs added after construction (addScrapeJob) are in prometheus.yml; rule files are added as groups are.
@@ -372,10 +383,19 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
       allowIngress(this.deployment, 'client-namespaces', () => kplus.Pods.all(this.deployment, 'client-pods', { namespaces: kplus.Namespaces.select(this.deployment, 'client-namespaces', { names }) }), [CONTAINER_PORT]);
     }
     for (const group of this.groups) this.addRuleFile(group);
+    // Its own alerts, as every system brings its own; then the groups of every system of the app
+    // in a namespace it scrapes, made before or after it.
+    // Prometheus is a Go program too: the Go runtime dashboard comes with it (and with monitorGoService).
+    addMonitoring(this, { ruleGroups: props.defaultRules ?? true ? [platformRuleGroup()] : [], dashboards: [shippedDashboard('platform/go-runtime.json')] });
+    collectMonitoring(this, (monitoring) => this.collectRuleGroups(monitoring));
     for (const alertmanager of props.alertmanagers ?? []) this.addAlertmanager(alertmanager);
     const ksm = props.kubeStateMetrics;
     if (ksm?.workload && ksm.containerPort) allowConnection(this.deployment, ksm.workload, [ksm.containerPort]);
-    rollOnChange(this.deployment, 'config', () => [renderConfig(), ...this.groups.flatMap((group) => [ruleFileName(group), this.ruleFiles.get(group.name)!])]);
+    // node-exporter shares each node's network: its targets are node addresses, as the kubelets'.
+    const nodeExporter = props.nodeExporter;
+    if (nodeExporter) allowEgress(this.deployment, 'node-exporters', () => kplus.NetworkPolicyIpBlock.anyIpv4(this.deployment, 'node-exporter-ips'), [nodeExporter.port]);
+    // By file name: the order the systems were made in does not roll the pod (the ConfigMap's keys are sorted too).
+    rollOnChange(this.deployment, 'config', () => [renderConfig(), ...this.groups.map(ruleFileName).sort().flatMap((file) => [file, this.ruleFiles.get(file.slice(0, -RULE_FILE_SUFFIX.length))!])]);
 
     if (props.prometheusOperator) this.createOperatorResources(props.prometheusOperatorLabels ?? {});
     applyCommonProps(this, props);
@@ -400,6 +420,26 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
     v.throwIfInvalid();
     this.groups.push(group);
     this.addRuleFile(group);
+  }
+
+  /**
+   * Adds the rule groups of a system in a namespace it scrapes. Two systems of one kind (two Redis)
+   * bring the same group once; another group of the same name fails, naming both.
+   */
+  private collectRuleGroups(monitoring: Monitoring): void {
+    if (monitoring.namespace === undefined || !this.scrapeNamespaces.includes(monitoring.namespace)) return;
+    for (const group of monitoring.ruleGroups) {
+      const existing = this.groups.find((g) => g.name === group.name);
+      if (existing && JSON.stringify(existing) === JSON.stringify(group)) continue;
+      if (existing) {
+        throw new ValidationError(`Prometheus '${this.node.path}': the rule group '${group.name}' of '${monitoring.node.scope!.node.path}' must have a name of its own, got one a different group already has (groups: ${this.groups.map((g) => g.name).join(', ')})`);
+      }
+      const v = new PropValidator(monitoring.node.scope!, 'addMonitoring');
+      checkRuleGroup(v, `ruleGroups[${monitoring.ruleGroups.indexOf(group)}]`, group);
+      v.throwIfInvalid();
+      this.groups.push(group);
+      this.addRuleFile(group);
+    }
   }
 
   /** Sends alerts to every pod of `alertmanager` (listed in prometheus.yml), and lets them through NetworkPolicies. */
@@ -466,7 +506,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
    * jobs discover (`scrapeNamespaces`), and in `default` for the API server job (the
    * `kubernetes` Service's EndpointSlice; endpointslice discovery watches Services and pods too).
    */
-  private createClusterRole(metadata: { name: string; labels: Record<string, string> }): void {
+  private createClusterRole(metadata: { name: string; labels: Record<string, string> }, nodeExporter: INodeExporterEndpoint | undefined): void {
     const discover = ['list', 'watch'];
     const role = createClusterRole(this, metadata.labels, [
       { apiGroups: [''], resources: ['nodes'], verbs: discover },
@@ -484,6 +524,17 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
       const namespaced = { ...metadata, name: own ? metadata.name : clusterScopedName(this), namespace };
       const discovery = new kplus.k8s.KubeRole(this, own ? 'discovery-role' : `discovery-role-${namespace}`, { metadata: namespaced, rules: discoveryRules });
       new kplus.k8s.KubeRoleBinding(this, own ? 'discovery-role-binding' : `discovery-role-binding-${namespace}`, {
+        metadata: namespaced,
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: discovery.name },
+        subjects: [serviceAccountSubject(this.serviceAccount)],
+      });
+    }
+    // node-exporter's own namespace: its pods only, for the node-exporter job.
+    if (nodeExporter && !namespaces.includes(nodeExporter.namespace)) {
+      // Named for the namespace it reads in (dist/ names files by kind and name only).
+      const namespaced = { ...metadata, name: `${clusterScopedName(this)}-node-exporter`, namespace: nodeExporter.namespace };
+      const discovery = new kplus.k8s.KubeRole(this, 'node-exporter-discovery-role', { metadata: namespaced, rules: [{ apiGroups: [''], resources: ['pods'], verbs: discover }] });
+      new kplus.k8s.KubeRoleBinding(this, 'node-exporter-discovery-role-binding', {
         metadata: namespaced,
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: discovery.name },
         subjects: [serviceAccountSubject(this.serviceAccount)],

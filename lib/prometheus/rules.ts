@@ -42,6 +42,11 @@ export interface RuleGroup {
   readonly rules: readonly PrometheusRuleDefinition[];
 }
 
+export { routerRuleGroup } from '../router/rules';
+export { redisRuleGroup } from '../redis/rules';
+import { routerRuleGroup } from '../router/rules';
+import { redisRuleGroup } from '../redis/rules';
+
 /** True for alerting rules. */
 export function isAlertingRule(rule: PrometheusRuleDefinition): rule is AlertingRule {
   return 'alert' in rule;
@@ -111,107 +116,9 @@ export function platformRuleGroup(): RuleGroup {
 }
 
 /**
- * The NGINX router's decisions (router_* metrics of the contract): errors as a share of all
- * decisions, and the p99 decision latency NGINX waits on before every proxied request.
+ * The groups of the systems this package ships that predate their constructs' own: Prometheus's
+ * `platform`, the router's and Redis's. Each construct brings its own now (`addMonitoring`).
  */
-export function routerRuleGroup(): RuleGroup {
-  return {
-    name: 'router',
-    rules: [
-      {
-        record: 'namespace:router_decision_errors:ratio_rate5m',
-        // `or ... * 0`: a router without decision series yet (an older or own image) failing
-        // every decision still reads 1, not nothing.
-        expr: 'sum by (namespace) (rate(router_decision_errors_total[5m])) / (sum by (namespace) (rate(router_decision_errors_total[5m])) + (sum by (namespace) (rate(router_decisions_total[5m])) or sum by (namespace) (rate(router_decision_errors_total[5m])) * 0))',
-      },
-      {
-        record: 'namespace:router_decision_duration_seconds:p99_rate5m',
-        expr: 'histogram_quantile(0.99, sum by (namespace, le) (rate(router_decision_duration_seconds_bucket[5m])))',
-      },
-      {
-        alert: 'RouterDecisionErrorsHigh',
-        expr: 'namespace:router_decision_errors:ratio_rate5m > 0.05',
-        for: '5m',
-        labels: { severity: 'critical' },
-        annotations: {
-          summary: 'Router in {{ $labels.namespace }} fails over 5% of its decisions',
-          description: '{{ $value | humanizePercentage }} of routing decisions failed over 5 minutes; NGINX answers those requests with an error. See router_decision_errors_total by reason.',
-        },
-      },
-      {
-        alert: 'RouterDecisionLatencyHigh',
-        expr: 'namespace:router_decision_duration_seconds:p99_rate5m > 0.1',
-        for: '10m',
-        labels: { severity: 'warning' },
-        annotations: {
-          summary: 'Router in {{ $labels.namespace }} takes over 100 ms for 1% of decisions',
-          description: 'p99 decision latency is {{ $value | humanizeDuration }}: every proxied request waits for it.',
-        },
-      },
-    ],
-  };
-}
-
-/** Redis through its exporter sidecar: down, and persistence (RDB, AOF) that has stopped working. */
-export function redisRuleGroup(): RuleGroup {
-  return {
-    name: 'redis',
-    rules: [
-      {
-        alert: 'RedisDown',
-        expr: 'redis_up == 0',
-        for: '1m',
-        labels: { severity: 'critical' },
-        annotations: {
-          summary: 'Redis {{ $labels.namespace }}/{{ $labels.pod }} is down',
-          description: 'The exporter cannot reach Redis: the router loses its state store.',
-        },
-      },
-      {
-        alert: 'RedisRdbBgsaveFailed',
-        expr: 'redis_rdb_last_bgsave_status == 0',
-        for: '1m',
-        labels: { severity: 'critical' },
-        annotations: {
-          summary: 'Redis {{ $labels.namespace }}/{{ $labels.pod }} failed its last RDB snapshot',
-          description: 'The last BGSAVE failed (disk full, fork failure?): with stop-writes-on-bgsave-error Redis refuses writes.',
-        },
-      },
-      {
-        alert: 'RedisAofWriteFailed',
-        expr: 'redis_aof_last_write_status == 0 and redis_aof_enabled == 1',
-        for: '1m',
-        labels: { severity: 'critical' },
-        annotations: {
-          summary: 'Redis {{ $labels.namespace }}/{{ $labels.pod }} cannot write its append-only file',
-          description: 'The last AOF write failed: writes since then are not durable.',
-        },
-      },
-      {
-        alert: 'RedisNoRecentSave',
-        expr: '(time() - redis_rdb_last_save_timestamp_seconds > 3600) and redis_rdb_changes_since_last_save > 0',
-        for: '15m',
-        labels: { severity: 'warning' },
-        annotations: {
-          summary: 'Redis {{ $labels.namespace }}/{{ $labels.pod }} has not saved a snapshot for over an hour',
-          description: 'Its last RDB snapshot is {{ $value | humanizeDuration }} old and changes are waiting to be saved: check the save rules and the Redis log.',
-        },
-      },
-      {
-        alert: 'RedisMemoryNearMax',
-        expr: 'redis_memory_used_bytes / redis_memory_max_bytes > 0.9 and redis_memory_max_bytes > 0',
-        for: '5m',
-        labels: { severity: 'warning' },
-        annotations: {
-          summary: 'Redis {{ $labels.namespace }}/{{ $labels.pod }} uses over 90% of maxmemory',
-          description: 'It uses {{ $value | humanizePercentage }} of maxmemory: next comes eviction or OOM errors on writes.',
-        },
-      },
-    ],
-  };
-}
-
-/** The groups a Prometheus ships unless `defaultRules: false`. */
 export function defaultRuleGroups(): RuleGroup[] {
   return [platformRuleGroup(), routerRuleGroup(), redisRuleGroup()];
 }

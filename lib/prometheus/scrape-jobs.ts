@@ -1,6 +1,7 @@
 // The cluster's default scrape jobs, after the seed post and the prometheus Helm chart, fixed:
 // endpointslice discovery (the endpoints API is deprecated), skip pods that are not running, IPv6
 // safe address rewrites, and bearer credentials read from a file at each scrape (token rotation).
+import type { INodeExporterEndpoint } from '../core/endpoints';
 import { RelabelConfig, ScrapeConfig, ScrapeTlsConfig, ScrapeAuthorization } from './config';
 
 /** Where Kubernetes mounts the service account of a pod that asks for its token. */
@@ -148,6 +149,30 @@ export function kubeStateMetricsJob(target: string): ScrapeConfig {
     job_name: 'kube-state-metrics',
     honor_labels: true,
     static_configs: [{ targets: [target] }],
+  };
+}
+
+/**
+ * node-exporter's pods, found in its own namespace by their labels (no fixed address: a pod per
+ * node, on the node's address since it shares the node's network), each named by its node as the
+ * kubelet jobs are: `instance` and `node` are the node's name.
+ */
+export function nodeExporterJob(nodeExporter: INodeExporterEndpoint): ScrapeConfig {
+  const keys = Object.keys(nodeExporter.podLabels).sort();
+  return {
+    job_name: 'node-exporter',
+    kubernetes_sd_configs: [{ role: 'pod', namespaces: { names: [nodeExporter.namespace] } }],
+    relabel_configs: [
+      {
+        source_labels: keys.map((key) => `__meta_kubernetes_pod_label_${key.replace(/[^a-zA-Z0-9_]/g, '_')}`),
+        action: 'keep',
+        regex: keys.map((key) => nodeExporter.podLabels[key]).join(';'),
+      },
+      { source_labels: ['__meta_kubernetes_pod_phase'], action: 'keep', regex: 'Running' },
+      { source_labels: ['__meta_kubernetes_pod_container_port_number'], action: 'keep', regex: String(nodeExporter.port) },
+      { source_labels: ['__meta_kubernetes_pod_node_name'], target_label: 'node' },
+      { source_labels: ['__meta_kubernetes_pod_node_name'], target_label: 'instance' },
+    ],
   };
 }
 

@@ -5,3 +5,4 @@ export { DEFAULT_USER_OFF, EXPORTER_USER, PROBE_USER, adminUser, clientUser, key
 export type { RedisAclUser, RedisClientAccess } from './acl';
 export { APPEND_FSYNC_MODES, MAX_MEMORY_POLICIES, REDIS_PERSISTENCE_PRESETS, REDIS_PRESETS, renderRedisConf } from './config';
 export type { AppendFsync, MaxMemoryPolicy, RdbSaveRule, RedisConfig, RedisPersistenceSettings, RedisPreset } from './config';
+export { redisRuleGroup } from './rules';

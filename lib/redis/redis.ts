@@ -1,6 +1,8 @@
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { addMonitoring, shippedDashboard } from '../core/monitoring';
+import { redisRuleGroup } from './rules';
 import { registerConstruct } from '../core/construct';
 import { IRedisEndpoint, RedisCredentials } from '../core/endpoints';
 import { imageVersion } from '../core/image';
@@ -371,6 +373,8 @@ export class Redis extends Construct implements IRedisEndpoint {
     for (const metadata of [this.configMap.metadata, this.headlessService.metadata, workload.metadata, this.service.metadata, pdb.metadata]) {
       Object.entries(labels).forEach(([key, value]) => metadata.addLabel(key, value));
     }
+    // On-call's view of it: its alerts and its dashboard.
+    addMonitoring(this, { ruleGroups: [redisRuleGroup()], dashboards: [shippedDashboard('platform/redis.json')] });
     applyCommonProps(this, props);
   }
 

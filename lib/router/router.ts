@@ -3,6 +3,8 @@ import * as path from 'path';
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { addMonitoring, shippedDashboard } from '../core/monitoring';
+import { routerRuleGroup } from './rules';
 import { IRedisEndpoint, RedisCredentials } from '../core/endpoints';
 import type { RedisClientAccess } from '../redis/acl';
 import { registerConstruct } from '../core/construct';
@@ -303,6 +305,8 @@ export class Router extends Construct implements IRouterEndpoint {
     if (props.redis) allowConnection(this.deployment, props.redis.workload, [props.redis.port]);
     this.host = `${this.service.name}.${namespace}.svc`;
     this.url = `http://${this.host}:${this.port}`;
+    // Its decision alerts, and the dashboard it shares with NGINX (provisioned once).
+    addMonitoring(this, { ruleGroups: [routerRuleGroup()], dashboards: [shippedDashboard('platform/nginx-router.json')] });
     applyCommonProps(this, props);
   }
 }

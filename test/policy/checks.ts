@@ -5,8 +5,13 @@
 //   dangerous capabilities): Polaris itself is not served by the Go module proxy;
 // - platform/service-account-token: a Pod mounts an API token only when it calls the API;
 // - platform/poddisruptionbudget-selector: a PDB that selects no Pod (kube-score only checks that
-//   workloads have one).
+//   workloads have one);
+// - pod-security/*: every pod meets "restricted" and every Namespace enforces it, so that a lower
+//   level is an exception listed with its reason (the API server admits what its namespace's level
+//   allows; this names what is below "restricted" and why). One check per kind of host access, so an
+//   exception for host namespaces still fails the pod on anything else.
 // exceptions.ts lists the intended violations with reasons.
+import { restrictedViolations } from '../../lib/core/security';
 import { K8sObject } from '../support/synth';
 
 export interface Violation {
@@ -61,6 +66,13 @@ function containerChecks(spec: Any): [string, string][] {
   return out;
 }
 
+/** The Pod Security check a "restricted" violation (as `restrictedViolations` words it) belongs to. */
+function podSecurityCheck(violation: string): string {
+  if (/\.host(Network|PID|IPC) must be false/.test(violation)) return 'pod-security/host-namespaces';
+  if (/must not be a hostPath volume/.test(violation)) return 'pod-security/host-path-volumes';
+  return 'pod-security/restricted';
+}
+
 /** Every check over the objects of one environment. */
 export function checkObjects(objects: readonly K8sObject[]): Violation[] {
   const violations: Violation[] = [];
@@ -72,6 +84,10 @@ export function checkObjects(objects: readonly K8sObject[]): Violation[] {
       for (const [check, detail] of containerChecks(pod.spec)) add(object, check, detail);
       // Least privilege: a pod gets an API token only when it calls the API (exceptions.ts lists who).
       if (pod.spec.automountServiceAccountToken !== false) add(object, 'platform/service-account-token', 'mounts a service account token');
+      for (const violation of restrictedViolations(pod.spec, 'spec')) add(object, podSecurityCheck(violation), violation);
+    }
+    if (object.kind === 'Namespace' && object.metadata.labels?.['pod-security.kubernetes.io/enforce'] !== 'restricted') {
+      add(object, 'pod-security/namespace-level', `enforces ${object.metadata.labels?.['pod-security.kubernetes.io/enforce'] ?? 'nothing'}, not restricted`);
     }
     if (object.kind === 'PodDisruptionBudget') {
       if (!objects.some((o) => o.metadata.namespace === object.metadata.namespace && podOf(o) && selects(object.spec.selector, podOf(o)!.labels))) add(object, 'platform/poddisruptionbudget-selector', 'selector matches no pod');
