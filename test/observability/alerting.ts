@@ -48,7 +48,12 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
 }
 
 export interface RunningAlertmanager {
+  readonly pod: LocalPod;
   readonly address: string;
+  /** Its alertmanager.yml (as synthesized). */
+  readonly configFile: string;
+  /** SIGHUP: it reloads its config file. */
+  reload(): void;
   output(): string;
   stop(): Promise<void>;
 }
@@ -76,5 +81,5 @@ export async function startAlertmanager(objects: readonly K8sObject[], pod: Loca
     await proc.stop('SIGKILL');
     throw new Error(`${(error as Error).message}\n${proc.output()}`);
   }
-  return { address, output: proc.output, stop: () => proc.stop() };
+  return { pod, address, configFile, reload: () => { proc.child.kill('SIGHUP'); }, output: proc.output, stop: () => proc.stop() };
 }

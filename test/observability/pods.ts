@@ -47,9 +47,21 @@ export function container(pod: LocalPod, name: string): { name: string; args?: s
   return found;
 }
 
-/** A container's args as the pod runs them, its loopback (`127.0.0.1`, `:port`) being the pod's IP. */
+/**
+ * A container's args as the pod runs them: its loopback (`127.0.0.1`, `:port`) being the pod's IP,
+ * and a path under a hostPath volume's mount being that path of this machine.
+ */
 export function podArgs(pod: LocalPod, containerName: string): string[] {
-  return (container(pod, containerName).args ?? []).map((arg) => arg.replaceAll('127.0.0.1', pod.ip).replace(/=:(\d+)$/, `=${pod.ip}:$1`));
+  const spec = pod.workload.spec.template.spec;
+  const hostPaths: [string, string][] = (container(pod, containerName) as { volumeMounts?: { name: string; mountPath: string }[] }).volumeMounts?.flatMap((m) => {
+    const hostPath = spec.volumes?.find((v: { name: string }) => v.name === m.name)?.hostPath?.path;
+    return hostPath ? [[m.mountPath, hostPath] as [string, string]] : [];
+  }) ?? [];
+  return (container(pod, containerName).args ?? []).map((arg) => {
+    let local = arg.replaceAll('127.0.0.1', pod.ip).replace(/=:(\d+)$/, `=${pod.ip}:$1`);
+    for (const [mountPath, hostPath] of hostPaths) local = local.replace(new RegExp(`=${mountPath}(/|$)`), (_, end) => `=${hostPath.replace(/\/$/, '')}${end || (hostPath === '/' ? '/' : '')}`);
+    return local;
+  });
 }
 
 /** The labels a controller adds to the pods it creates: they change at every rollout. */

@@ -15,6 +15,8 @@ export interface ExpectedAlert {
 
 export interface Scenario {
   readonly name: string;
+  /** The fault is the test's setup itself: its alerts may have arrived before the scenario's turn. */
+  readonly atSetup?: boolean;
   readonly fires: readonly ExpectedAlert[];
   /** Causes the fault. */
   fault(): Promise<void>;
@@ -84,7 +86,12 @@ export function podScenarios(stack: LiveStack, panelQuery: (dashboard: string, p
     },
     {
       name: "Redis's volume full (another writer took the space): a write, then a BGSAVE",
-      fires: [{ alertname: 'RedisAofWriteFailed', labels: { namespace, pod: redisPod } }, { alertname: 'RedisRdbBgsaveFailed', labels: { namespace, pod: redisPod } }],
+      fires: [
+        { alertname: 'RedisAofWriteFailed', labels: { namespace, pod: redisPod } },
+        { alertname: 'RedisRdbBgsaveFailed', labels: { namespace, pod: redisPod } },
+        // node_exporter sees the volume (a tmpfs here) on this machine
+        { alertname: 'NodeFilesystemAlmostFull', labels: { instance: NODE_NAME, mountpoint: stack.redis.dataDir } },
+      ],
       fault: async () => {
         filler = fillFilesystem(stack.redis.dataDir);
         // 100 kB: more than the free part of the AOF's last page, which a full tmpfs still takes.
@@ -92,6 +99,12 @@ export function podScenarios(stack: LiveStack, panelQuery: (dashboard: string, p
         stack.redisCli('admin', 'BGSAVE');
       },
       recover: async () => { fs.rmSync(filler!, { force: true }); },
+    },
+    {
+      // Last: the scenarios before it need NGINX's traffic.
+      name: 'NGINX stopped (SIGTERM): its exporter cannot read stub_status',
+      fires: [{ alertname: 'NginxDown', labels: { namespace, pod: stack.nginxExporter.pod.name } }],
+      fault: () => stack.nginx.stop(),
     },
   ];
   let filler: string | undefined;
@@ -118,11 +131,28 @@ export function podScenarios(stack: LiveStack, panelQuery: (dashboard: string, p
     },
   ];
 
+  const alertmanagerLane: Scenario[] = [
+    {
+      name: 'an alertmanager.yml that does not parse, then a reload (SIGHUP)',
+      fires: [{ alertname: 'AlertmanagerConfigReloadFailed', labels: { namespace, pod: stack.alertmanager.pod.name } }],
+      fault: async () => {
+        synthesized = fs.readFileSync(stack.alertmanager.configFile, 'utf8');
+        fs.writeFileSync(stack.alertmanager.configFile, 'route: [\n');
+        stack.alertmanager.reload();
+      },
+      recover: async () => { fs.writeFileSync(stack.alertmanager.configFile, synthesized!); stack.alertmanager.reload(); },
+    },
+  ];
+  let synthesized: string | undefined;
+
   const targetLane: Scenario[] = [
     {
       // Nodes are scraped through the API server's proxy, so every node has the same __address__.
-      name: "a node whose kubelet cannot be reached (node discovery's target, nothing listening)",
-      fires: [{ alertname: 'TargetDown', labels: { job: 'kubernetes-nodes', instance: NODE_NAME }, summary: `Scrape target ${NODE_NAME} of job kubernetes-nodes is down` }],
+      name: "a node whose kubelet cannot be reached (node discovery's target, nothing listening); its alert also routed to a receiver whose endpoint is down",
+      fires: [
+        { alertname: 'TargetDown', labels: { job: 'kubernetes-nodes', instance: NODE_NAME }, summary: `Scrape target ${NODE_NAME} of job kubernetes-nodes is down` },
+        { alertname: 'AlertmanagerNotificationsFailing', labels: { namespace, pod: stack.alertmanager.pod.name, integration: 'webhook' } },
+      ],
       fault: async () => {
         fs.writeFileSync(path.join(prometheus.root, 'kubernetes-nodes.targets.json'), JSON.stringify([{ targets: [`${podIp()}:10250`], labels: { __meta_kubernetes_node_name: NODE_NAME, __meta_kubernetes_node_address_InternalIP: '10.255.0.1' } }]));
       },
@@ -139,5 +169,13 @@ export function podScenarios(stack: LiveStack, panelQuery: (dashboard: string, p
       recover: () => stack.nginxExporter.start(),
     },
   ];
-  return [redisLane, prometheusLane, targetLane];
+  const clusterLane: Scenario[] = [
+    {
+      name: 'the chart applied to a control plane without nodes (no scheduler, no kubelet): no Deployment has an available pod',
+      atSetup: true,
+      fires: [{ alertname: 'KubeDeploymentReplicasMismatch', labels: { namespace, deployment: stack.router.pod.workload.metadata.name } }],
+      fault: async () => undefined,
+    },
+  ];
+  return [redisLane, prometheusLane, alertmanagerLane, targetLane, clusterLane];
 }
