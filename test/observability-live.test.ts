@@ -10,7 +10,8 @@ import { Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { monitorGoService, restrictPod } from '../lib';
 import { freePort } from './support/engines';
-import { K8sObject, environmentChart } from './support/synth';
+import * as YAML from 'yaml';
+import { K8sObject, configMapFile, environmentChart } from './support/synth';
 import { LiveStack, NODE_NAME, startLiveStack } from './observability/stack';
 import { WebhookReceiver, startWebhookReceiver } from './observability/alerting';
 import { Dashboard, Rule, chartDashboards, chartRules, fillVariables, missingData, panelQueries, variableValues } from './observability/queries';
@@ -158,6 +159,19 @@ test("a pod's series carry its labels, but none that changes at every rollout or
   }
 }, 30_000);
 
+test("the Go service's pprof port is declared on its pod but never scraped: one target, at the metrics port", async () => {
+  const { prometheus, goService } = stack;
+  const pprof = goService.pod.workload.spec.template.spec.containers[0].ports.find((p: Json) => p.name === 'pprof').containerPort;
+  // GIVEN pprof answering on the pod's own address
+  expect((await fetch(`http://${goService.pod.ip}:${pprof}/debug/pprof/cmdline`)).status).toBe(200);
+  // THEN discovery's two targets (one per container port) are one after relabeling, on the annotated port
+  const targets = await prometheus.eventually(async () => {
+    const active: Json[] = (await prometheus.api('/api/v1/targets?state=active')).activeTargets.filter((t: Json) => t.labels.pod === goService.pod.name);
+    return active.length ? active : undefined;
+  });
+  expect(targets.map((t) => t.scrapeUrl)).toEqual([`http://${goService.pod.ip}:8080/metrics`]);
+}, 30_000);
+
 test('every dashboard panel and every rule of the chart has data, but for the listed queries nothing here can feed', async () => {
   const { prometheus } = stack;
   startTraffic();
@@ -167,6 +181,10 @@ test('every dashboard panel and every rule of the chart has data, but for the li
     return active.length > 0 && active.every((t) => t.health === 'up') ? true : undefined;
   }, 30_000);
   await new Promise((r) => setTimeout(r, 6000));
+  // GIVEN what feeds each scrape job of the chart here (every job of prometheus.yml, said once)
+  const jobs = YAML.parse(configMapFile(objects, 'dev-prometheus', 'prometheus.yml')).scrape_configs.map((j: Json) => j.job_name);
+  expect(Object.keys(stack.jobs).sort()).toEqual([...jobs].sort());
+  for (const [job, fed] of Object.entries(stack.jobs)) console.log(`scrape job ${job}: ${fed}`);
   const empty: Record<string, string[]> = {};
   // THEN each panel's queries, as Grafana sends them, have data
   for (const dashboard of chartDashboards(objects)) {
@@ -197,7 +215,7 @@ test('every alert fires in a scenario made of a real fault and reaches the webho
   const alerts = rules.map((r) => r.name);
   startTraffic();
   const scenarios: Scenario[][] = podScenarios(stack, panelQuery);
-  const fired: Record<string, { scenario: string; receiver: string }> = {};
+  const fired: Record<string, { scenario: string; receiver: string }[]> = {};
   // WHEN each lane of scenarios runs (lanes in parallel: they share no process)
   await Promise.all(scenarios.map(async (lane) => {
     for (const scenario of lane) {
@@ -208,7 +226,7 @@ test('every alert fires in a scenario made of a real fault and reaches the webho
           // THEN the alert reaches the webhook, with the labels that say where
           const got = await stack.prometheus.eventually(async () => webhook.alerts().find((a) => (scenario.atSetup || a.at >= started) && a.status === 'firing' && a.labels.alertname === expected.alertname && Object.entries(expected.labels ?? {}).every(([k, v]) => a.labels[k] === v)), 45_000)
             .catch((error) => { throw new Error(`${scenario.name}: ${expected.alertname} never reached the webhook (${(error as Error).message.split('\n')[0]}); received: ${JSON.stringify(webhook.alerts().map((a) => a.labels))}`); });
-          fired[expected.alertname] ??= { scenario: scenario.name, receiver: got.receiver };
+          (fired[expected.alertname] ??= []).push({ scenario: scenario.name, receiver: got.receiver });
           if (expected.summary) expect(got.annotations.summary).toBe(expected.summary);
           // AND its summary and description name only labels it has (a missing one renders as nothing),
           // but inside a `{{ with $labels.x }}` that leaves the text out without it
@@ -223,7 +241,7 @@ test('every alert fires in a scenario made of a real fault and reaches the webho
     }
   }));
   console.log(`webhook got, in order: ${webhook.alerts().map((a) => `${a.labels.alertname}{${Object.entries(a.labels).filter(([k]) => ['pod', 'job', 'instance'].includes(k)).map(([k, v]) => `${k}=${v}`).join(',')}}`).join(' ')}`);
-  for (const alert of alerts) console.log(`${alert}: ${fired[alert] ? `fired by "${fired[alert].scenario}", received by ${fired[alert].receiver}` : `not fired: ${CANNOT_FIRE[alert] ?? 'UNEXPECTED'}`}`);
+  for (const alert of alerts) console.log(`${alert}: ${fired[alert] ? fired[alert].map((f) => `fired by "${f.scenario}", received by ${f.receiver}`).join('; ') : `not fired: ${CANNOT_FIRE[alert] ?? 'UNEXPECTED'}`}`);
   expect(alerts.filter((a) => !fired[a] && !CANNOT_FIRE[a])).toEqual([]);
   // AND the list of those that cannot fire is exact: none of them fired, each is an alert of the chart
   expect(Object.keys(CANNOT_FIRE).filter((a) => !alerts.includes(a) || webhook.alerts().some((n) => n.labels.alertname === a))).toEqual([]);
