@@ -6,7 +6,7 @@
 // of a real fault and reach the test's webhook through the Alertmanager, but for the listed ones.
 // Both lists are exact: an exception that has data, or an alert listed as unable to fire that
 // fires, fails the test too.
-import { Testing } from 'cdk8s';
+import { Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { monitorGoService, restrictPod } from '../lib';
 import { freePort } from './support/engines';
@@ -79,6 +79,8 @@ beforeAll(async () => {
   const unreachable = `http://127.0.0.1:${await freePort()}/alerts`;
   const chart = environmentChart('dev', (environment) => ({
     ...environment,
+    // Scrapes time out after 1 s here (10 s in the pod): the exporter must give up on Redis sooner.
+    redis: { ...environment.redis, exporterTimeout: Duration.millis(500) },
     alertmanager: {
       route: {
         receiver: 'test-webhook',
