@@ -14,7 +14,7 @@ import * as YAML from 'yaml';
 import { K8sObject, configMapFile, environmentChart } from './support/synth';
 import { LiveStack, NODE_NAME, startLiveStack } from './observability/stack';
 import { WebhookReceiver, startWebhookReceiver } from './observability/alerting';
-import { Dashboard, Rule, chartDashboards, chartRules, fillVariables, missingData, panelQueries, variableValues } from './observability/queries';
+import { Dashboard, Rule, chartDashboards, chartRules, fillVariables, missingData, missingPanelData, panelQueries, variableValues } from './observability/queries';
 import { podScenarios, Scenario } from './observability/scenarios';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -34,6 +34,7 @@ const NOT_FED: Readonly<Record<string, string>> = {
   'rule namespace_pod_container:container_cpu_usage_seconds:rate5m': "reads cAdvisor's container_cpu_usage_seconds_total",
   'rule namespace_pod_container:container_cpu_limit_cores:max': "reads cAdvisor's container_spec_cpu_*",
   'rule PodCpuNearLimit': "reads the two cAdvisor recording rules above",
+  'rule KubePodCrashLooping': 'kube-state-metrics writes the waiting reason of a container a kubelet reports waiting; no kubelet runs here (its pods have no container status)',
 };
 
 /** Alerts no scenario here can fire, with the reason. */
@@ -119,7 +120,7 @@ async function panelQuery(dashboardTitle: string, panel: string): Promise<string
   const dashboard = chartDashboards(objects).find((d) => d.title === dashboardTitle)!;
   const query = panelQueries(dashboard).find((q) => q.panel === panel);
   if (!query) throw new Error(`${dashboardTitle} has no panel ${panel}`);
-  return fillVariables(query.expr, await variableValues(stack.prometheus, dashboard));
+  return fillVariables(query.expr, (await variableValues(stack.prometheus, dashboard)).values);
 }
 
 test('a router that has not decided yet exports its decision series at 0: Decisions/s reads 0 and Decision p99 has a sample', async () => {
@@ -190,16 +191,16 @@ test('every dashboard panel and every rule of the chart has data, but for the li
   const empty: Record<string, string[]> = {};
   // THEN each panel's queries, as Grafana sends them, have data
   for (const dashboard of chartDashboards(objects)) {
-    const values = await variableValues(prometheus, dashboard);
+    const variables = await variableValues(prometheus, dashboard);
     // By panel title: what is missing from each of its queries.
     const panels = new Map<string, string[]>();
     for (const query of panelQueries(dashboard)) {
-      const missing = await missingData(prometheus, fillVariables(query.expr, values));
+      const missing = await missingPanelData(prometheus, query.expr, variables);
       panels.set(query.panel, [...(panels.get(query.panel) ?? []), ...missing.map((m) => `${query.refId}: ${m}`)]);
     }
     const empties = [...panels].filter(([, missing]) => missing.length > 0);
     for (const [panel, missing] of empties) empty[panelKey(dashboard, panel)] = missing;
-    console.log(`${dashboard.title}: panels with data ${panels.size - empties.length}/${panels.size}${empties.map(([panel]) => `\n  no data: ${panel}: ${NOT_FED[panelKey(dashboard, panel)] ?? 'UNEXPECTED'}`).join('')}`);
+    console.log(`${dashboard.title}: panels with data ${panels.size - empties.length}/${panels.size}${empties.map(([panel, missing]) => `\n  no data: ${panel}: ${NOT_FED[panelKey(dashboard, panel)] ?? 'UNEXPECTED'} (${missing.map((m) => (m.length > 110 ? `${m.slice(0, 110)}...` : m)).join('; ')})`).join('')}`);
   }
   // AND each rule reads series that exist (and a recording rule's result too; an alert's is part 3)
   const rules: Rule[] = chartRules(objects);

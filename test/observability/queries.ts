@@ -80,8 +80,9 @@ export function chartRules(objects: readonly K8sObject[]): Rule[] {
  * for an includeAll or multi variable, else the first. A variable without values is missing from
  * the result (Grafana would leave every panel using it empty).
  */
-export async function variableValues(prometheus: RunningPrometheus, dashboard: Dashboard): Promise<Record<string, string>> {
+export async function variableValues(prometheus: RunningPrometheus, dashboard: Dashboard): Promise<{ values: Record<string, string>; missing: string[] }> {
   const values: Record<string, string> = {};
+  const missing: string[] = [];
   for (const variable of dashboard.model.templating?.list ?? []) {
     if (variable.type !== 'query') continue;
     const query = typeof variable.query === 'string' ? variable.query : variable.query?.query;
@@ -89,10 +90,13 @@ export async function variableValues(prometheus: RunningPrometheus, dashboard: D
     if (!match) throw new Error(`${dashboard.title}: variable ${variable.name} has a query this test cannot run: ${query}`);
     const selector = match[1] ? fillVariables(match[1], values) : undefined;
     const found: string[] = await prometheus.api(`/api/v1/label/${match[2]}/values${selector ? `?match[]=${encodeURIComponent(selector)}` : ''}`);
-    if (found.length === 0) continue;
+    if (found.length === 0) {
+      missing.push(variable.name);
+      continue;
+    }
     values[variable.name] = variable.includeAll || variable.multi ? found.map(escapeRegex).join('|') : found[0];
   }
-  return values;
+  return { values, missing };
 }
 
 function escapeRegex(value: string): string {
@@ -115,7 +119,7 @@ export async function selectors(prometheus: RunningPrometheus, expr: string): Pr
   const found = new Set<string>();
   const visit = (node: Json): void => {
     if (!node || typeof node !== 'object') return;
-    if (node.type === 'vectorSelector') {
+    if (node.type === 'vectorSelector' || node.type === 'matrixSelector') {
       found.add(`{${node.matchers.map((m: Json) => `${m.name}${m.type}${JSON.stringify(m.value)}`).join(', ')}}`);
       return;
     }
@@ -129,12 +133,21 @@ export async function selectors(prometheus: RunningPrometheus, expr: string): Pr
 }
 
 /**
- * Why a query has no data: a dashboard variable without values, the query empty, or its selectors
- * that match no series. Empty when it has data.
+ * Why a panel's query has no data: a variable of its dashboard without values (its selectors are
+ * then checked with every value the label has, to say what else is missing), the query empty, or
+ * its selectors that match no series. Empty when it has data.
  */
+export async function missingPanelData(prometheus: RunningPrometheus, expr: string, variables: { values: Record<string, string>; missing: string[] }): Promise<string[]> {
+  const unset = variables.missing.filter((name) => expr.includes(`$${name}`));
+  if (unset.length === 0) return missingData(prometheus, fillVariables(expr, variables.values));
+  const anyValue: Record<string, string> = {};
+  for (const name of unset) anyValue[name] = (await prometheus.api(`/api/v1/label/${name}/values`) as string[]).map(escapeRegex).join('|') || 'none';
+  const filled = fillVariables(expr, { ...variables.values, ...anyValue }).replace(/(\w+)="([^"]*\|[^"]*)"/g, '$1=~"$2"');
+  return [...unset.map((name) => `variable $${name} has no values`), ...(await missingData(prometheus, filled, false))];
+}
+
+/** Why a query has no data: the query empty (when `wholeQuery`), or its selectors that match no series. Empty when it has data. */
 export async function missingData(prometheus: RunningPrometheus, expr: string, wholeQuery = true): Promise<string[]> {
-  const unset = [...new Set([...expr.matchAll(/\$(\w+)/g)].map((m) => m[1]))];
-  if (unset.length) return unset.map((name) => `variable $${name} has no values`);
   const missing: string[] = [];
   if (wholeQuery && (await prometheus.query(expr)).length === 0) missing.push('the query returns nothing');
   for (const selector of await selectors(prometheus, expr)) {
