@@ -99,16 +99,25 @@ const nodeCompile = Module.prototype._compile;
 // Node reads such a map only in its own _compile, which this cache leaves modules to when source
 // maps are on, so the comment is dropped from what V8 compiles. The source map of a file that names one
 // by URL is kept.
-// Finding it means scanning back over the whole map, so an entry records where the code ends: the
-// same source (the entry's key) ends at the same place.
+// An entry records where the code ends (the same source, the entry's key, ends at the same place),
+// so only a module compiled afresh is searched.
 const INLINE_SOURCE_MAP = '\n//# sourceMappingURL=data:';
 
 function withoutInlineSourceMap(content) {
-  const at = content.lastIndexOf(INLINE_SOURCE_MAP);
+  // Searched forwards: V8 skips ahead through the code quickly, where lastIndexOf steps back one
+  // character at a time over the whole map (2.9 MB of them: 0.02 G instructions per cold synth).
+  // The first one ends the file exactly when it is the last one (any later one starts a line).
+  let at = content.indexOf(INLINE_SOURCE_MAP);
   if (at < 0) return content;
+  if (!endsFile(content, at)) at = content.lastIndexOf(INLINE_SOURCE_MAP);
   // Only a comment that ends the file: its last line, maybe followed by a line break.
+  return endsFile(content, at) ? content.slice(0, at + 1) : content;
+}
+
+/** True when the line starting after `at` (a line break) is the file's last, maybe followed by a line break. */
+function endsFile(content, at) {
   const end = content.indexOf('\n', at + 1);
-  return end < 0 || end === content.length - 1 ? content.slice(0, at + 1) : content;
+  return end < 0 || end === content.length - 1;
 }
 
 function compileWithCache(content, filename) {

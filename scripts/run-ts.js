@@ -2,7 +2,8 @@
 // (no type-check: `npm test` runs tsc), with the options of .swcrc, as jest's transformer
 // (@swc/jest) reads them. Output is cached under node_modules/.cache, a folder per transpiler (the
 // @swc/core version and the options) and a file per source (keys in cache-keys.js), so a run always
-// reflects the current sources and a warm run loads no compiler.
+// reflects the current sources and a warm run loads no compiler. `npm ci` and `npm install` fill it
+// ahead of the first synth (scripts/precompile-ts.js).
 // Files keep their own __dirname, so paths such as dashboards/ resolve as in the compiled package.
 const fs = require('fs');
 const Module = require('module');
@@ -43,18 +44,25 @@ function store(file, code) {
   }
 }
 
-function compileTypeScript(module, filename) {
+/** The JavaScript of the TypeScript file `filename`: from the cache, else transpiled and cached. */
+function transpiled(filename) {
   const source = fs.readFileSync(filename, 'utf8');
   const cached = path.join(CACHE_DIR, `${transpileEntryKey(path.basename(CACHE_DIR), filename, source)}.js`);
-  let code;
   try {
-    code = fs.readFileSync(cached, 'utf8');
+    return fs.readFileSync(cached, 'utf8');
   } catch {
-    code = transpile(source, filename);
+    const code = transpile(source, filename);
     store(cached, code);
+    return code;
   }
-  module._compile(code, filename);
+}
+
+function compileTypeScript(module, filename) {
+  module._compile(transpiled(filename), filename);
 }
 
 Module._extensions['.ts'] = compileTypeScript;
 if (SOURCE_MAPS) process.setSourceMapsEnabled(true);
+
+// For scripts/precompile-ts.js (npm's prepare), which fills the cache ahead of the first synth.
+module.exports = { transpiled };

@@ -5,7 +5,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { ALERTMANAGER_IMAGE, NGINX_EXPORTER_IMAGE, PROMETHEUS_IMAGE, REDIS_EXPORTER_IMAGE } from '../lib';
+import { ALERTMANAGER_IMAGE, NGINX_EXPORTER_IMAGE, NODE_EXPORTER_IMAGE, PROMETHEUS_IMAGE, REDIS_EXPORTER_IMAGE } from '../lib';
 import { enginePath, eventually, freePort, startProcess, tempDir } from './support/engines';
 import { configMapFile, findObject, synthEnvironment } from './support/synth';
 
@@ -59,6 +59,7 @@ describe('engines', () => {
     ['alertmanager', ALERTMANAGER_IMAGE],
     ['redis_exporter', REDIS_EXPORTER_IMAGE],
     ['nginx-prometheus-exporter', NGINX_EXPORTER_IMAGE],
+    ['node_exporter', NODE_EXPORTER_IMAGE],
   ])('engine %s is built at the version of the image %s', (name, image) => {
     expect(engineVersion(name)).toBe(imageVersion(image));
   });

@@ -117,6 +117,63 @@ describe('the caches stay small', () => {
   });
 });
 
+describe("npm's prepare script fills run-ts's cache ahead of the first synth", () => {
+  let scratch: string;
+  beforeEach(() => (scratch = tempDir('precompile-ts')));
+  afterEach(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+  /** A copy of the project's loader with main.ts, app/ and lib/ of its own. */
+  function project(withSwc: boolean): string {
+    const dir = path.join(scratch, 'project');
+    fs.mkdirSync(path.join(dir, 'scripts'), { recursive: true });
+    for (const f of ['precompile-ts.js', 'run-ts.js', 'cache-files.js', 'cache-keys.js']) fs.copyFileSync(path.join(ROOT, 'scripts', f), path.join(dir, 'scripts', f));
+    fs.copyFileSync(path.join(ROOT, '.swcrc'), path.join(dir, '.swcrc'));
+    if (withSwc) fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+    fs.mkdirSync(path.join(dir, 'lib', 'core'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'app'));
+    fs.writeFileSync(path.join(dir, 'lib', 'core', 'a.ts'), 'export const a = (x?: { y: number }): number => x?.y ?? 1;\n');
+    fs.writeFileSync(path.join(dir, 'lib', 'types.d.ts'), 'export type T = number;\n');
+    fs.writeFileSync(path.join(dir, 'app', 'b.ts'), "import { a } from '../lib/core/a';\nexport const b: number = a() + 1;\n");
+    fs.writeFileSync(path.join(dir, 'main.ts'), "import { b } from './app/b';\nconsole.log(b);\n");
+    return dir;
+  }
+
+  const env = () => ({ ...process.env, PLATFORM_STACK_CACHE_DIR: path.join(scratch, 'cache') });
+  // package.json's prepare script, run as npm runs it (sh -c, in the package's folder).
+  const prepare = (dir: string) => spawnSync('sh', ['-c', JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.prepare], { cwd: dir, encoding: 'utf8', env: env() });
+  // What the synth does: main.ts through run-ts; prints main.ts's output, then whether swc was loaded.
+  const synthLike = (dir: string) =>
+    spawnSync(process.execPath, ['-r', './scripts/run-ts.js', '-e', "require('./main.ts'); console.log(Object.keys(require.cache).some((f) => f.includes('@swc')))"], { cwd: dir, encoding: 'utf8', env: env() });
+
+  test('after it, loading main.ts, app/ and lib/ loads no compiler; a source edited afterwards is transpiled anew', () => {
+    // GIVEN a project whose prepare script ran (as `npm ci` runs it)
+    const dir = project(true);
+    const prepared = prepare(dir);
+    expect(prepared.status).toBe(0);
+    expect(prepared.stderr).toBe("precompile-ts: 3 TypeScript files in run-ts's cache\n");
+    // Nothing on stdout: `npm pack --json` runs prepare too, and its JSON is on stdout.
+    expect(prepared.stdout).toBe('');
+    // WHEN the program loads them THEN it runs them without swc
+    expect(synthLike(dir).stdout).toBe('2\nfalse\n');
+    // WHEN a source changes after the install THEN it misses, and swc transpiles the new source
+    fs.writeFileSync(path.join(dir, 'app', 'b.ts'), "import { a } from '../lib/core/a';\nexport const b: number = a({ y: 41 }) + 1;\n");
+    expect(synthLike(dir).stdout).toBe('42\ntrue\n');
+  });
+
+  test('without swc installed (npm ci --omit=dev) it skips and does not fail the install', () => {
+    const result = prepare(project(false));
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^precompile-ts: skipped \(.*\); the first synth transpiles instead\n$/);
+  });
+
+  test('in the unpacked package, which ships no scripts/, it does nothing and does not fail', () => {
+    const result = prepare(scratch);
+    expect(result.status).toBe(0);
+    expect(result.stdout + result.stderr).toBe('');
+  });
+});
+
 describe('the compile cache runs code as node does', () => {
   let scratch: string;
   beforeEach(() => (scratch = tempDir('compile-cache')));
