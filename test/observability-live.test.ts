@@ -1,7 +1,9 @@
 // The live loop (issue 15): dev's chart, synthesized, run as real processes (test/observability/):
 // Redis on its redis.conf and users with redis_exporter, the router, NGINX with
-// nginx-prometheus-exporter, the Alertmanager, and Prometheus (the image's version) scraping them
-// through the chart's own relabel rules. Then every dashboard panel query and every rule of the
+// nginx-prometheus-exporter, node_exporter on this machine, a Go service as monitorGoService
+// annotates it, kube-state-metrics on a local control plane the chart is applied to, the
+// Alertmanager, and Prometheus (the image's version) scraping them through the chart's own relabel
+// rules. Then every dashboard panel query and every rule of the
 // chart must have data, but for the listed exceptions; and every alert must fire in a scenario made
 // of a real fault and reach the test's webhook through the Alertmanager, but for the listed ones.
 // Both lists are exact: an exception that has data, or an alert listed as unable to fire that
