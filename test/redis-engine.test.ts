@@ -11,7 +11,7 @@ import { configMapFile, findObject, synthEnvironment } from './support/synth';
 import { requireEngine, run, tempDir } from './support/engines';
 import { RedisError, RespClient } from './redis/resp';
 import { PowerLossDisk, mountPowerLossDisk } from './redis/powerloss';
-import { RunningRedis, connect, killAllStarted, startRedis, synthRedisFiles, writeFiles } from './redis/server';
+import { PreparedRedisPod, RunningRedis, connect, killAllStarted, preparePod, startRedis, synthRedisFiles, writeFiles } from './redis/server';
 
 jest.setTimeout(30_000);
 
@@ -35,21 +35,9 @@ function prepare(props: RedisProps, name = 'redis'): { conf: string; etc: string
 /** The users of the dev environment's Redis, each with a password file as its Secret key is mounted. */
 const DEV_PASSWORDS: Record<string, string> = { admin: 'adm1n-pw "quoted" \\ and spaced', exporter: 'exp0rter-pw', router: 'r0uter-pw' };
 
-/**
- * The dev environment's Redis as its pod starts it: the ConfigMap's files, each user's Secret key
- * as a file (with the trailing newline `echo` adds), and the init container's exact command with
- * the pod's paths mapped to folders here. Returns where the pod's folders are.
- */
-function prepareDev(): { etc: string; data: string; secrets: string; auth: string; local: (podPath: string) => string } {
-  const objects = synthEnvironment('dev');
-  const names = ['redis.conf', 'users.acl', 'auth-init.sh', 'probe.sh', 'backup.sh'];
-  const etc = writeFiles(path.join(work, 'etc'), Object.fromEntries(names.map((name) => [name, configMapFile(objects, 'dev-redis-config', name)])));
-  const [data, secrets, auth] = ['data', 'secrets', 'auth'].map((dir) => fs.mkdirSync(path.join(work, dir), { recursive: true }) ?? path.join(work, dir));
-  for (const [user, password] of Object.entries(DEV_PASSWORDS)) writeFiles(path.join(secrets, user), { password: `${password}\n` });
-  const local = (podPath: string) => podPath.replace(REDIS_PATHS.configDir, etc).replace(REDIS_PATHS.passwordDir, secrets).replace(REDIS_PATHS.authDir, auth);
-  const init = findObject(objects, 'StatefulSet', 'dev-redis').spec.template.spec.initContainers[0].command as string[];
-  run(init[0], init.slice(1).map(local));
-  return { etc, data, secrets, auth, local };
+/** The dev environment's Redis as its pod starts it (see preparePod). */
+function prepareDev(): PreparedRedisPod {
+  return preparePod(synthEnvironment('dev'), 'dev-redis', work, DEV_PASSWORDS);
 }
 
 /** Commands no client may run: each is answered NOPERM. */

@@ -182,7 +182,7 @@ describe('Redis', () => {
     const on = synthRedis().objects;
     const off = synthRedis({ metricsExporter: false }).objects;
     // THEN the exporter serves :9121/metrics from 127.0.0.1's Redis, and Prometheus is told so
-    expect(container(on, 'metrics')).toMatchObject({ image: 'oliver006/redis_exporter:v1.62.0', args: ['--redis.addr=redis://127.0.0.1:6379', '--web.listen-address=:9121'] });
+    expect(container(on, 'metrics')).toMatchObject({ image: 'oliver006/redis_exporter:v1.62.0', args: ['--redis.addr=redis://127.0.0.1:6379', '--web.listen-address=:9121', '--connection-timeout=5000ms'] });
     expect(statefulSet(on).spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9121', 'prometheus.io/path': '/metrics' });
     expect(podSpec(off).containers.map((c: { name: string }) => c.name)).toEqual(['redis']);
     expect(statefulSet(off).spec.template.metadata.annotations['prometheus.io/scrape']).toBeUndefined();
@@ -287,13 +287,14 @@ describe('Redis', () => {
     });
 
     test('fails with every bad prop listed at once', () => {
-      expect(build({ preset: 'fast' as never, appendFsync: 'often' as never, autoAofRewritePercentage: -1, storageClassName: 'Fast SSD', maxUnavailable: 2, terminationGracePeriod: Duration.millis(10) })).toThrow(
-        "Redis 'test/redis' has 6 invalid props:\n"
+      expect(build({ preset: 'fast' as never, appendFsync: 'often' as never, autoAofRewritePercentage: -1, storageClassName: 'Fast SSD', maxUnavailable: 2, exporterTimeout: Duration.millis(10), terminationGracePeriod: Duration.millis(10) })).toThrow(
+        "Redis 'test/redis' has 7 invalid props:\n"
         + "  - preset must be one of cache|durable|strict, got 'fast'\n"
         + "  - appendFsync must be one of always|everysec|no, got 'often'\n"
         + '  - autoAofRewritePercentage must be an integer >= 0, got -1\n'
         + "  - storageClassName must be a StorageClass name (a DNS subdomain: lower-case letters, digits, '-' and '.'), got 'Fast SSD'\n"
         + '  - maxUnavailable must be an integer from 0 to 1, got 2\n'
+        + '  - exporterTimeout (milliseconds) must be an integer >= 100, got 10\n'
         + '  - terminationGracePeriod (seconds) must be an integer >= 1, got 0.01',
       );
     });

@@ -75,7 +75,8 @@ export function platformRuleGroup(): RuleGroup {
         for: '5m',
         labels: { severity: 'warning' },
         annotations: {
-          summary: 'Scrape target {{ $labels.instance }} of job {{ $labels.job }} is down',
+          // A pod's target is its IP:port, which says nothing on call and changes at every restart: name the pod.
+          summary: 'Scrape target {{ $labels.instance }}{{ with $labels.pod }} (pod {{ $labels.namespace }}/{{ . }}){{ end }} of job {{ $labels.job }} is down',
           description: 'Prometheus has failed to scrape {{ $labels.instance }} (job {{ $labels.job }}) for 5 minutes: its metrics and the alerts built on them are missing.',
         },
       },
@@ -95,7 +96,8 @@ export function platformRuleGroup(): RuleGroup {
         for: '5m',
         labels: { severity: 'warning' },
         annotations: {
-          summary: 'Prometheus {{ $labels.instance }} fails to evaluate rules of group {{ $labels.rule_group }}',
+          // rule_group is `<file>;<group>`: the group's name, then its file.
+          summary: 'Prometheus {{ $labels.instance }} fails to evaluate rules of group {{ reReplaceAll "^.*;" "" $labels.rule_group }} ({{ reReplaceAll ";[^;]*$" "" $labels.rule_group }})',
           description: '{{ $value | humanize }} rule evaluations failed in the last 5 minutes: the alerts of that group may never fire.',
         },
       },

@@ -73,6 +73,13 @@ function annotationRelabels(object: 'pod' | 'service'): RelabelConfig[] {
 }
 
 /**
+ * Pod labels (as labelmap names them) that no series should carry: the controllers' own
+ * (`pod-template-hash`, `controller-revision-hash`, `pod-template-generation`, the StatefulSet pod's
+ * name and index, which `pod` already says) and cdk8s's selector hash `cdk8s.io/metadata.addr`.
+ */
+const POD_LABELS_DROPPED = 'pod_template_hash|controller_revision_hash|pod_template_generation|statefulset_kubernetes_io_pod_name|apps_kubernetes_io_pod_index|cdk8s_io_metadata_addr';
+
+/**
  * Pods annotated `prometheus.io/scrape: "true"` (see `markForScraping`), on the annotated port and
  * path, in `namespaces` only. Only running pods: a pending or finished pod has nothing to scrape and
  * would read as down.
@@ -101,6 +108,9 @@ export function kubernetesPodsJob(namespaces: readonly string[]): ScrapeConfig {
         target_label: '__address__',
       },
       { action: 'labelmap', regex: '__meta_kubernetes_pod_label_(.+)' },
+      // Not the labels controllers add (new values at every rollout of the same pod: a new series
+      // for redis-0's every metric) nor cdk8s's selector hash (app_kubernetes_io_instance says it).
+      { action: 'labeldrop', regex: POD_LABELS_DROPPED },
       { source_labels: ['__meta_kubernetes_namespace'], action: 'replace', target_label: 'namespace' },
       { source_labels: ['__meta_kubernetes_pod_name'], action: 'replace', target_label: 'pod' },
       { source_labels: ['__meta_kubernetes_pod_node_name'], action: 'replace', target_label: 'node' },

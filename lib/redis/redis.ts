@@ -195,6 +195,14 @@ export interface RedisProps extends CommonProps {
    */
   readonly metricsPort?: number;
   /**
+   * How long the exporter waits for Redis (to connect, and for each command) before it reports
+   * `redis_up 0`. Keep it under the scrape timeout of the Prometheus that scrapes it (10 s by
+   * default): a longer wait on a Redis that hangs fails the scrape instead (TargetDown, a warning)
+   * and RedisDown (critical) never fires.
+   * @default Duration.seconds(5)
+   */
+  readonly exporterTimeout?: Duration;
+  /**
    * PodDisruptionBudget maxUnavailable: 1 lets a node drain evict Redis (a short outage; the
    * volume keeps the data), 0 blocks voluntary evictions until someone moves it on purpose.
    * @default 1
@@ -358,7 +366,7 @@ export class Redis extends Construct implements IRedisEndpoint {
     }
 
     if (metricsExporter) {
-      this.addExporter(props.exporterImage ?? REDIS_EXPORTER_IMAGE, metricsPort, exporterRedisUrl, props.users && authVolume);
+      this.addExporter(props.exporterImage ?? REDIS_EXPORTER_IMAGE, metricsPort, exporterRedisUrl, props.exporterTimeout ?? Duration.seconds(5), props.users && authVolume);
     }
 
     // The client Service carries the StatefulSet's name: what clients see is `<env>-redis`.
@@ -400,7 +408,7 @@ export class Redis extends Construct implements IRedisEndpoint {
    * The redis_exporter sidecar, scraped by Prometheus. With users it logs in as `exporter`, its
    * password read from the JSON file the init step wrote into `authVolume`.
    */
-  private addExporter(image: string, port: number, redisUrl: string, authVolume: kplus.Volume | undefined): void {
+  private addExporter(image: string, port: number, redisUrl: string, timeout: Duration, authVolume: kplus.Volume | undefined): void {
     const exporter = this.statefulSet.addContainer({
       name: 'metrics',
       image,
@@ -408,6 +416,7 @@ export class Redis extends Construct implements IRedisEndpoint {
       args: [
         `--redis.addr=${redisUrl}`,
         `--web.listen-address=:${port}`,
+        `--connection-timeout=${timeout.toMilliseconds()}ms`,
         ...(authVolume ? [`--redis.user=${EXPORTER_USER.name}`, `--redis.password-file=${REDIS_PATHS.authDir}/exporter.json`] : []),
       ],
       ports: [{ name: 'metrics', number: port }],

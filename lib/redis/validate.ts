@@ -44,6 +44,7 @@ export function validateRedisProps(construct: IConstruct, props: RedisProps, res
   if (props.image !== undefined) v.pinnedImage('image', props.image);
   if (props.exporterImage !== undefined) v.pinnedImage('exporterImage', props.exporterImage);
   if (props.maxUnavailable !== undefined) v.integer('maxUnavailable', props.maxUnavailable, 0, 1);
+  if (props.exporterTimeout !== undefined) v.integer('exporterTimeout (milliseconds)', props.exporterTimeout.toMilliseconds({ integral: false }), 100);
   if (props.terminationGracePeriod !== undefined) v.integer('terminationGracePeriod (seconds)', props.terminationGracePeriod.toSeconds({ integral: false }), 1);
 
   const memoryLimit = resources.memory.limit;

@@ -178,7 +178,7 @@ export async function startNginx(model: RoutingConfModel, dir: string): Promise<
   const proc = startProcess(nginx, ['-p', dir, '-c', confFile, '-g', 'daemon off;']);
   const port = Number(model.listen.split(':').pop());
   try {
-    await waitForPort(port, 5000);
+    await waitForPort(port, 5000, model.listen.includes(':') ? model.listen.split(':')[0] : '127.0.0.1');
   } catch (error) {
     await proc.stop('SIGKILL');
     throw new Error(`${(error as Error).message}\n${proc.output()}${readIfExists(path.join(dir, 'error.log'))}`);
@@ -203,14 +203,18 @@ function readIfExists(file: string): string {
   }
 }
 
-/** The real router (lib/router/service/main.ts) on a rules.json, run from source with the pod's node flags. */
-export async function startRouter(rulesJson: string, dir: string): Promise<{ port: number; proc: Proc; stop: () => Promise<void> }> {
+/**
+ * The real router (lib/router/service/main.ts) on a rules.json, run from source with the pod's node
+ * flags, on 127.0.0.1 and a free port unless `listen` says where.
+ */
+export async function startRouter(rulesJson: string, dir: string, listen?: { host: string; port: number }): Promise<{ port: number; proc: Proc; stop: () => Promise<void> }> {
   const rules = path.join(dir, 'rules.json');
   fs.writeFileSync(rules, rulesJson);
-  const port = await freePort();
-  const proc = startProcess(process.execPath, [...ROUTER_NODE_FLAGS, '-r', path.join(ROOT, 'scripts', 'run-ts.js'), ROUTER_SOURCE, '--config', rules, '--port', String(port), '--host', '127.0.0.1', '--drain-ms', '0']);
+  const host = listen?.host ?? '127.0.0.1';
+  const port = listen?.port ?? (await freePort());
+  const proc = startProcess(process.execPath, [...ROUTER_NODE_FLAGS, '-r', path.join(ROOT, 'scripts', 'run-ts.js'), ROUTER_SOURCE, '--config', rules, '--port', String(port), '--host', host, '--drain-ms', '0']);
   try {
-    await waitForPort(port, 10_000);
+    await waitForPort(port, 10_000, host);
   } catch (error) {
     await proc.stop('SIGKILL');
     throw new Error(`${(error as Error).message}\n${proc.output()}`);

@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
-import { Redis, RedisProps } from '../../lib';
-import { freePort, requireEngine, startProcess } from '../support/engines';
+import { REDIS_PATHS, Redis, RedisProps } from '../../lib';
+import { freePort, requireEngine, run, startProcess } from '../support/engines';
 import { K8sObject, findObject } from '../support/synth';
 import { RedisError, Reply, RespClient } from './resp';
 
@@ -26,6 +26,33 @@ export function writeFiles(dir: string, files: Record<string, string>): string {
   fs.mkdirSync(dir, { recursive: true });
   for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content);
   return dir;
+}
+
+/** Where a Redis pod's folders are on this machine (see preparePod). */
+export interface PreparedRedisPod {
+  readonly etc: string;
+  readonly data: string;
+  readonly secrets: string;
+  readonly auth: string;
+  /** The local path of a path in the pod. */
+  readonly local: (podPath: string) => string;
+}
+
+/**
+ * A chart's Redis (StatefulSet `name`) as its pod starts it, in `work`: the ConfigMap's files, each
+ * user's Secret key as a file (with the trailing newline `echo` adds), and the init container's
+ * exact command with the pod's paths mapped to folders here.
+ */
+export function preparePod(objects: readonly K8sObject[], name: string, work: string, passwords: Readonly<Record<string, string>>): PreparedRedisPod {
+  const statefulSet = findObject(objects, 'StatefulSet', name);
+  const configMap = statefulSet.spec.template.spec.volumes.find((v: { name: string }) => v.name === 'config').configMap.name;
+  const etc = writeFiles(path.join(work, 'etc'), findObject(objects, 'ConfigMap', configMap).data);
+  const [data, secrets, auth] = ['data', 'secrets', 'auth'].map((dir) => fs.mkdirSync(path.join(work, dir), { recursive: true }) ?? path.join(work, dir));
+  for (const [user, password] of Object.entries(passwords)) writeFiles(path.join(secrets, user), { password: `${password}\n` });
+  const local = (podPath: string) => podPath.replace(REDIS_PATHS.configDir, etc).replace(REDIS_PATHS.passwordDir, secrets).replace(REDIS_PATHS.authDir, auth);
+  const init = statefulSet.spec.template.spec.initContainers[0].command as string[];
+  run(init[0], init.slice(1).map(local));
+  return { etc, data, secrets, auth, local };
 }
 
 /**

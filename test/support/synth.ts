@@ -24,11 +24,14 @@ export function testApp(): App {
   return new App({ outdir: path.join(os.tmpdir(), 'cdk8s-platform-stack-tests-never-written') });
 }
 
-/** The chart of one shipped environment, built in memory (nothing is written to dist/). */
-export function environmentChart(name: string): PlatformChart {
+/**
+ * The chart of one shipped environment, built in memory (nothing is written to dist/); `change`
+ * makes a test's variant of its config (a receiver of the test's own, say).
+ */
+export function environmentChart(name: string, change: (environment: EnvironmentConfig) => EnvironmentConfig = (e) => e): PlatformChart {
   const environment = ENVIRONMENTS.find((e) => e.name === name);
   if (!environment) throw new Error(`no environment named ${name}`);
-  return new PlatformChart(testApp(), environment.name, { environment });
+  return new PlatformChart(testApp(), environment.name, { environment: change(environment) });
 }
 
 /** Every object of one shipped environment. */
