@@ -70,7 +70,7 @@ describe('Alertmanager', () => {
     const output = checkConfig(text);
     // THEN it is valid, with what we wrote
     expect(output).toContain('SUCCESS');
-    expect(output).toContain(' - 1 inhibit rules');
+    expect(output).toContain(' - 2 inhibit rules');
     expect(output).toContain(' - 5 receivers');
     // AND every credential is a path under the Secret's mount, never a value
     const config = parse(text);

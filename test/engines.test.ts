@@ -64,8 +64,8 @@ describe('engines', () => {
     expect(engineVersion(name)).toBe(imageVersion(image));
   });
 
-  test('the Alertmanager server runs dev\'s synthesized alertmanager.yml with the StatefulSet\'s arguments and serves its API', async () => {
-    // GIVEN dev's config file and the container's arguments, with local paths and a loopback port
+  /** The real Alertmanager on dev's synthesized alertmanager.yml, with the StatefulSet's arguments made local. */
+  async function startDevAlertmanager() {
     const objects = synthEnvironment('dev');
     const dir = tempDir('alertmanager-server');
     const config = path.join(dir, 'alertmanager.yml');
@@ -74,20 +74,74 @@ describe('engines', () => {
     const local: Record<string, string> = { '--config.file': config, '--storage.path': path.join(dir, 'data'), '--web.listen-address': `127.0.0.1:${port}` };
     const args = (findObject(objects, 'StatefulSet', 'dev-alertmanager').spec.template.spec.containers[0].args as string[])
       .map((arg) => { const [flag] = arg.split('='); return flag in local ? `${flag}=${local[flag]}` : arg; });
-    expect(args).toContain('--cluster.listen-address=');
-    // WHEN the real server starts with them
     const server = startProcess(enginePath('alertmanager'), args);
-    try {
-      // THEN it gets ready, and its API reports the version and the configuration it loaded
-      const base = `http://127.0.0.1:${port}`;
-      await eventually(async () => (await fetch(`${base}/-/ready`).catch(() => undefined))?.ok || undefined, 20_000, () => `alertmanager never got ready:\n${server.output()}`);
-      const status: Json = await (await fetch(`${base}/api/v2/status`)).json();
-      expect(status.versionInfo.version).toBe(imageVersion(ALERTMANAGER_IMAGE));
-      expect(status.cluster.status).toBe('disabled');
-      expect(parse(status.config.original).route.receiver).toBe(parse(fs.readFileSync(config, 'utf8')).route.receiver);
-    } finally {
+    const base = `http://127.0.0.1:${port}`;
+    const stop = async () => {
       await server.stop();
       fs.rmSync(dir, { recursive: true, force: true });
+    };
+    try {
+      await eventually(async () => (await fetch(`${base}/-/ready`).catch(() => undefined))?.ok || undefined, 20_000, () => `alertmanager never got ready:\n${server.output()}`);
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+    return { args, config, base, server, stop };
+  }
+
+  test('the Alertmanager server runs dev\'s synthesized alertmanager.yml with the StatefulSet\'s arguments and serves its API', async () => {
+    // GIVEN dev's config file and the container's arguments, with local paths and a loopback port
+    // WHEN the real server starts with them and gets ready
+    const alertmanager = await startDevAlertmanager();
+    try {
+      // THEN it ran without peers, and its API reports the version and the configuration it loaded
+      expect(alertmanager.args).toContain('--cluster.listen-address=');
+      const status: Json = await (await fetch(`${alertmanager.base}/api/v2/status`)).json();
+      expect(status.versionInfo.version).toBe(imageVersion(ALERTMANAGER_IMAGE));
+      expect(status.cluster.status).toBe('disabled');
+      expect(parse(status.config.original).route.receiver).toBe(parse(fs.readFileSync(alertmanager.config, 'utf8')).route.receiver);
+    } finally {
+      await alertmanager.stop();
+    }
+  }, 60_000);
+
+  test('dev\'s default inhibition: a critical alert about a pod mutes the warnings about that pod only', async () => {
+    // GIVEN the real Alertmanager on dev's config
+    const alertmanager = await startDevAlertmanager();
+    try {
+      // WHEN Redis is down on redis-0 while its exporter's target is down too, another pod's target
+      // is down, and a critical and a warning without `pod` fire in the same namespace
+      const namespace = 'platform-dev';
+      const alert = (labels: Record<string, string>) => ({ labels: { namespace, ...labels }, startsAt: new Date().toISOString() });
+      const posted = await fetch(`${alertmanager.base}/api/v2/alerts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify([
+          alert({ alertname: 'RedisDown', severity: 'critical', pod: 'dev-redis-0', job: 'kubernetes-pods' }),
+          alert({ alertname: 'TargetDown', severity: 'warning', pod: 'dev-redis-0', job: 'kubernetes-pods' }),
+          alert({ alertname: 'TargetDown', severity: 'warning', pod: 'dev-nginx-0', job: 'kubernetes-pods' }),
+          alert({ alertname: 'RouterDecisionErrorsHigh', severity: 'critical' }),
+          alert({ alertname: 'RouterDecisionLatencyHigh', severity: 'warning' }),
+        ]),
+      });
+      expect(posted.status).toBe(200);
+      // THEN only the same pod's warning is inhibited, by RedisDown (the inhibitor learns sources asynchronously)
+      const key = (a: Json) => `${a.labels.alertname}/${a.labels.pod ?? '-'}`;
+      const alerts = await eventually(async () => {
+        const got = await (await fetch(`${alertmanager.base}/api/v2/alerts`)).json() as Json[];
+        return got.length === 5 && got.some((a) => a.status.inhibitedBy.length) ? got : undefined;
+      }, 10_000, () => `no alert inhibited:\n${alertmanager.server.output()}`);
+      const byKey = Object.fromEntries(alerts.map((a) => [key(a), a]));
+      expect(Object.fromEntries(alerts.map((a) => [key(a), a.status.state]))).toEqual({
+        'RedisDown/dev-redis-0': 'active',
+        'TargetDown/dev-redis-0': 'suppressed',
+        'TargetDown/dev-nginx-0': 'active',
+        'RouterDecisionErrorsHigh/-': 'active',
+        'RouterDecisionLatencyHigh/-': 'active',
+      });
+      expect(byKey['TargetDown/dev-redis-0'].status.inhibitedBy).toEqual([byKey['RedisDown/dev-redis-0'].fingerprint]);
+    } finally {
+      await alertmanager.stop();
     }
   }, 60_000);
 

@@ -42,7 +42,7 @@ export interface AlertmanagerProps extends CommonProps {
   readonly receivers: readonly Receiver[];
   /**
    * Inhibition rules.
-   * @default - a firing `severity="critical"` alert mutes `severity="warning"` ones with the same alertname and namespace
+   * @default - a firing `severity="critical"` alert mutes the `severity="warning"` ones about the same pod (equal `namespace` and `pod`, both set), and those of the same alertname and namespace
    */
   readonly inhibitRules?: readonly InhibitRule[];
   /**
@@ -73,8 +73,16 @@ export interface AlertmanagerProps extends CommonProps {
   readonly resources?: kplus.ContainerResources;
 }
 
-/** The default inhibition: a critical alert mutes the warnings of the same alert and namespace. */
+/**
+ * The default inhibition, in kube-prometheus's spirit: a critical alert mutes
+ * - the warnings about the same pod (RedisDown or NginxDown muting TargetDown of that pod). Both
+ *   sides must carry `pod`: Alertmanager's `equal` counts a label missing on both sides as equal,
+ *   so without `pod=~".+"` a critical alert without `pod` would mute every warning without it;
+ * - the warnings of the same alertname and namespace (kube-prometheus's rule: no shipped alert has
+ *   two severities, a team's may).
+ */
 export const DEFAULT_INHIBIT_RULES: readonly InhibitRule[] = [
+  { source_matchers: ['severity="critical"', 'pod=~".+"'], target_matchers: ['severity="warning"', 'pod=~".+"'], equal: ['namespace', 'pod'] },
   { source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ['alertname', 'namespace'] },
 ];
 
