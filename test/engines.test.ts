@@ -105,12 +105,13 @@ describe('engines', () => {
     }
   }, 60_000);
 
-  test('dev\'s default inhibition: a critical alert about a pod mutes the warnings about that pod only', async () => {
+  test('dev\'s default inhibition: a critical alert about a pod mutes TargetDown of that pod only, not its other warnings', async () => {
     // GIVEN the real Alertmanager on dev's config
     const alertmanager = await startDevAlertmanager();
     try {
-      // WHEN Redis is down on redis-0 while its exporter's target is down too, another pod's target
-      // is down, and a critical and a warning without `pod` fire in the same namespace
+      // WHEN Redis is down on redis-0 while its exporter's target is down and its memory near max,
+      // another pod's target is down, and a critical and a TargetDown without `pod` fire in the
+      // same namespace
       const namespace = 'platform-dev';
       const alert = (labels: Record<string, string>) => ({ labels: { namespace, ...labels }, startsAt: new Date().toISOString() });
       const posted = await fetch(`${alertmanager.base}/api/v2/alerts`, {
@@ -119,9 +120,10 @@ describe('engines', () => {
         body: JSON.stringify([
           alert({ alertname: 'RedisDown', severity: 'critical', pod: 'dev-redis-0', job: 'kubernetes-pods' }),
           alert({ alertname: 'TargetDown', severity: 'warning', pod: 'dev-redis-0', job: 'kubernetes-pods' }),
+          alert({ alertname: 'RedisMemoryNearMax', severity: 'warning', pod: 'dev-redis-0', job: 'kubernetes-pods' }),
           alert({ alertname: 'TargetDown', severity: 'warning', pod: 'dev-nginx-0', job: 'kubernetes-pods' }),
           alert({ alertname: 'RouterDecisionErrorsHigh', severity: 'critical' }),
-          alert({ alertname: 'RouterDecisionLatencyHigh', severity: 'warning' }),
+          alert({ alertname: 'TargetDown', severity: 'warning' }),
         ]),
       });
       expect(posted.status).toBe(200);
@@ -129,15 +131,16 @@ describe('engines', () => {
       const key = (a: Json) => `${a.labels.alertname}/${a.labels.pod ?? '-'}`;
       const alerts = await eventually(async () => {
         const got = await (await fetch(`${alertmanager.base}/api/v2/alerts`)).json() as Json[];
-        return got.length === 5 && got.some((a) => a.status.inhibitedBy.length) ? got : undefined;
+        return got.length === 6 && got.some((a) => a.status.inhibitedBy.length) ? got : undefined;
       }, 10_000, () => `no alert inhibited:\n${alertmanager.server.output()}`);
       const byKey = Object.fromEntries(alerts.map((a) => [key(a), a]));
       expect(Object.fromEntries(alerts.map((a) => [key(a), a.status.state]))).toEqual({
         'RedisDown/dev-redis-0': 'active',
         'TargetDown/dev-redis-0': 'suppressed',
+        'RedisMemoryNearMax/dev-redis-0': 'active',
         'TargetDown/dev-nginx-0': 'active',
         'RouterDecisionErrorsHigh/-': 'active',
-        'RouterDecisionLatencyHigh/-': 'active',
+        'TargetDown/-': 'active',
       });
       expect(byKey['TargetDown/dev-redis-0'].status.inhibitedBy).toEqual([byKey['RedisDown/dev-redis-0'].fingerprint]);
     } finally {

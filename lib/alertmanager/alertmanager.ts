@@ -75,14 +75,16 @@ export interface AlertmanagerProps extends CommonProps {
 
 /**
  * The default inhibition, in kube-prometheus's spirit: a critical alert mutes
- * - the warnings about the same pod (RedisDown or NginxDown muting TargetDown of that pod). Both
- *   sides must carry `pod`: Alertmanager's `equal` counts a label missing on both sides as equal,
- *   so without `pod=~".+"` a critical alert without `pod` would mute every warning without it;
+ * - TargetDown of the same pod (RedisDown or NginxDown say more than "its scrape failed"); only
+ *   TargetDown: another warning about the pod (KubePodCrashLooping, RedisMemoryNearMax) may be the
+ *   cause on call needs. Both sides must carry `pod`: Alertmanager's `equal` counts a label missing
+ *   on both sides as equal, so without `pod=~".+"` a critical alert without `pod` would mute every
+ *   TargetDown without it;
  * - the warnings of the same alertname and namespace (kube-prometheus's rule: no shipped alert has
  *   two severities, a team's may).
  */
 export const DEFAULT_INHIBIT_RULES: readonly InhibitRule[] = [
-  { source_matchers: ['severity="critical"', 'pod=~".+"'], target_matchers: ['severity="warning"', 'pod=~".+"'], equal: ['namespace', 'pod'] },
+  { source_matchers: ['severity="critical"', 'pod=~".+"'], target_matchers: ['alertname="TargetDown"', 'pod=~".+"'], equal: ['namespace', 'pod'] },
   { source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ['alertname', 'namespace'] },
 ];
 
