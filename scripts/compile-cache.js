@@ -139,9 +139,23 @@ function compileWithCache(content, filename) {
   return wrapper.call(this.exports, this.exports, makeRequire(this), this, filename, path.dirname(filename));
 }
 
+function touch(file) {
+  try {
+    const now = new Date();
+    fs.utimesSync(file, now, now);
+  } catch {
+    // Only its place in the pruning order is lost.
+  }
+}
+
 function saveAtExit() {
   process.once('exit', () => {
-    if (toCreate.length === 0) return;
+    if (toCreate.length === 0) {
+      // Served from the pack: mark it used, since packs are pruned by age (pruneSiblings), and a
+      // pack that is only read would otherwise go first when programs of other flags run.
+      if (used.size > 0) touch(PACK);
+      return;
+    }
     try {
       for (const { script, key, codeLength } of toCreate) used.set(key, { bytes: script.createCachedData(), codeLength });
       writePack(thisRunFirst(used, previous, KEEP_BYTES, (entry) => entry.bytes.length));

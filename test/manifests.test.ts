@@ -81,6 +81,38 @@ describe('PlatformApp: the writer of dist/', () => {
     expect(fs.existsSync(path.join(scratch, 'out'))).toBe(false);
   });
 
+  test('checks Pod Security on the objects it writes, rendering each object once, and lists its failures with every other', () => {
+    // GIVEN an environment whose Deployment "restricted" refuses, beside one it admits
+    const build = (app: App, otherProblem: boolean) => {
+      const chart = new EnvironmentChart(app, 'one', { environment: { name: 'one' } });
+      restrictPod(new kplus.Deployment(chart, 'fine', { containers: [{ image: 'nginx:1.27' }] }));
+      new kplus.Deployment(chart, 'refused', { containers: [{ image: 'nginx:1.27' }] });
+      if (otherProblem) new Construct(chart, 'a').node.addValidation({ validate: () => ['first problem'] });
+    };
+    const refused = "[one] Deployment 'one-refused' (one/refused/Resource) would be refused by Pod Security \"restricted\"";
+    const toJson = jest.spyOn(ApiObject.prototype, 'toJson');
+    try {
+      // WHEN a PlatformApp renders it THEN the check fails naming the Deployment, and rendered each object once
+      const app = new PlatformApp({ outdir: path.join(scratch, 'out') });
+      build(app, false);
+      expect(() => app.render()).toThrow(refused);
+      const objects = toJson.mock.contexts;
+      expect(objects.length).toBeGreaterThan(2);
+      expect(new Set(objects).size).toBe(objects.length);
+      // AND with another validation failing, one error lists both
+      const both = new PlatformApp({ outdir: path.join(scratch, 'out') });
+      build(both, true);
+      expect(() => both.render()).toThrow(/\[one\/a\] first problem\n {2}\[one\] Deployment 'one-refused'/);
+    } finally {
+      toJson.mockRestore();
+    }
+    // AND a plain cdk8s App still runs the check as a validation of its own
+    const plain = new App({ outdir: path.join(scratch, 'plain') });
+    build(plain, false);
+    expect(() => plain.synth()).toThrow(refused);
+    expect(fs.existsSync(path.join(scratch, 'out'))).toBe(false);
+  });
+
   test('fails when two objects would be written to the same file, where cdk8s silently keeps one', () => {
     // GIVEN two ConfigMaps of one chart with the same name in different namespaces
     const app = new PlatformApp({ outdir: path.join(scratch, 'out') });

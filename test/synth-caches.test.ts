@@ -206,4 +206,25 @@ describe('the compile cache runs code as node does', () => {
     }
     expect(fs.readdirSync(path.join(cache, 'compile-cache')).filter((f) => f.endsWith('.pack'))).toHaveLength(1);
   });
+
+  test("a pack that serves a run is kept when programs of other flags fill packs of their own (pruning by last use, not by when it was written)", () => {
+    // GIVEN a program whose pack was written, then two runs of other flags (each writes a pack)
+    fs.writeFileSync(path.join(scratch, 'plain.js'), 'module.exports = () => "plain";\n');
+    const cache = path.join(scratch, 'cache');
+    const program = `require(${JSON.stringify(path.join(ROOT, 'scripts', 'compile-cache.js'))}); console.log(require('./plain.js')())`;
+    const run = (...flags: string[]) => spawnSync(process.execPath, [...flags, '-e', program], { cwd: scratch, encoding: 'utf8', env: { ...process.env, PLATFORM_STACK_CACHE_DIR: cache } }).stdout;
+    const packs = () => fs.readdirSync(path.join(cache, 'compile-cache')).filter((f) => f.endsWith('.pack')).sort();
+    expect(run()).toBe('plain\n');
+    const [plainPack] = packs();
+    expect(run('--stack-size=900')).toBe('plain\n');
+    expect(run('--stack-size=901')).toBe('plain\n');
+    // WHEN the plain program runs warm (it writes nothing), then a third other flag writes its pack (pruning: 2 besides it)
+    const before = fs.readFileSync(path.join(cache, 'compile-cache', plainPack));
+    expect(run()).toBe('plain\n');
+    expect(fs.readFileSync(path.join(cache, 'compile-cache', plainPack))).toEqual(before);
+    expect(run('--stack-size=902')).toBe('plain\n');
+    // THEN the plain program's pack is still there
+    expect(packs()).toHaveLength(3);
+    expect(packs()).toContain(plainPack);
+  });
 });

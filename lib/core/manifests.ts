@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, App, AppProps, Chart, Names } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { podSecurityProblemsOfRendered, withPodSecurityCheckedOnRender } from './security';
 import { toYaml } from './yaml';
 
 /**
@@ -43,7 +44,13 @@ export class PlatformApp extends App {
    */
   public render(): RenderedManifests {
     const constructs = this.node.findAll();
-    validateAll(constructs);
+    const charts = constructs.filter(Chart.isChart);
+    // The Pod Security check runs on the objects as rendered below, each workload rendered once.
+    const podSecurityErrors = (render: (object: ApiObject) => Record<string, any>) => // eslint-disable-line @typescript-eslint/no-explicit-any
+      charts.flatMap((chart) => podSecurityProblemsOfRendered(chart, render).map((error) => `[${chart.node.path}] ${error}`));
+    const errors = withPodSecurityCheckedOnRender(this, () => validationErrors(constructs));
+    // One error lists every failure, the Pod Security check's too.
+    if (errors.length > 0) throwValidationErrors([...errors, ...podSecurityErrors((object) => object.toJson())]);
     const objects = new Map<string, ApiObject>();
     const folders: string[] = [];
     for (const { folder, chart } of orderedCharts(this, constructs)) {
@@ -57,7 +64,9 @@ export class PlatformApp extends App {
         objects.set(file, construct);
       }
     }
-    const files = new Map([...objects].map(([file, apiObject]) => [file, toYaml(apiObject.toJson())]));
+    const rendered = new Map([...objects.values()].map((apiObject) => [apiObject, apiObject.toJson()]));
+    throwValidationErrors(podSecurityErrors((object) => rendered.get(object) ?? object.toJson()));
+    const files = new Map([...objects].map(([file, apiObject]) => [file, toYaml(rendered.get(apiObject))]));
     if (this.recordMetadata) {
       const resources = Object.fromEntries([...objects.values()].map((o) => [o.name, { path: o.node.path }]));
       files.set('construct-metadata.json', JSON.stringify({ version: '1.0.0', resources }));
@@ -74,9 +83,13 @@ export class PlatformApp extends App {
   }
 }
 
-/** Runs every validation, as App.synth() does, and throws cdk8s's error listing all failures. */
-function validateAll(constructs: readonly IConstruct[]): void {
-  const errors = constructs.flatMap((c) => c.node.validate().map((error) => `[${c.node.path}] ${error}`));
+/** Runs every validation, as App.synth() does: each failure as `[construct path] error`. */
+function validationErrors(constructs: readonly IConstruct[]): string[] {
+  return constructs.flatMap((c) => c.node.validate().map((error) => `[${c.node.path}] ${error}`));
+}
+
+/** Throws cdk8s's error listing all failures, if any. */
+function throwValidationErrors(errors: readonly string[]): void {
   if (errors.length > 0) throw new Error(`Validation failed with the following errors:\n  ${errors.join('\n  ')}`);
 }
 

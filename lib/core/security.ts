@@ -122,7 +122,30 @@ export function checkPodSecurity(scope: IConstruct): void {
   const chart = Chart.of(scope);
   if (checkedCharts.has(chart)) return;
   checkedCharts.add(chart);
-  chart.node.addValidation({ validate: () => podSecurityProblems(chart) });
+  chart.node.addValidation({ validate: () => (chart.node.root === checkedOnRender ? [] : podSecurityProblems(chart, (object) => object.toJson())) });
+}
+
+// The app whose validations are running in its own render(), which checks the objects it renders.
+let checkedOnRender: IConstruct | undefined;
+
+/**
+ * Runs `validate` (the validations of `app`) with the Pod Security check left out: the caller runs
+ * it afterwards on the objects as it renders them (`podSecurityProblemsOfRendered`), so a workload
+ * is rendered once, and the check reads exactly what is written. Outside this call (a plain
+ * `App.synth()`), the check renders the workloads itself.
+ */
+export function withPodSecurityCheckedOnRender<T>(app: IConstruct, validate: () => T): T {
+  checkedOnRender = app;
+  try {
+    return validate();
+  } finally {
+    checkedOnRender = undefined;
+  }
+}
+
+/** The Pod Security problems of `chart`, if `checkPodSecurity` was called for it, on the objects as `render` returns them. */
+export function podSecurityProblemsOfRendered(chart: Chart, render: (object: ApiObject) => Record<string, any>): string[] { // eslint-disable-line @typescript-eslint/no-explicit-any
+  return checkedCharts.has(chart) ? podSecurityProblems(chart, render) : [];
 }
 
 const VOLUME_TYPES = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'];
@@ -176,7 +199,7 @@ export function restrictedViolations(spec: Record<string, any>, path: string): s
   return problems;
 }
 
-function podSecurityProblems(chart: Chart): string[] {
+function podSecurityProblems(chart: Chart, render: (object: ApiObject) => Record<string, any>): string[] { // eslint-disable-line @typescript-eslint/no-explicit-any
   if (chart.namespace === undefined) return [];
   const restricted = restrictedNamespaces(chart);
   if (restricted.size === 0) return [];
@@ -188,7 +211,7 @@ function podSecurityProblems(chart: Chart): string[] {
     // enforces a lower level on purpose) is not held to the chart's.
     const namespace = construct.metadata.namespace ?? chart.namespace;
     if (!restricted.has(namespace)) continue;
-    const pod = podSpec(construct.toJson());
+    const pod = podSpec(render(construct));
     if (!pod) continue;
     const violations = restrictedViolations(pod.spec, pod.path);
     if (violations.length === 0) continue;

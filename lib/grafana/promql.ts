@@ -50,8 +50,9 @@ export function substituteGrafanaVariables(expr: string): SubstitutedExpression 
       i++;
       continue;
     }
+    // Every variable starts with '$' or '[': only there is the expression worth matching.
     VARIABLE.lastIndex = i;
-    const match = VARIABLE.exec(expr);
+    const match = c === '$' || c === '[' ? VARIABLE.exec(expr) : null;
     if (match) {
       const name = (match[1] ?? match[2] ?? match[3]).split(/[:.]/)[0];
       const next = expr[i + match[0].length] ?? '';
