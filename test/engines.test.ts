@@ -3,11 +3,12 @@
 // A missing engine fails here (enginePath), never skips.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as path from 'path';
 import { parse } from 'yaml';
 import { ALERTMANAGER_IMAGE, NGINX_EXPORTER_IMAGE, NODE_EXPORTER_IMAGE, PROMETHEUS_IMAGE, REDIS_EXPORTER_IMAGE } from '../lib';
 import { enginePath, eventually, freePort, startProcess, tempDir } from './support/engines';
-import { configMapFile, findObject, synthEnvironment } from './support/synth';
+import { synthEnvironment } from './support/synth';
+import { startAlertmanager } from './observability/alerting';
+import { container, localPod } from './observability/pods';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -65,17 +66,13 @@ describe('engines', () => {
   });
 
   /** The real Alertmanager on dev's synthesized alertmanager.yml, with the StatefulSet's arguments made local. */
+  /** dev's Alertmanager pod (test/observability/alerting.ts), ready to answer its API. */
   async function startDevAlertmanager() {
     const objects = synthEnvironment('dev');
     const dir = tempDir('alertmanager-server');
-    const config = path.join(dir, 'alertmanager.yml');
-    fs.writeFileSync(config, configMapFile(objects, 'dev-alertmanager', 'alertmanager.yml'));
-    const port = await freePort();
-    const local: Record<string, string> = { '--config.file': config, '--storage.path': path.join(dir, 'data'), '--web.listen-address': `127.0.0.1:${port}` };
-    const args = (findObject(objects, 'StatefulSet', 'dev-alertmanager').spec.template.spec.containers[0].args as string[])
-      .map((arg) => { const [flag] = arg.split('='); return flag in local ? `${flag}=${local[flag]}` : arg; });
-    const server = startProcess(enginePath('alertmanager'), args);
-    const base = `http://127.0.0.1:${port}`;
+    const pod = localPod(objects, 'StatefulSet', 'dev-alertmanager');
+    const server = await startAlertmanager(objects, pod, dir);
+    const base = `http://${server.address}`;
     const stop = async () => {
       await server.stop();
       fs.rmSync(dir, { recursive: true, force: true });
@@ -86,7 +83,7 @@ describe('engines', () => {
       await stop();
       throw error;
     }
-    return { args, config, base, server, stop };
+    return { args: container(pod, 'alertmanager').args ?? [], config: server.configFile, base, server, stop };
   }
 
   test('the Alertmanager server runs dev\'s synthesized alertmanager.yml with the StatefulSet\'s arguments and serves its API', async () => {

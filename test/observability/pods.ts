@@ -3,7 +3,7 @@
 // ports the chart says (9121, 9113, 8080, ...), and Prometheus reaches them through the chart's
 // own relabel rules, which take the address from the pod IP and the `prometheus.io/port` annotation.
 // The one substitution: `127.0.0.1` inside a pod (a sidecar reaching its neighbour) is the pod's IP.
-import { K8sObject } from '../support/synth';
+import { K8sObject, findObject } from '../support/synth';
 import { TargetGroup } from '../support/prometheus-server';
 
 /** A pod of the chart, played by local processes on `ip`. */
@@ -26,17 +26,9 @@ export function podIp(): string {
   return `127.${RUN_OCTET}.${worker}.${nextHost++}`;
 }
 
-/** The workload of `kind` named `name`; fails with the names there are. */
-export function workload(objects: readonly K8sObject[], kind: string, name: string): K8sObject {
-  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
-  if (!found) throw new Error(`no ${kind} ${name} (${kind}s: ${objects.filter((o) => o.kind === kind).map((o) => o.metadata.name).join(', ') || 'none'})`);
-  return found;
-}
-
 /** One pod of a workload, on an address of its own. */
 export function localPod(objects: readonly K8sObject[], kind: string, name: string): LocalPod {
-  const w = workload(objects, kind, name);
-  return { workload: w, name: kind === 'StatefulSet' ? `${name}-0` : `${name}-7c9d8f6b5-x2x4q`, ip: podIp() };
+  return { workload: findObject(objects, kind, name), name: kind === 'StatefulSet' ? `${name}-0` : `${name}-7c9d8f6b5-x2x4q`, ip: podIp() };
 }
 
 /** A container of the pod's template, by name. */
