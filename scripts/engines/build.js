@@ -34,6 +34,11 @@ function goFlags(engine) {
   return flags;
 }
 
+/** `go build -o`: the binary's path for one binary, else the folder (a trailing slash), where go names each. */
+function buildOutput(engine, outDir) {
+  return engine.binaries.length === 1 ? path.join(outDir, engine.binaries[0]) : `${outDir}/`;
+}
+
 /** An engine's package paths: `packages` under its module ('' is the module's root package). */
 function packagePaths(engine) {
   return engine.packages.map((p) => (p ? `${engine.module}/${p}` : engine.module));
@@ -93,8 +98,7 @@ function goWrapper(engine, outDir) {
   fs.writeFileSync(path.join(dir, 'go.mod'), goMod);
   const packages = packagePaths(engine);
   run('go', ['get', ...packages.map((p) => `${p}@${engine.version}`)], { cwd: dir, env: GO_ENV });
-  const output = engine.binaries.length === 1 ? path.join(outDir, engine.binaries[0]) : `${outDir}/`;
-  run('go', ['build', ...goFlags(engine), '-o', output, ...packages], { cwd: dir, env: GO_ENV });
+  run('go', ['build', ...goFlags(engine), '-o', buildOutput(engine, outDir), ...packages], { cwd: dir, env: GO_ENV });
 }
 
 /** `go install package@version` into the engine's folder. */
@@ -118,8 +122,7 @@ function goCopy(engine, outDir) {
     fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     fs.writeFileSync(path.join(dir, file), content);
   }
-  const output = engine.binaries.length === 1 ? path.join(outDir, engine.binaries[0]) : `${outDir}/`;
-  run('go', ['build', ...goFlags(engine), '-o', output, ...engine.packages.map((p) => `./${p}`)], { cwd: dir, env: fetchEnv(engine) });
+  run('go', ['build', ...goFlags(engine), '-o', buildOutput(engine, outDir), ...engine.packages.map((p) => `./${p}`)], { cwd: dir, env: fetchEnv(engine) });
 }
 
 /** `go build` of a module of this repository into the engine's folder. */
