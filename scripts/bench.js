@@ -18,20 +18,33 @@ function wallMs(args, env = {}) {
   return ms;
 }
 
+/**
+ * Instructions the process executes, all its threads (V8's background compiler and GC helpers
+ * too), counted by valgrind's callgrind: the machine's load does not change them, so the issues'
+ * figures are given in them. Runs are about 50 times slower than without valgrind.
+ */
+function instructions(args, env = {}) {
+  const result = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
+  if (result.error) throw new Error(`instruction counts need valgrind (Debian: apt-get install valgrind): ${result.error.message}`);
+  const collected = /Collected : (\d+)/.exec(result.stderr);
+  if (result.status !== 0 || !collected) throw new Error(`valgrind node ${args.join(' ')} failed:\n${result.stderr.slice(-2000)}`);
+  return Number(collected[1]);
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
- * Each command against the baseline, side by side: RUNS rounds, each running every command right
+ * Each command against the baseline, side by side: `rounds` rounds, each running every command right
  * after (or, every other round, right before) a run of the baseline, so the two runs of a pair see
- * the same machine. A command's result: its median time, and the median of its pairs' ratios to the
- * baseline with their quartiles.
+ * the same machine. A command's result: its median (time or instructions, what `run` returns), and
+ * the median of its pairs' ratios to the baseline with their quartiles.
  */
-function againstBaseline(baseline, commands) {
+function againstBaseline(baseline, commands, rounds = RUNS) {
   for (const c of [baseline, ...commands]) c.run(); // warm the file cache and the transpile cache
   const base = [];
   const times = commands.map(() => []);
   const ratios = commands.map(() => []);
-  for (let i = 0; i < RUNS; i++) {
+  for (let i = 0; i < rounds; i++) {
     commands.forEach((c, j) => {
       let b;
       let t;
@@ -48,50 +61,63 @@ function againstBaseline(baseline, commands) {
     });
   }
   const quartile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * q)];
-  return [{ ms: median(base) }, ...times.map((ts, j) => ({ ms: median(ts), ratio: median(ratios[j]), low: quartile(ratios[j], 0.25), high: quartile(ratios[j], 0.75) }))];
+  return [{ value: median(base) }, ...times.map((ts, j) => ({ value: median(ts), ratio: median(ratios[j]), low: quartile(ratios[j], 0.25), high: quartile(ratios[j], 0.75) }))];
 }
 
-function synthBench() {
-  // Output goes where `npm run synth` writes it, inside the work tree (not /tmp, whose speed
-  // varies with what else lives there).
+/** A scratch folder inside the work tree (not /tmp, whose speed varies with what else lives there), removed after `use`. */
+function withScratch(use) {
   fs.mkdirSync(path.join(ROOT, '.bench'), { recursive: true });
   const scratch = fs.mkdtempSync(path.join(ROOT, '.bench', 'synth-'));
-  const floor = { run: () => wallMs(['-e', "require('cdk8s'); require('cdk8s-plus-27')"]) };
+  try {
+    return use(scratch);
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The synth runs the benchmarks compare, each measured by `measure` (wall time or instructions),
+ * node started with `nodeFlags`; output goes to `scratch`.
+ */
+function synthRuns(scratch, measure, nodeFlags = []) {
+  const synth = (env) => measure([...nodeFlags, path.join('scripts', 'synth.js')], env);
+  // The floor: loading the two libraries every cdk8s app loads, no cache of any kind.
+  const floor = { run: () => measure([...nodeFlags, '-e', "require('cdk8s'); require('cdk8s-plus-27')"]) };
   // `npm run synth` over an up-to-date dist/ (the usual case: CI, or a change that touches few files).
-  const app = { run: () => wallMs([path.join('scripts', 'synth.js')], { CDK8S_OUTDIR: path.join(scratch, 'dist') }) };
+  const app = { run: () => synth({ CDK8S_OUTDIR: path.join(scratch, 'dist') }) };
   // Into a folder that does not exist yet, as `cdk8s synth` runs it (it deletes the output folder
-  // first): every file is created. The folder is removed after each run, outside the timing.
+  // first): every file is created. The folder is removed after each run, outside the measure.
   let fresh = 0;
   const appFresh = {
     run: () => {
       const out = path.join(scratch, `fresh-${fresh++}`);
-      const ms = wallMs([path.join('scripts', 'synth.js')], { CDK8S_OUTDIR: out });
+      const result = synth({ CDK8S_OUTDIR: out });
       fs.rmSync(out, { recursive: true, force: true });
-      return ms;
+      return result;
     },
   };
   // A fresh clone's first synth, as CI runs it: `npm ci` leaves only what its prepare script
   // (scripts/precompile-ts.js) puts in node_modules/.cache, the transpiled TypeScript; every other
   // cache is empty (an empty PLATFORM_STACK_CACHE_DIR per run, and the library's own PromQL parse
   // cache removed), dist/ up to date. `precompiled: false` leaves the transpile cache empty too.
-  // The prepare script runs, and the folders are removed, outside the timing.
+  // The prepare script runs, and the folders are removed, outside the measure.
   let cold = 0;
   const coldSynth = ({ precompiled }) => ({
     run: () => {
       const caches = path.join(scratch, `caches-${cold++}`);
       fs.rmSync(LIBRARY_CACHE, { recursive: true, force: true });
       if (precompiled) wallMs([path.join('scripts', 'precompile-ts.js')], { PLATFORM_STACK_CACHE_DIR: caches });
-      const ms = wallMs([path.join('scripts', 'synth.js')], { CDK8S_OUTDIR: path.join(scratch, 'dist'), PLATFORM_STACK_CACHE_DIR: caches });
+      const result = synth({ CDK8S_OUTDIR: path.join(scratch, 'dist'), PLATFORM_STACK_CACHE_DIR: caches });
       fs.rmSync(caches, { recursive: true, force: true });
-      return ms;
+      return result;
     },
   });
   // Without the YAML cache (scripts/yaml-cache.js): every object serialized, as after a change to all.
-  const appNoYamlCache = { run: () => wallMs([path.join('scripts', 'synth.js')], { CDK8S_OUTDIR: path.join(scratch, 'dist'), PLATFORM_STACK_YAML_CACHE: 'off' }) };
+  const appNoYamlCache = { run: () => synth({ CDK8S_OUTDIR: path.join(scratch, 'dist'), PLATFORM_STACK_YAML_CACHE: 'off' }) };
   // N environments of default settings (the public PlatformChart, wherever the app keeps its own
   // config), through the same loaders, every object serialized (no YAML cache).
   const envs = (n) => ({
-    run: () => wallMs(['-e', `
+    run: () => measure([...nodeFlags, '-e', `
       require('./scripts/compile-cache');
       require('./scripts/lazy-yaml');
       require('./scripts/run-ts');
@@ -100,24 +126,62 @@ function synthBench() {
       for (let i = 0; i < ${n}; i++) new PlatformChart(app, 'env' + i, { environment: { name: 'env' + i } });
       app.synth();`]),
   });
-  const [floorRun, appRun, appColdRun, appColdBareRun, appFreshRun, appNoYamlCacheRun, n3, n10, n30] = againstBaseline(floor, [app, coldSynth({ precompiled: true }), coldSynth({ precompiled: false }), appFresh, appNoYamlCache, envs(3), envs(10), envs(30)]);
-  fs.rmSync(scratch, { recursive: true, force: true });
-  const ratio = (r) => `${r.ms.toFixed(0)} ms   ratio ${r.ratio.toFixed(2)}x the floor (pairs' quartiles ${r.low.toFixed(2)}-${r.high.toFixed(2)})`;
-  return [
-    `floor  node -e "require('cdk8s'); require('cdk8s-plus-27')"   ${floorRun.ms.toFixed(0)} ms`,
-    `synth  node scripts/synth.js (cdk8s.yaml app, all environments, dist/ up to date)   ${ratio(appRun)}   goal <= 1.5x`,
-    `cold   a fresh clone's first synth, as CI runs it (after \`npm ci\`: its prepare script transpiled the TypeScript; every other cache empty)   ${ratio(appColdRun)}   goal <= 1.8x`,
-    `       the same with every cache empty, the transpiled TypeScript too (\`npm ci --ignore-scripts\`)   ${ratio(appColdBareRun)}`,
-    `       warm, into an empty folder (as \`cdk8s synth\`, which deletes it first)   ${ratio(appFreshRun)}`,
-    `       warm, without the YAML cache (PLATFORM_STACK_YAML_CACHE=off)   ${ratio(appNoYamlCacheRun)}`,
-    `scale  3 envs ${n3.ms.toFixed(0)} ms, 10 envs ${n10.ms.toFixed(0)} ms, 30 envs ${n30.ms.toFixed(0)} ms: ${((n30.ms - n3.ms) / 27).toFixed(1)} ms per extra environment; 30 envs = ${n30.ratio.toFixed(2)}x the floor`,
-    `(${RUNS} rounds after one warm-up each; a ratio is the median of ${RUNS} pairs, each a run and a run of the floor right beside it)`,
-  ];
+  return { floor, app, appFresh, coldSynth, appNoYamlCache, envs };
+}
+
+const WARM = 'synth  node scripts/synth.js (cdk8s.yaml app, all environments, dist/ up to date)';
+const COLD = "cold   a fresh clone's first synth, as CI runs it (after `npm ci`: its prepare script transpiled the TypeScript; every other cache empty)";
+
+function synthBench() {
+  return withScratch((scratch) => {
+    const { floor, app, appFresh, coldSynth, appNoYamlCache, envs } = synthRuns(scratch, wallMs);
+    const [floorRun, appRun, appColdRun, appColdBareRun, appFreshRun, appNoYamlCacheRun, n3, n10, n30] = againstBaseline(floor, [app, coldSynth({ precompiled: true }), coldSynth({ precompiled: false }), appFresh, appNoYamlCache, envs(3), envs(10), envs(30)]);
+    const ratio = (r) => `${r.value.toFixed(0)} ms   ratio ${r.ratio.toFixed(2)}x the floor (pairs' quartiles ${r.low.toFixed(2)}-${r.high.toFixed(2)})`;
+    return [
+      `floor  node -e "require('cdk8s'); require('cdk8s-plus-27')"   ${floorRun.value.toFixed(0)} ms`,
+      `${WARM}   ${ratio(appRun)}   goal <= 1.5x`,
+      `${COLD}   ${ratio(appColdRun)}   goal <= 1.8x`,
+      `       the same with every cache empty, the transpiled TypeScript too (\`npm ci --ignore-scripts\`)   ${ratio(appColdBareRun)}`,
+      `       warm, into an empty folder (as \`cdk8s synth\`, which deletes it first)   ${ratio(appFreshRun)}`,
+      `       warm, without the YAML cache (PLATFORM_STACK_YAML_CACHE=off)   ${ratio(appNoYamlCacheRun)}`,
+      `scale  3 envs ${n3.value.toFixed(0)} ms, 10 envs ${n10.value.toFixed(0)} ms, 30 envs ${n30.value.toFixed(0)} ms: ${((n30.value - n3.value) / 27).toFixed(1)} ms per extra environment; 30 envs = ${n30.ratio.toFixed(2)}x the floor`,
+      `(${RUNS} rounds after one warm-up each; a ratio is the median of ${RUNS} pairs, each a run and a run of the floor right beside it)`,
+    ];
+  });
+}
+
+// Instruction counts: a few rounds are enough (they barely vary), each run takes seconds.
+const INSTRUCTION_RUNS = Number(process.env.BENCH_INSTRUCTION_RUNS || 5);
+
+/**
+ * The synth's goals in instructions, the issues' measure: warm and cold against the floor as node
+ * runs them, and warm with `--single-threaded` (all of V8's work on the main thread), whose counts
+ * repeat within 1%: the one to compare two versions of the code with.
+ */
+function instructionBench() {
+  return withScratch((scratch) => {
+    const runs = synthRuns(scratch, instructions);
+    const [floorRun, appRun, appColdRun] = againstBaseline(runs.floor, [runs.app, runs.coldSynth({ precompiled: true })], INSTRUCTION_RUNS);
+    const single = synthRuns(scratch, instructions, ['--single-threaded']);
+    const [singleFloorRun, singleAppRun] = againstBaseline(single.floor, [single.app], INSTRUCTION_RUNS);
+    const g = (n) => `${(n / 1e9).toFixed(3)} G`;
+    const ratio = (r) => `${g(r.value)}   ratio ${r.ratio.toFixed(2)}x the floor (pairs' quartiles ${r.low.toFixed(2)}-${r.high.toFixed(2)})`;
+    return [
+      `floor  node -e "require('cdk8s'); require('cdk8s-plus-27')"   ${g(floorRun.value)} instructions`,
+      `${WARM}   ${ratio(appRun)}   goal <= 1.5x`,
+      `${COLD}   ${ratio(appColdRun)}   goal <= 1.8x`,
+      `       warm, node --single-threaded (floor ${g(singleFloorRun.value)})   ${ratio(singleAppRun)}`,
+      `(instructions of all threads, valgrind --tool=callgrind; ${INSTRUCTION_RUNS} rounds after one warm-up each, a ratio is the median of the pairs)`,
+    ];
+  });
 }
 
 async function main() {
   const only = process.argv.slice(2);
-  const sections = [{ title: 'Synth speed', run: async () => synthBench() }];
+  const sections = [
+    { title: 'Synth speed', run: async () => synthBench() },
+    { title: 'Synth instructions', run: async () => instructionBench() },
+  ];
   const benchDir = path.join(__dirname, 'bench');
   for (const file of fs.existsSync(benchDir) ? fs.readdirSync(benchDir).filter((f) => f.endsWith('.js')).sort() : []) {
     sections.push(require(path.join(benchDir, file)));

@@ -4,7 +4,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import { parse } from 'yaml';
-import { ALERTMANAGER_IMAGE, NGINX_EXPORTER_IMAGE, NODE_EXPORTER_IMAGE, PROMETHEUS_IMAGE, REDIS_EXPORTER_IMAGE } from '../lib';
+import { ALERTMANAGER_IMAGE, KUBE_STATE_METRICS_IMAGE, NGINX_EXPORTER_IMAGE, NODE_EXPORTER_IMAGE, PROMETHEUS_IMAGE, REDIS_EXPORTER_IMAGE } from '../lib';
 import { enginePath, eventually, freePort, startProcess, tempDir } from './support/engines';
 import { synthEnvironment } from './support/synth';
 import { startAlertmanager } from './observability/alerting';
@@ -53,14 +53,13 @@ describe('engines', () => {
     expect(unchecked).toEqual([]);
   });
 
-  // kube-state-metrics is not listed: its image is v2.17.0, which the module proxy refuses here; the
-  // engine is v2.16.0 (scripts/engines/table.js).
   test.each([
     ['prometheus', PROMETHEUS_IMAGE],
     ['alertmanager', ALERTMANAGER_IMAGE],
     ['redis_exporter', REDIS_EXPORTER_IMAGE],
     ['nginx-prometheus-exporter', NGINX_EXPORTER_IMAGE],
     ['node_exporter', NODE_EXPORTER_IMAGE],
+    ['kube-state-metrics', KUBE_STATE_METRICS_IMAGE],
   ])('engine %s is built at the version of the image %s', (name, image) => {
     expect(engineVersion(name)).toBe(imageVersion(image));
   });

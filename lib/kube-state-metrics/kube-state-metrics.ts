@@ -13,7 +13,7 @@ import { applyCommonProps, chartNamespace, checkCommonProps, checkResources, Com
 import { bindClusterRole, createClusterRole, restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
 import { PropValidator } from '../core/validation';
 
-export const KUBE_STATE_METRICS_IMAGE = 'registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.17.0';
+export const KUBE_STATE_METRICS_IMAGE = 'registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.16.0';
 export const KUBE_STATE_METRICS_DEFAULT_RESOURCES = {
   cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
   memory: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
