@@ -24,6 +24,13 @@ export interface EnvironmentConfig {
    */
   readonly namespace?: string;
   /**
+   * The cluster this environment is deployed to. Environments of one app that name the same cluster
+   * are checked together at synth for what a cluster gives out once: node ports (one Service each)
+   * and host ports (one pod per node: node-exporter's).
+   * @default - the environment's name: a cluster of its own
+   */
+  readonly cluster?: string;
+  /**
    * Prometheus of this environment: intervals, retention, storage, resources, exposure, kube-state-metrics.
    * @default - the Prometheus defaults, with the environment as external label `environment`
    */
@@ -64,7 +71,7 @@ export interface EnvironmentConfig {
    * node-exporter (construct id `node-exporter`), a DaemonSet in a namespace of its own
    * (`<namespace>-node-exporter`, Pod Security "privileged": it reads the host), scraped by the
    * chart's Prometheus. One per cluster: environments that share a cluster keep it in one of them
-   * (two on one node would collide on the host port).
+   * (two on one node would collide on the host port; the synth refuses two in one `cluster`).
    * @default {} (the defaults); `false` for none
    */
   readonly nodeExporter?: NodeExporterProps | false;

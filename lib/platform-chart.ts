@@ -1,6 +1,7 @@
 import { ApiObject, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { checkClusterPorts } from './core/cluster-ports';
 import { registerConstruct } from './core/construct';
 import { IPrometheusEndpoint } from './core/endpoints';
 import { ENVIRONMENT_LABEL, PART_OF } from './core/labels';
@@ -41,6 +42,8 @@ export class EnvironmentChart extends Chart {
   public readonly environment: EnvironmentConfig;
   /** Namespace of every namespaced object in this chart. */
   public readonly namespaceName: string;
+  /** The cluster it is deployed to (`environment.cluster`, else the environment's name). */
+  public readonly cluster: string;
 
   constructor(scope: Construct, id: string, props: PlatformChartProps) {
     const namespaceName = props.environment.namespace ?? `platform-${props.environment.name}`;
@@ -55,9 +58,11 @@ export class EnvironmentChart extends Chart {
     registerConstruct(this);
     this.environment = props.environment;
     this.namespaceName = namespaceName;
+    this.cluster = props.environment.cluster ?? props.environment.name;
 
     const validator = new PropValidator(this, this.constructor.name);
     validator.dnsLabel('environment.name', props.environment.name, 20);
+    if (props.environment.cluster !== undefined) validator.nonEmpty('environment.cluster', props.environment.cluster);
     // A derived namespace is valid whenever the name is; only check one given explicitly.
     if (props.environment.namespace !== undefined) validator.dnsLabel('environment.namespace', props.environment.namespace);
     (props.environment.metricsScraperNamespaces ?? []).forEach((name, i) => validator.dnsLabel(`environment.metricsScraperNamespaces[${i}]`, name));
@@ -81,6 +86,7 @@ export class EnvironmentChart extends Chart {
     setMetricsScraperNamespaces(this, props.environment.metricsScraperNamespaces ?? [sharedPrometheus || namespaceName]);
     // Nothing talks unless the wiring says so: each system allows exactly its own connections.
     denyAllTrafficExceptDns(this);
+    checkClusterPorts(this, this.cluster);
   }
 
   /**

@@ -6,7 +6,7 @@ import { App, Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
-  denyAllTrafficExceptDns, EnvironmentChart, Grafana, markForScraping, PlatformChart, prometheusEndpoint, Redis, restrictedContainerSecurityContext, restrictPod,
+  denyAllTrafficExceptDns, EnvironmentChart, Grafana, markForScraping, PlatformApp, PlatformChart, prometheusEndpoint, Redis, restrictedContainerSecurityContext, restrictPod, ServiceExposure,
 } from '../lib';
 import { tempDir } from './support/engines';
 import { K8sObject, testApp, thrownMessage } from './support/synth';
@@ -186,5 +186,54 @@ describe('one copy of cdk8s', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('environments sharing a cluster', () => {
+  const app = () => new PlatformApp({ outdir: tempDir('never-written') });
+  const grafanaOnNodePort = (nodePort: number) => ({ ...admin, expose: ServiceExposure.nodePort(nodePort) });
+
+  test('two node-exporters in one cluster: the synth refuses the later one, naming both, the port and the fix; one per cluster passes', () => {
+    // GIVEN two environments in cluster 'shared', both with node-exporter (the default)
+    const twoExporters = app();
+    new PlatformChart(twoExporters, 'a', { environment: { name: 'a', cluster: 'shared' } });
+    new PlatformChart(twoExporters, 'b', { environment: { name: 'b', cluster: 'shared' } });
+    // THEN the synth fails on b's, which would stay Pending on every node a's runs on
+    const message = thrownMessage(() => twoExporters.render());
+    expect(message).toContain("[b] host port 9100/TCP of DaemonSet 'b-node-exporter' (b/node-exporter/Resource) is already taken by DaemonSet 'a-node-exporter' (a/node-exporter/Resource) in cluster 'shared'");
+    expect(message).toContain('nodeExporter: false in the other environments');
+    expect(message).not.toContain('[a]');
+    // AND with node-exporter in one of them only, or in clusters of their own (the default), it passes
+    const oneExporter = app();
+    new PlatformChart(oneExporter, 'a', { environment: { name: 'a', cluster: 'shared' } });
+    new PlatformChart(oneExporter, 'b', { environment: { name: 'b', cluster: 'shared', nodeExporter: false } });
+    expect(oneExporter.render().files.size).toBeGreaterThan(0);
+    const ownClusters = app();
+    new PlatformChart(ownClusters, 'a', { environment: { name: 'a' } });
+    new PlatformChart(ownClusters, 'b', { environment: { name: 'b' } });
+    expect(ownClusters.render().files.size).toBeGreaterThan(0);
+  });
+
+  test('one node port asked for by two Services of a cluster fails, within an environment or across two; in different clusters it passes', () => {
+    // GIVEN Grafana on node port 30300 in two environments of cluster 'shared'
+    const across = app();
+    new PlatformChart(across, 'a', { environment: { name: 'a', cluster: 'shared', nodeExporter: false, grafana: grafanaOnNodePort(30300) } });
+    new PlatformChart(across, 'b', { environment: { name: 'b', cluster: 'shared', nodeExporter: false, grafana: grafanaOnNodePort(30300) } });
+    expect(thrownMessage(() => across.render())).toContain(
+      "[b] node port 30300 of Service 'b-grafana' (b/grafana/service) is already taken by Service 'a-grafana' (a/grafana/service) in cluster 'shared': the API server gives a node port to one Service of a cluster",
+    );
+    // AND Prometheus and Grafana of one environment on the same node port
+    const within = app();
+    new PlatformChart(within, 'a', { environment: { name: 'a', prometheus: { expose: ServiceExposure.nodePort(30300) }, grafana: grafanaOnNodePort(30300) } });
+    expect(thrownMessage(() => within.render())).toContain("node port 30300 of Service 'a-grafana' (a/grafana/service) is already taken by Service 'a-prometheus' (a/prometheus/service) in cluster 'a'");
+    // THEN the same node port in clusters of their own is fine
+    const apart = app();
+    new PlatformChart(apart, 'a', { environment: { name: 'a', grafana: grafanaOnNodePort(30300) } });
+    new PlatformChart(apart, 'b', { environment: { name: 'b', grafana: grafanaOnNodePort(30300) } });
+    expect(apart.render().files.size).toBeGreaterThan(0);
+  });
+
+  test('an empty cluster name is refused, naming the prop', () => {
+    expect(thrownMessage(() => new PlatformChart(app(), 'a', { environment: { name: 'a', cluster: '' } }))).toMatch(/environment\.cluster.*not empty/);
   });
 });
