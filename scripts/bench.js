@@ -10,12 +10,19 @@ const RUNS = Number(process.env.BENCH_RUNS || 15);
 // The library's own cache (lib/grafana/promql.ts keeps PromQL parses there).
 const LIBRARY_CACHE = path.join(ROOT, 'node_modules', '.cache', 'cdk8s-platform-stack');
 
+/** Runs node with `args` (behind `prefix`, a wrapper command, if any) in the repository; throws with its stderr when it fails. */
+function spawnNode(args, env, prefix = []) {
+  const [command, ...rest] = [...prefix, process.execPath, ...args];
+  const result = spawnSync(command, rest, { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
+  if (result.error) throw new Error(`${command}: ${result.error.message}`);
+  if (result.status !== 0) throw new Error(`${[...prefix, 'node', ...args].join(' ')} failed:\n${result.stderr.slice(-2000)}`);
+  return result;
+}
+
 function wallMs(args, env = {}) {
   const start = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (result.status !== 0) throw new Error(`node ${args.join(' ')} failed:\n${result.stderr}`);
-  return ms;
+  spawnNode(args, env);
+  return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
 /**
@@ -24,12 +31,20 @@ function wallMs(args, env = {}) {
  * figures are given in them. Runs are about 50 times slower than without valgrind.
  */
 function instructions(args, env = {}) {
-  const result = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
-  if (result.error) throw new Error(`instruction counts need valgrind (Debian: apt-get install valgrind): ${result.error.message}`);
+  let result;
+  try {
+    result = spawnNode(args, env, ['valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null']);
+  } catch (error) {
+    if (/^valgrind: .*ENOENT/.test(error.message)) throw new Error(`instruction counts need valgrind (Debian: apt-get install valgrind): ${error.message}`);
+    throw error;
+  }
   const collected = /Collected : (\d+)/.exec(result.stderr);
-  if (result.status !== 0 || !collected) throw new Error(`valgrind node ${args.join(' ')} failed:\n${result.stderr.slice(-2000)}`);
+  if (!collected) throw new Error(`valgrind printed no instruction count:\n${result.stderr.slice(-2000)}`);
   return Number(collected[1]);
 }
+
+/** A result against the floor: `shown` (its time or count), the median ratio and the pairs' quartiles. */
+const ratioLine = (r, shown) => `${shown}   ratio ${r.ratio.toFixed(2)}x the floor (pairs' quartiles ${r.low.toFixed(2)}-${r.high.toFixed(2)})`;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -136,7 +151,7 @@ function synthBench() {
   return withScratch((scratch) => {
     const { floor, app, appFresh, coldSynth, appNoYamlCache, envs } = synthRuns(scratch, wallMs);
     const [floorRun, appRun, appColdRun, appColdBareRun, appFreshRun, appNoYamlCacheRun, n3, n10, n30] = againstBaseline(floor, [app, coldSynth({ precompiled: true }), coldSynth({ precompiled: false }), appFresh, appNoYamlCache, envs(3), envs(10), envs(30)]);
-    const ratio = (r) => `${r.value.toFixed(0)} ms   ratio ${r.ratio.toFixed(2)}x the floor (pairs' quartiles ${r.low.toFixed(2)}-${r.high.toFixed(2)})`;
+    const ratio = (r) => ratioLine(r, `${r.value.toFixed(0)} ms`);
     return [
       `floor  node -e "require('cdk8s'); require('cdk8s-plus-27')"   ${floorRun.value.toFixed(0)} ms`,
       `${WARM}   ${ratio(appRun)}   goal <= 1.5x`,
@@ -165,7 +180,7 @@ function instructionBench() {
     const single = synthRuns(scratch, instructions, ['--single-threaded']);
     const [singleFloorRun, singleAppRun] = againstBaseline(single.floor, [single.app], INSTRUCTION_RUNS);
     const g = (n) => `${(n / 1e9).toFixed(3)} G`;
-    const ratio = (r) => `${g(r.value)}   ratio ${r.ratio.toFixed(2)}x the floor (pairs' quartiles ${r.low.toFixed(2)}-${r.high.toFixed(2)})`;
+    const ratio = (r) => ratioLine(r, g(r.value));
     return [
       `floor  node -e "require('cdk8s'); require('cdk8s-plus-27')"   ${g(floorRun.value)} instructions`,
       `${WARM}   ${ratio(appRun)}   goal <= 1.5x`,

@@ -165,7 +165,7 @@ function saveAtExit() {
   });
 }
 
-// Which cache this node gets: its own, ours, or none (PLATFORM_STACK_COMPILE_CACHE=off; the benchmark measures both).
+// Which cache this node gets: its own, ours, or none (PLATFORM_STACK_COMPILE_CACHE=off).
 if (process.env.PLATFORM_STACK_COMPILE_CACHE !== 'off') {
   if (typeof Module.enableCompileCache === 'function') Module.enableCompileCache(path.join(CACHE_DIR, 'node'));
   else {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npm's `prepare` script, which `npm ci` and `npm install` run in this repository (not in a project
-// that installs the package): transpiles the TypeScript a synth loads (main.ts, app/, lib/) into
+// that installs the package): transpiles the TypeScript this repository's synth loads (main.ts, app/,
+// lib/; not imports/, which only the prometheusOperator option loads and the app does not set) into
 // run-ts's cache, so that a fresh clone's first synth, CI's, loads no compiler (swc was a tenth of
 // its instructions). Same cache, same keys (the @swc/core version, the swc options, the file and
 // its source): a source edited later misses and is transpiled then, as before.

@@ -7,8 +7,7 @@ const { ENGINES_DIR, ROOT, binDir, findOnPath } = require('./table');
 
 /** The go command: on PATH, else where its installer puts it. */
 function goBinary() {
-  const onPath = (process.env.PATH ?? '').split(':').filter(Boolean).map((d) => path.join(d, 'go')).find((f) => fs.existsSync(f));
-  return onPath ?? '/usr/local/go/bin/go';
+  return findOnPath('go') ?? '/usr/local/go/bin/go';
 }
 
 /** Runs a command; throws with its last output lines when it exits non-zero. */
@@ -52,14 +51,23 @@ function fetchEnv(engine) {
   return engine.pinnedSums ? { ...GO_ENV, GONOSUMDB: engine.module } : GO_ENV;
 }
 
-/** The folder of a module version in Go's module cache, downloaded if missing; checks `pinned` hashes. */
-function moduleDir(module, version, env = GO_ENV, pinned = undefined) {
-  const info = JSON.parse(run('go', ['mod', 'download', '-json', `${module}@${version}`], { env }));
+/** The folder of the engine's module version in Go's module cache, downloaded if missing; checks its `pinnedSums`. */
+function moduleDir(engine) {
+  const { module, version } = engine;
+  const info = JSON.parse(run('go', ['mod', 'download', '-json', `${module}@${version}`], { env: fetchEnv(engine) }));
   if (info.Error) throw new Error(`go mod download ${module}@${version}: ${info.Error}`);
-  for (const [field, want] of Object.entries(pinned ?? {})) {
+  for (const [field, want] of Object.entries(engine.pinnedSums ?? {})) {
     if (info[field] !== want) throw new Error(`${module}@${version}: ${field} is ${info[field]}, scripts/engines/table.js pins ${want}`);
   }
   return info.Dir;
+}
+
+/** An empty folder for the engine's build module or module copy, under .engines/src. */
+function freshSourceDir(engine) {
+  const dir = path.join(ENGINES_DIR, 'src', `${engine.name}@${engine.version}`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  return dir;
 }
 
 /**
@@ -75,13 +83,12 @@ function kubernetesStaging(goMod, version) {
 
 /** Builds `engine` as a dependency of a module of our own (for modules with replace lines). */
 function goWrapper(engine, outDir) {
-  const upstream = fs.readFileSync(path.join(moduleDir(engine.module, engine.version), 'go.mod'), 'utf8');
+  const upstream = fs.readFileSync(path.join(moduleDir(engine), 'go.mod'), 'utf8');
   const replaces = engine.replaces === 'kubernetes-staging' ? kubernetesStaging(upstream, engine.version) : engine.replaces;
   const goLine = upstream.match(/^go .+$/m)[0];
   const godebug = upstream.match(/^godebug .+$/m)?.[0];
-  const dir = path.join(ENGINES_DIR, 'src', `${engine.name}@${engine.version}`);
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true });
+  const dir = freshSourceDir(engine);
+  fs.mkdirSync(dir);
   const goMod = [
     `module engines.local/${engine.name}`,
     '',
@@ -104,19 +111,18 @@ function goWrapper(engine, outDir) {
 /** `go install package@version` into the engine's folder. */
 function goInstall(engine, outDir) {
   const version = engine.moduleVersion ?? engine.version;
-  if (engine.pinnedSums) moduleDir(engine.module, version, fetchEnv(engine), engine.pinnedSums);
   const packages = packagePaths(engine).map((p) => `${p}@${version}`);
-  run('go', ['install', ...goFlags(engine), ...packages], { env: { ...fetchEnv(engine), GOBIN: outDir } });
+  run('go', ['install', ...goFlags(engine), ...packages], { env: { ...GO_ENV, GOBIN: outDir } });
 }
 
 /** `go build` in a writable copy of the module (the cache's copy is read-only), placeholders added. */
 function goCopy(engine, outDir) {
-  const dir = path.join(ENGINES_DIR, 'src', `${engine.name}@${engine.version}`);
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.cpSync(moduleDir(engine.module, engine.version, fetchEnv(engine), engine.pinnedSums), dir, { recursive: true });
+  const dir = freshSourceDir(engine);
+  fs.cpSync(moduleDir(engine), dir, { recursive: true });
   // The module cache's folders are read-only, and so are their copies.
-  for (const sub of ['', ...fs.readdirSync(dir, { recursive: true, encoding: 'utf8' })]) {
-    if (fs.statSync(path.join(dir, sub)).isDirectory()) fs.chmodSync(path.join(dir, sub), 0o755);
+  fs.chmodSync(dir, 0o755);
+  for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isDirectory()) fs.chmodSync(path.join(entry.parentPath ?? entry.path, entry.name), 0o755);
   }
   for (const [file, content] of Object.entries(engine.placeholders ?? {})) {
     fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });

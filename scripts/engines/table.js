@@ -13,6 +13,13 @@ const ENGINES_DIR = path.join(ROOT, '.engines');
 
 const KUBERNETES = 'v1.36.3';
 const PROMETHEUS = '3.16.0';
+// The other Prometheus projects' versions, each also stamped by its ldflags (their Makefiles differ
+// in whether the stamp keeps the v).
+const ALERTMANAGER = '0.35.0';
+const REDIS_EXPORTER = 'v1.62.0';
+const NGINX_EXPORTER = '1.5.1';
+const NODE_EXPORTER = '1.12.1';
+const KUBE_STATE_METRICS = 'v2.16.0';
 
 /** The version of a Go module of this repository: a hash of its go.mod, go.sum and .go files. */
 function sourceVersion(dir) {
@@ -48,7 +55,7 @@ const UI_PLACEHOLDER = '<!doctype html><title>Alertmanager</title><p>The web UI 
  *   the module's own go.sum as `go install` does, and with `placeholders` (path: content) added
  *   first for modules that embed files they do not hold. For modules whose version list the proxy
  *   refuses (403): `go install` asks for it (deprecation check) and fails; a build does not.
- * `pinnedSums` (go-install, go-copy; Sum and GoModSum as `go mod download -json` prints them): for
+ * `pinnedSums` (go-copy; Sum and GoModSum as `go mod download -json` prints them): for
  *   a version the checksum database (sum.golang.org) has no record of here (404), the hashes of
  *   its first download, checked on every download instead.
  * kind 'go-wrapper': built as a dependency of a small module of our own, because the module has
@@ -100,44 +107,44 @@ const ENGINES = [
     // (`placeholders`). The API and the notification path are the real thing; only the UI is
     // missing, as in the Prometheus entry (no `builtinassets`).
     name: 'alertmanager',
-    version: 'v0.35.0',
+    version: `v${ALERTMANAGER}`,
     kind: 'go-copy',
     module: 'github.com/prometheus/alertmanager',
     packages: ['cmd/alertmanager', 'cmd/amtool'],
     binaries: ['alertmanager', 'amtool'],
     placeholders: Object.fromEntries(['elm', 'mantine'].map((ui) => [`ui/app/dist/${ui}/index.html`, UI_PLACEHOLDER])),
-    ldflags: promVersionFlags('0.35.0'),
+    ldflags: promVersionFlags(ALERTMANAGER),
   },
   {
     // The image's version (lib/redis/redis.ts REDIS_EXPORTER_IMAGE); ldflags as its Makefile sets them.
     name: 'redis_exporter',
-    version: 'v1.62.0',
+    version: REDIS_EXPORTER,
     kind: 'go-copy',
     module: 'github.com/oliver006/redis_exporter',
     packages: [''],
     binaries: ['redis_exporter'],
-    ldflags: ['-X main.BuildVersion=v1.62.0', '-X main.BuildCommitSha=620cb9964b0d7d7033fe5f9858e0952b7269de4d', '-X main.BuildDate=1970-01-01T00:00:00Z'],
+    ldflags: [`-X main.BuildVersion=${REDIS_EXPORTER}`, '-X main.BuildCommitSha=620cb9964b0d7d7033fe5f9858e0952b7269de4d', '-X main.BuildDate=1970-01-01T00:00:00Z'],
     pinnedSums: { Sum: 'h1:7T0Fh8fJeYxf9gWa5gI6IliOSOWY9F5WlJCQMjZcjVE=', GoModSum: 'h1:a13ST3kely3DoWB7ffNkZX0x+LAQFxiK91+yclXlR9U=' },
   },
   {
     // The image's version (lib/nginx/nginx.ts NGINX_EXPORTER_IMAGE).
     name: 'nginx-prometheus-exporter',
-    version: 'v1.5.1',
+    version: `v${NGINX_EXPORTER}`,
     kind: 'go-copy',
     module: 'github.com/nginx/nginx-prometheus-exporter',
     packages: [''],
     binaries: ['nginx-prometheus-exporter'],
-    ldflags: promVersionFlags('1.5.1'),
+    ldflags: promVersionFlags(NGINX_EXPORTER),
   },
   {
     // The image's version (the NodeExporter construct's quay.io/prometheus/node-exporter:v1.12.1).
     name: 'node_exporter',
-    version: 'v1.12.1',
+    version: `v${NODE_EXPORTER}`,
     kind: 'go-install',
     module: 'github.com/prometheus/node_exporter',
     packages: [''],
     binaries: ['node_exporter'],
-    ldflags: promVersionFlags('1.12.1'),
+    ldflags: promVersionFlags(NODE_EXPORTER),
   },
   {
     // The image's version (lib/kube-state-metrics KUBE_STATE_METRICS_IMAGE): the image stays at the
@@ -145,12 +152,12 @@ const ENGINES = [
     // tests run is what is shipped. Not in the checksum database here (404): its hashes are
     // pinned. ldflags as its Makefile sets them.
     name: 'kube-state-metrics',
-    version: 'v2.16.0',
+    version: KUBE_STATE_METRICS,
     kind: 'go-copy',
     module: 'k8s.io/kube-state-metrics/v2',
     packages: [''],
     binaries: ['kube-state-metrics'],
-    ldflags: promVersionFlags('v2.16.0'),
+    ldflags: promVersionFlags(KUBE_STATE_METRICS),
     pinnedSums: { Sum: 'h1:9odhnjtWSngkq/6Maw9m0Fi9dH8DM4M/lQw/XCspAqk=', GoModSum: 'h1:w/LL+bRDjYoHC1KoUr2bhjjBdKIAdVv1Ieduwuj6/H8=' },
   },
   {
@@ -217,4 +224,4 @@ function enginePath(binary) {
   return findOnPath(binary) ?? path.join('/usr/bin', binary);
 }
 
-module.exports = { ENGINES, ENGINES_DIR, APT_FOLDERS, binDir, enginePath, findOnPath, ROOT };
+module.exports = { ENGINES, ENGINES_DIR, binDir, enginePath, findOnPath, ROOT };
