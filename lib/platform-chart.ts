@@ -7,7 +7,7 @@ import { IPrometheusEndpoint } from './core/endpoints';
 import { ENVIRONMENT_LABEL, PART_OF } from './core/labels';
 import { constructName } from './core/names';
 import { denyAllTrafficExceptDns, setMetricsScraperNamespaces } from './core/network';
-import { clusterScoped, POD_SECURITY_ENFORCE_LABEL } from './core/security';
+import { clusterScoped, podSecurityNamespaceLabels } from './core/security';
 import { PropValidator } from './core/validation';
 import { EnvironmentConfig } from './environments';
 import { Alertmanager } from './alertmanager/alertmanager';
@@ -71,12 +71,7 @@ export class EnvironmentChart extends Chart {
     const namespace = new kplus.Namespace(this, 'namespace', {
       metadata: {
         name: namespaceName,
-        labels: {
-          [POD_SECURITY_ENFORCE_LABEL]: 'restricted',
-          'pod-security.kubernetes.io/enforce-version': 'v1.27',
-          'pod-security.kubernetes.io/warn': 'restricted',
-          'pod-security.kubernetes.io/audit': 'restricted',
-        },
+        labels: { ...podSecurityNamespaceLabels('restricted'), 'pod-security.kubernetes.io/audit': 'restricted' },
       },
     });
     clusterScoped(namespace);

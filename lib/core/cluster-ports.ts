@@ -28,37 +28,29 @@ interface PortClaim {
 function portCollisions(chart: Chart, cluster: string): string[] {
   const first = new Map<string, PortClaim>();
   const problems: string[] = [];
-  for (const other of chart.node.root.node.findAll()) {
-    if (!Chart.isChart(other) || clusterOfChart.get(other) !== cluster) continue;
-    for (const claim of portClaims(other)) {
-      const earlier = first.get(claim.port);
-      if (!earlier) first.set(claim.port, claim);
-      else if (other === chart) problems.push(collision(claim, earlier, cluster));
+  // One walk of the app, charts in order (as nameCollisions in names.ts): each claim of a chart of this cluster.
+  for (const construct of chart.node.root.node.findAll()) {
+    const ports = portsClaimed(construct);
+    if (ports.length === 0) continue;
+    const owner = Chart.of(construct);
+    if (clusterOfChart.get(owner) !== cluster) continue;
+    for (const port of ports) {
+      const earlier = first.get(port);
+      if (!earlier) first.set(port, { port, owner: construct });
+      else if (owner === chart) problems.push(collision({ port, owner: construct }, earlier, cluster));
     }
-    // Charts after this one report their own collisions.
-    if (other === chart) break;
   }
   return problems;
 }
 
-/** The node ports of the chart's Services and the host ports of its pods (a pod on the host's network listens on its container ports). */
-function portClaims(chart: Chart): PortClaim[] {
-  const claims: PortClaim[] = [];
-  for (const construct of chart.node.findAll()) {
-    if (Chart.of(construct) !== chart) continue;
-    if (construct instanceof kplus.Service) {
-      for (const port of construct.ports) if (port.nodePort !== undefined) claims.push({ port: `node port ${port.nodePort}`, owner: construct });
-    }
-    if (construct instanceof kplus.AbstractPod) {
-      for (const container of [...construct.initContainers, ...construct.containers]) {
-        for (const port of container.ports) {
-          const hostPort = port.hostPort ?? (construct.hostNetwork ? port.number : undefined);
-          if (hostPort !== undefined) claims.push({ port: `host port ${hostPort}/${port.protocol ?? kplus.Protocol.TCP}`, owner: construct });
-        }
-      }
-    }
-  }
-  return claims;
+/** The node ports of a Service, or the host ports of a pod (a pod on the host's network listens on its container ports). */
+function portsClaimed(construct: IConstruct): string[] {
+  if (construct instanceof kplus.Service) return construct.ports.flatMap((port) => (port.nodePort === undefined ? [] : [`node port ${port.nodePort}`]));
+  if (!(construct instanceof kplus.AbstractPod)) return [];
+  return [...construct.initContainers, ...construct.containers].flatMap((container) => container.ports.flatMap((port) => {
+    const hostPort = port.hostPort ?? (construct.hostNetwork ? port.number : undefined);
+    return hostPort === undefined ? [] : [`host port ${hostPort}/${port.protocol ?? kplus.Protocol.TCP}`];
+  }));
 }
 
 function describe(construct: IConstruct): string {

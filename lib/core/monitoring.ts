@@ -93,6 +93,14 @@ function registryOf(scope: IConstruct): Registry {
  * module both in the sources (lib/core/) and in the packed package (build/lib/core/).
  */
 export function platformDashboardsDir(): string {
+  // Found once: every system asks for its shipped dashboards.
+  shippedDir ??= findShippedDir();
+  return shippedDir;
+}
+
+let shippedDir: string | undefined;
+
+function findShippedDir(): string {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
     if (fs.existsSync(path.join(dir, 'package.json'))) return path.join(dir, 'dashboards');
     if (path.dirname(dir) === dir) throw new Error(`no package.json above ${__dirname}: cannot find the shipped dashboards/ folder`);

@@ -87,6 +87,15 @@ export function bindClusterRole(scope: IConstruct, role: kplus.k8s.KubeClusterRo
 /** The label that makes a namespace enforce a Pod Security level. */
 export const POD_SECURITY_ENFORCE_LABEL = 'pod-security.kubernetes.io/enforce';
 
+/** The labels of a namespace that enforces Pod Security `level` (as of v1.27, the level checked here) and warns on it. */
+export function podSecurityNamespaceLabels(level: 'privileged' | 'baseline' | 'restricted'): Record<string, string> {
+  return {
+    [POD_SECURITY_ENFORCE_LABEL]: level,
+    'pod-security.kubernetes.io/enforce-version': 'v1.27',
+    'pod-security.kubernetes.io/warn': level,
+  };
+}
+
 const checkedCharts = new WeakSet<Chart>();
 const secretCheckedCharts = new WeakSet<Chart>();
 

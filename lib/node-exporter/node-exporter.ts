@@ -10,7 +10,7 @@ import { addMonitoring, shippedDashboard } from '../core/monitoring';
 import { allowOnlyScrapersInNamespace } from '../core/network';
 import { nodeExporterRuleGroup } from './rules';
 import { applyCommonProps, chartNamespace, checkCommonProps, checkResources, CommonProps, cpuAndMemory, resolveResources, setEphemeralStorage } from '../core/props';
-import { clusterScoped, POD_SECURITY_ENFORCE_LABEL, restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
+import { clusterScoped, podSecurityNamespaceLabels, restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
 import { PropValidator } from '../core/validation';
 
 /** The official image; the live tests run node_exporter built at this same version. */
@@ -113,19 +113,14 @@ export class NodeExporter extends Construct implements INodeExporterEndpoint {
 
     const name = constructName(this);
     const labels = recommendedLabels({ name: 'node-exporter', instance: instanceName(this), component: 'exporter', version: imageVersion(this.image) });
-    this.podLabels = { 'app.kubernetes.io/name': 'node-exporter', 'app.kubernetes.io/instance': instanceName(this) };
+    this.podLabels = { 'app.kubernetes.io/name': labels['app.kubernetes.io/name'], 'app.kubernetes.io/instance': labels['app.kubernetes.io/instance'] };
     const metadata = { name, labels, namespace: this.namespace };
 
     // The exception, explicit and narrow: this namespace only, for these pods only.
     const namespace = new kplus.Namespace(this, 'namespace', {
       metadata: {
         name: this.namespace,
-        labels: {
-          ...labels,
-          [POD_SECURITY_ENFORCE_LABEL]: NODE_EXPORTER_POD_SECURITY.level,
-          'pod-security.kubernetes.io/enforce-version': 'v1.27',
-          'pod-security.kubernetes.io/warn': NODE_EXPORTER_POD_SECURITY.level,
-        },
+        labels: { ...labels, ...podSecurityNamespaceLabels(NODE_EXPORTER_POD_SECURITY.level) },
         annotations: { 'platform-stack.io/pod-security-reason': NODE_EXPORTER_POD_SECURITY.reason },
       },
     });

@@ -344,7 +344,7 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
       // One TSDB, one writer: the old pod must release the volume (and the TSDB lock) first.
       strategy: kplus.DeploymentStrategy.recreate(),
       serviceAccount: this.serviceAccount,
-      // The only pod of the stack with a token: Kubernetes discovery and kubelet scrapes need it.
+      // Kubernetes discovery and kubelet scrapes need its token (kube-state-metrics is the stack's other pod with one).
       automountServiceAccountToken: true,
       securityContext: restrictedPodSecurityContext(PROMETHEUS_UID),
       // Time to write the head block out on shutdown rather than replay the WAL at start.
@@ -517,28 +517,26 @@ export class Prometheus extends Construct implements IPrometheusEndpoint {
       { apiGroups: [''], resources: ['pods', 'services'], verbs: discover },
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: discover },
     ];
+    // A Role in one namespace, bound to its ServiceAccount.
+    const grant = (ids: { role: string; binding: string }, namespaced: typeof metadata & { namespace: string }, rules: kplus.k8s.PolicyRule[]) => {
+      const role = new kplus.k8s.KubeRole(this, ids.role, { metadata: namespaced, rules });
+      new kplus.k8s.KubeRoleBinding(this, ids.binding, {
+        metadata: namespaced,
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.name },
+        subjects: [serviceAccountSubject(this.serviceAccount)],
+      });
+    };
     const namespaces = [...this.scrapeNamespaces, ...(this.scrapeNamespaces.includes('default') ? [] : ['default'])];
     for (const namespace of namespaces) {
       // In its own namespace the objects keep the construct's name; elsewhere the name says whose they are.
       const own = namespace === this.scrapeNamespaces[0];
-      const namespaced = { ...metadata, name: own ? metadata.name : clusterScopedName(this), namespace };
-      const discovery = new kplus.k8s.KubeRole(this, own ? 'discovery-role' : `discovery-role-${namespace}`, { metadata: namespaced, rules: discoveryRules });
-      new kplus.k8s.KubeRoleBinding(this, own ? 'discovery-role-binding' : `discovery-role-binding-${namespace}`, {
-        metadata: namespaced,
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: discovery.name },
-        subjects: [serviceAccountSubject(this.serviceAccount)],
-      });
+      const ids = own ? { role: 'discovery-role', binding: 'discovery-role-binding' } : { role: `discovery-role-${namespace}`, binding: `discovery-role-binding-${namespace}` };
+      grant(ids, { ...metadata, name: own ? metadata.name : clusterScopedName(this), namespace }, discoveryRules);
     }
-    // node-exporter's own namespace: its pods only, for the node-exporter job.
+    // node-exporter's own namespace: its pods only, for the node-exporter job. Named for the
+    // namespace it reads in (dist/ names files by kind and name only).
     if (nodeExporter && !namespaces.includes(nodeExporter.namespace)) {
-      // Named for the namespace it reads in (dist/ names files by kind and name only).
-      const namespaced = { ...metadata, name: `${clusterScopedName(this)}-node-exporter`, namespace: nodeExporter.namespace };
-      const discovery = new kplus.k8s.KubeRole(this, 'node-exporter-discovery-role', { metadata: namespaced, rules: [{ apiGroups: [''], resources: ['pods'], verbs: discover }] });
-      new kplus.k8s.KubeRoleBinding(this, 'node-exporter-discovery-role-binding', {
-        metadata: namespaced,
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: discovery.name },
-        subjects: [serviceAccountSubject(this.serviceAccount)],
-      });
+      grant({ role: 'node-exporter-discovery-role', binding: 'node-exporter-discovery-role-binding' }, { ...metadata, name: `${clusterScopedName(this)}-node-exporter`, namespace: nodeExporter.namespace }, [{ apiGroups: [''], resources: ['pods'], verbs: discover }]);
     }
     bindClusterRole(this, role, metadata.labels, this.serviceAccount);
   }
