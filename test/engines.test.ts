@@ -64,7 +64,6 @@ describe('engines', () => {
     expect(engineVersion(name)).toBe(imageVersion(image));
   });
 
-  /** The real Alertmanager on dev's synthesized alertmanager.yml, with the StatefulSet's arguments made local. */
   /** dev's Alertmanager pod (test/observability/alerting.ts), ready to answer its API. */
   async function startDevAlertmanager() {
     const objects = synthEnvironment('dev');

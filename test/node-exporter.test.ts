@@ -27,7 +27,9 @@ describe('NodeExporter', () => {
     expect(namespace.metadata.annotations?.['platform-stack.io/pod-security-reason']).toMatch(/host's network and PID namespaces and read-only hostPath mounts of \/proc, \/sys and \//);
     expect(findObject(objects, 'Namespace', 'platform-test').metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
     // AND every object of it is in that namespace
-    for (const o of objects.filter((x) => x.metadata.name === 'test-node-exporter' && x.kind !== 'Namespace')) expect(`${o.kind} ${o.metadata.namespace}`).toBe(`${o.kind} platform-test-node-exporter`);
+    const own = objects.filter((x) => x.metadata.name === 'test-node-exporter' && x.kind !== 'Namespace');
+    expect(own.map((o) => o.kind)).toEqual(expect.arrayContaining(['DaemonSet', 'ServiceAccount']));
+    for (const o of own) expect(`${o.kind} ${o.metadata.namespace}`).toBe(`${o.kind} platform-test-node-exporter`);
   });
 
   test('below "restricted" only by host namespaces and hostPath volumes: non-root, read-only, no capabilities, seccomp, resources, probes', () => {
