@@ -42,7 +42,7 @@ export interface AlertmanagerProps extends CommonProps {
   readonly receivers: readonly Receiver[];
   /**
    * Inhibition rules.
-   * @default - a firing `severity="critical"` alert mutes the `severity="warning"` ones about the same pod (equal `namespace` and `pod`, both set), and those of the same alertname and namespace
+   * @default - a firing `severity="critical"` alert mutes `TargetDown` of the same pod (equal `namespace` and `pod`, both set), and warnings of the same alertname and namespace (DEFAULT_INHIBIT_RULES)
    */
   readonly inhibitRules?: readonly InhibitRule[];
   /**
