@@ -64,6 +64,9 @@ function tcp(ports: readonly number[]): kplus.NetworkPolicyPort[] {
   return ports.map((port) => kplus.NetworkPolicyPort.tcp(port));
 }
 
+/** The cluster's DNS pods (CoreDNS and kube-dns both carry this label), which every isolated pod may ask. */
+const CLUSTER_DNS = { labels: { 'k8s-app': 'kube-dns' }, namespace: 'kube-system', port: 53 } as const;
+
 /**
  * Declares default-deny for the chart of `scope`: every pod of its namespace is isolated for
  * ingress and egress, except DNS egress to the cluster DNS (kube-system pods labelled
@@ -81,13 +84,13 @@ export function denyAllTrafficExceptDns(scope: Construct): void {
     egress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
   });
   const clusterDns = kplus.Pods.select(scope, 'cluster-dns', {
-    labels: { 'k8s-app': 'kube-dns' },
-    namespaces: kplus.Namespaces.select(scope, 'kube-system', { names: ['kube-system'] }),
+    labels: CLUSTER_DNS.labels,
+    namespaces: kplus.Namespaces.select(scope, CLUSTER_DNS.namespace, { names: [CLUSTER_DNS.namespace] }),
   });
   new kplus.NetworkPolicy(scope, 'allow-dns', {
     metadata: { name: constructName(scope, 'allow-dns') },
     selector: allPods,
-    egress: { rules: [{ peer: clusterDns, ports: [kplus.NetworkPolicyPort.udp(53), kplus.NetworkPolicyPort.tcp(53)] }] },
+    egress: { rules: [{ peer: clusterDns, ports: [kplus.NetworkPolicyPort.udp(CLUSTER_DNS.port), kplus.NetworkPolicyPort.tcp(CLUSTER_DNS.port)] }] },
   });
   network.isolated = true;
   for (const create of network.pending.splice(0)) create();
@@ -202,14 +205,14 @@ export function allowOnlyScrapersInNamespace(scope: Construct, namespace: string
           produce: () => [{
             from: [{
               podSelector: { matchLabels: { [METRICS_SCRAPER_LABEL]: 'true' } },
-              namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: metricsScraperNamespaces(scope) }] },
+              namespaceSelector: { matchExpressions: [{ key: kplus.Namespace.NAME_LABEL, operator: 'In', values: metricsScraperNamespaces(scope) }] },
             }],
             ports: [{ protocol: 'TCP', port }],
           }],
         }),
         egress: [{
-          to: [{ podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } }, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } } }],
-          ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
+          to: [{ podSelector: { matchLabels: { ...CLUSTER_DNS.labels } }, namespaceSelector: { matchLabels: { [kplus.Namespace.NAME_LABEL]: CLUSTER_DNS.namespace } } }],
+          ports: [{ protocol: 'UDP', port: CLUSTER_DNS.port }, { protocol: 'TCP', port: CLUSTER_DNS.port }],
         }],
       },
     });
