@@ -91,11 +91,7 @@ export async function startPrometheus(objects: readonly K8sObject[], configMapNa
   try {
     await waitForPort(port, 15_000, host);
     // The API answers 503 "Service Unavailable" until the TSDB is open (seconds on a loaded machine).
-    const deadline = Date.now() + 30_000;
-    while ((await fetch(`http://${address}/-/ready`).catch(() => undefined))?.status !== 200) {
-      if (Date.now() > deadline) throw new Error(`prometheus on ${address} not ready within 30000 ms`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await poll(async () => ((await fetch(`http://${address}/-/ready`).catch(() => undefined))?.status === 200 ? true : undefined), 30_000, () => `prometheus on ${address} not ready within 30000 ms`, 100);
   } catch (error) {
     await server.stop('SIGKILL');
     throw new Error(`${(error as Error).message}\n${server.output()}`);
