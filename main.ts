@@ -1,10 +1,5 @@
-import * as path from 'path';
 import { ENVIRONMENTS } from './app/environments';
-import { EnvironmentConfig, persistPromqlParses, PlatformApp, PlatformAppProps, PlatformChart } from './lib';
-
-// This app keeps the PromQL expressions its dashboards' checks parsed across synths, in its own
-// node_modules/.cache: an unchanged synth then loads no parser (the library writes nothing unless asked).
-persistPromqlParses(path.join(__dirname, 'node_modules', '.cache', 'cdk8s-platform-stack'));
+import { EnvironmentConfig, PlatformApp, PlatformAppProps, PlatformChart } from './lib';
 
 /**
  * Builds the app: one PlatformChart per environment. Building writes nothing; `synth()` writes a

@@ -38,9 +38,13 @@ function transpileEntryKey(transpiler, filename, source) {
   return sha1(transpiler, filename, source);
 }
 
-/** The YAML cache's serializer: lib/core/yaml.ts's source, js-yaml's package.json and V8's version (its serialize() makes the value keys). */
-function yamlSerializerKey(serializerSource, jsYamlPackageJson, v8Version) {
-  return sha1(serializerSource, jsYamlPackageJson, v8Version);
+/**
+ * The YAML serializer, which the YAML cache and the index of dist/ key their texts by: lib/core/yaml.ts's
+ * source and js-yaml's package.json. Not V8's version: values are keyed by their JSON, or by a V8
+ * serialization whose bytes start with its format's version (lib/core/yaml.ts, `yamlKey`).
+ */
+function yamlSerializerKey(serializerSource, jsYamlPackageJson) {
+  return sha1(serializerSource, jsYamlPackageJson);
 }
 
 module.exports = { compileFlags, compileEntryKey, transpilerKey, transpileEntryKey, yamlSerializerKey };

@@ -38,9 +38,12 @@ function sourceIdentity(filename, content) {
 }
 
 /**
- * The pack: a 4-byte index length, the index (JSON: key -> [offset, length, code length] in what
- * follows), then each entry's code cache. Read once, at the first module; an entry's bytes are a
- * view of that one buffer, its code length how much of the module's source V8 compiled.
+ * The pack: a 4-byte index length, the index (JSON: key -> [offset, length, code length, taken
+ * before a run] in what follows), then each entry's code cache. Read once, at the first module; an
+ * entry's bytes are a view of that one buffer, its code length how much of the module's source V8
+ * compiled. An entry taken before a run (`npm ci`'s prepare script only loads the modules) holds
+ * the functions their loading compiled, not those the synth compiles later: the first run it serves
+ * takes it again at exit.
  */
 function readPack() {
   const entries = new Map();
@@ -48,8 +51,8 @@ function readPack() {
     const pack = fs.readFileSync(PACK);
     const indexLength = pack.readUInt32LE(0);
     const data = pack.subarray(4 + indexLength);
-    for (const [key, [offset, length, codeLength]] of Object.entries(JSON.parse(pack.toString('utf8', 4, 4 + indexLength)))) {
-      if (Number.isInteger(codeLength)) entries.set(key, { bytes: data.subarray(offset, offset + length), codeLength });
+    for (const [key, [offset, length, codeLength, beforeRun]] of Object.entries(JSON.parse(pack.toString('utf8', 4, 4 + indexLength)))) {
+      if (Number.isInteger(codeLength)) entries.set(key, { bytes: data.subarray(offset, offset + length), codeLength, beforeRun: beforeRun === true });
     }
   } catch {
     // Nothing cached yet, or unreadable: start afresh.
@@ -60,8 +63,8 @@ function readPack() {
 function writePack(entries) {
   const index = {};
   let offset = 0;
-  for (const [key, { bytes, codeLength }] of entries) {
-    index[key] = [offset, bytes.length, codeLength];
+  for (const [key, { bytes, codeLength, beforeRun }] of entries) {
+    index[key] = beforeRun ? [offset, bytes.length, codeLength, true] : [offset, bytes.length, codeLength];
     offset += bytes.length;
   }
   const indexBytes = Buffer.from(JSON.stringify(index));
@@ -75,6 +78,8 @@ function writePack(entries) {
 let previous;
 const used = new Map();
 const toCreate = [];
+// Set by `takeBeforeRun()`: this process only loads modules, it runs no synth.
+let beforeRun = false;
 
 /** The `require` a module sees, as Node builds it (resolve, resolve.paths, main, cache, extensions). */
 function makeRequire(module) {
@@ -133,7 +138,7 @@ function compileWithCache(content, filename) {
   // A shebang line is not JavaScript inside the module wrapper.
   const source = Module.wrap(code.startsWith('#!') ? `//${code}` : code);
   const script = new vm.Script(source, { filename, cachedData: entry?.bytes });
-  if (entry === undefined || script.cachedDataRejected) toCreate.push({ script, key, codeLength: code.length });
+  if (entry === undefined || script.cachedDataRejected || entry.beforeRun) toCreate.push({ script, key, codeLength: code.length });
   else used.set(key, entry);
   const wrapper = script.runInThisContext({ displayErrors: true });
   return wrapper.call(this.exports, this.exports, makeRequire(this), this, filename, path.dirname(filename));
@@ -157,13 +162,20 @@ function saveAtExit() {
       return;
     }
     try {
-      for (const { script, key, codeLength } of toCreate) used.set(key, { bytes: script.createCachedData(), codeLength });
+      for (const { script, key, codeLength } of toCreate) used.set(key, { bytes: script.createCachedData(), codeLength, beforeRun });
       writePack(thisRunFirst(used, previous, KEEP_BYTES, (entry) => entry.bytes.length));
     } catch {
       // A cache that cannot be written only costs the next run its speed.
     }
   });
 }
+
+/** For npm's prepare script, which loads the synth's modules ahead of the first synth: its entries are taken again by the first run they serve. */
+function takeBeforeRun() {
+  beforeRun = true;
+}
+
+module.exports = { takeBeforeRun };
 
 // Which cache this node gets: its own, ours, or none (PLATFORM_STACK_COMPILE_CACHE=off).
 if (process.env.PLATFORM_STACK_COMPILE_CACHE !== 'off') {

@@ -4,7 +4,10 @@
 // lib/; not imports/, which only the prometheusOperator option loads and the app does not set) into
 // run-ts's cache, so that a fresh clone's first synth, CI's, loads no compiler (swc was a tenth of
 // its instructions). Same cache, same keys (the @swc/core version, the swc options, the file and
-// its source): a source edited later misses and is transpiled then, as before.
+// its source): a source edited later misses and is transpiled then, as before. Then it loads the
+// modules the synth loads (main.ts's, cdk8s's, cdk8s-plus's), as the synth loads them, so that V8's
+// compiled code of each is in the compile cache too (compile-cache.js), as pip compiles Python's
+// .pyc files at install: modules are loaded, no synth runs.
 // Never fails an install: without swc (`npm ci --omit=dev`) there is nothing to run the synth with.
 // Reports on stderr: `npm pack --json`, which runs prepare too, owns stdout.
 const fs = require('fs');
@@ -25,10 +28,14 @@ function typeScriptFiles(entry) {
 }
 
 try {
+  require('./compile-cache').takeBeforeRun();
+  require('./lazy-yaml');
   const { transpiled } = require('./run-ts');
   const files = SOURCES.flatMap(typeScriptFiles);
   for (const file of files) transpiled(file);
   console.error(`precompile-ts: ${files.length} TypeScript files in run-ts's cache`);
+  require(path.join(ROOT, 'main.ts'));
+  console.error("precompile-ts: the synth's modules in the compile cache");
 } catch (error) {
   console.error(`precompile-ts: skipped (${error.message.split('\n')[0]}); the first synth transpiles instead`);
 }

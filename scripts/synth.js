@@ -11,7 +11,7 @@ const path = require('path');
 require('./compile-cache');
 require('./lazy-yaml');
 require('./run-ts');
-require('./yaml-cache').useYamlCache();
+const { useSynthIndex, INDEX_FILE } = require('./synth-index');
 
 const root = path.resolve(__dirname, '..');
 const target = path.resolve(process.env.CDK8S_OUTDIR || path.join(root, 'dist'));
@@ -30,14 +30,6 @@ function fail(error) {
   process.exit(1);
 }
 
-let rendered;
-try {
-  const { buildApp } = require(path.join(root, 'main.ts'));
-  rendered = buildApp({ outdir: target }).render();
-} catch (error) {
-  fail(error);
-}
-
 /** Every file below `dir` (relative path -> bytes), and every entry, folders included. */
 function readTree(dir) {
   const files = new Map();
@@ -54,10 +46,21 @@ function readTree(dir) {
   return { files, entries };
 }
 
-// What is on disk already: a file holding the rendered bytes needs no writing, and an output folder
-// holding exactly the rendered files needs no swap.
+// What is on disk already: the index of the last synth serves this one (scripts/synth-index.js), a
+// file holding the rendered bytes needs no writing, and an output folder holding exactly the
+// rendered files needs no swap.
 const before = readTree(target);
-const bytes = new Map([...rendered.files].map(([file, text]) => [file, Buffer.from(text)]));
+let rendered;
+let index;
+try {
+  const indexOf = useSynthIndex(before.files);
+  const { buildApp } = require(path.join(root, 'main.ts'));
+  rendered = buildApp({ outdir: target }).render();
+  index = indexOf(rendered.files);
+} catch (error) {
+  fail(error);
+}
+const bytes = new Map([...rendered.files, [INDEX_FILE, index]].map(([file, text]) => [file, Buffer.from(text)]));
 const current = new Set([...bytes.keys()].filter((file) => before.files.get(file)?.equals(bytes.get(file))));
 const expected = new Set([...rendered.folders, ...bytes.keys()]);
 const upToDate = current.size === bytes.size && before.entries.size === expected.size && [...before.entries].every((entry) => expected.has(entry));

@@ -10,6 +10,8 @@ import { treeDigest } from './support/tree';
 const ENVIRONMENT_FOLDERS = buildApp().node.children.filter(Chart.isChart).map((chart) => Names.toDnsLabel(chart)).sort();
 
 const ROOT = path.join(__dirname, '..');
+// The synth's index of its output folder (scripts/synth-index.js), beside the folder of each environment.
+const INDEX = '.synth-index';
 
 function synth(cwd: string, outdir: string, env: Record<string, string> = {}, args: readonly string[] = []) {
   return spawnSync(process.execPath, [path.join(cwd, 'scripts', 'synth.js'), ...args], { cwd, env: { ...process.env, ...env, CDK8S_OUTDIR: outdir }, encoding: 'utf8' });
@@ -41,6 +43,11 @@ function editDevConfig(project: string, edit: (entry: string) => string): void {
   fs.writeFileSync(file, source.slice(0, start) + edited + source.slice(end));
 }
 
+/** The manifests of an output folder (not the synth's index), relative path -> sha256 of its bytes. */
+function manifestsDigest(dir: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(treeDigest(dir)).filter(([file]) => file.endsWith('.yaml')));
+}
+
 /** A copy of the project (sources and dist/) sharing node_modules, caches included. */
 function copyProject(to: string): string {
   fs.cpSync(ROOT, to, { recursive: true, filter: (src) => !/[/\\](node_modules|\.git|build|coverage|\.bench)$/.test(src) });
@@ -59,9 +66,9 @@ describe('dist/: the committed manifests', () => {
     const result = synth(ROOT, path.join(scratch, 'dist'));
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    // THEN the output is the committed dist/, in a folder per environment
+    // THEN the output is the committed dist/, in a folder per environment beside the index
     const fresh = treeDigest(path.join(scratch, 'dist'));
-    expect(Object.keys(fresh).map((f) => f.split(path.sep)[0]).filter((v, i, a) => a.indexOf(v) === i).sort()).toEqual(ENVIRONMENT_FOLDERS);
+    expect(Object.keys(fresh).map((f) => f.split(path.sep)[0]).filter((v, i, a) => a.indexOf(v) === i).sort()).toEqual([INDEX, ...ENVIRONMENT_FOLDERS].sort());
     expect(treeDigest(path.join(ROOT, 'dist'))).toEqual(fresh);
   });
 
@@ -112,7 +119,7 @@ describe('dist/: the committed manifests', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(treeDigest(out)).toEqual(fresh);
-    expect(fs.readdirSync(out).sort()).toEqual(ENVIRONMENT_FOLDERS);
+    expect(fs.readdirSync(out).sort()).toEqual([INDEX, ...ENVIRONMENT_FOLDERS].sort());
     expect(fs.readdirSync(scratch)).toEqual(['dist']);
 
     // AND a synth of the same sources over an up-to-date folder leaves every file untouched
@@ -197,7 +204,7 @@ describe('dist/: the committed manifests', () => {
     fs.writeFileSync(file, `${source.slice(0, dev)}{ name: 'synth-probe' },\n  ${source.slice(dev)}`);
     // THEN the next synth has it
     expect(synth(project, path.join(project, 'dist')).status).toBe(0);
-    expect(fs.readdirSync(path.join(project, 'dist')).sort()).toEqual([...ENVIRONMENT_FOLDERS, 'synth-probe'].sort());
+    expect(fs.readdirSync(path.join(project, 'dist')).sort()).toEqual([INDEX, ...ENVIRONMENT_FOLDERS, 'synth-probe'].sort());
   });
 
   describe('the plan the synth ends with (scripts/plan.js)', () => {
@@ -207,7 +214,7 @@ describe('dist/: the committed manifests', () => {
       const out = path.join(project, 'dist');
       const upToDate = synth(project, out);
       expect(upToDate.stderr).toBe('');
-      expect(upToDate.stdout).toBe(`plan: no changes to dist (${ENVIRONMENT_FOLDERS.length} environments, ${Object.keys(treeDigest(out)).length} objects)\n`);
+      expect(upToDate.stdout).toBe(`plan: no changes to dist (${ENVIRONMENT_FOLDERS.length} environments, ${Object.keys(manifestsDigest(out)).length} objects)\n`);
 
       // WHEN dev's scrape interval changes and the plan is asked for without writing
       editDevConfig(project, (entry) => entry.replace('scrapeInterval: Duration.seconds(15)', 'scrapeInterval: Duration.seconds(20)'));
@@ -278,5 +285,94 @@ describe('dist/: the committed manifests', () => {
       const unknown = synth(ROOT, out, {}, ['--verbose']);
       expect([unknown.status, unknown.stderr]).toEqual([1, 'synth: unknown option --verbose (options: --quiet, --json, --dry-run)\n']);
     });
+  });
+});
+
+describe("dist/'s index (scripts/synth-index.js): the texts and verdicts of the synth that wrote it", () => {
+  let scratch: string;
+  beforeEach(() => (scratch = tempDir('synth-index-test')));
+  afterEach(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+  /**
+   * A synth of `project` into its dist/ as a fresh clone's first one runs (every cache in
+   * node_modules/.cache empty: only dist/ and its index are there), and which of js-yaml and the
+   * PromQL parser it loaded.
+   */
+  function freshSynth(project: string): { stdout: string; stderr: string; status: number | null; loaded: string[] } {
+    const probe = path.join(scratch, 'probe.js');
+    const report = path.join(scratch, `loaded-${fs.readdirSync(scratch).length}.json`);
+    fs.writeFileSync(probe, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify(Object.keys(require.cache))));`);
+    const caches = fs.mkdtempSync(path.join(scratch, 'caches-'));
+    const result = synth(project, path.join(project, 'dist'), { PLATFORM_STACK_CACHE_DIR: caches, NODE_OPTIONS: `--require ${probe}` });
+    const modules: string[] = JSON.parse(fs.readFileSync(report, 'utf8'));
+    const loaded = ['js-yaml', '@prometheus-io/lezer-promql'].filter((name) => modules.some((m) => m.includes(`${path.sep}node_modules${path.sep}${name.split('/').join(path.sep)}${path.sep}`)));
+    return { ...result, loaded };
+  }
+
+  /** Rewrites the index of a project copy's dist/, line by line. */
+  function editIndex(project: string, edit: (line: string) => string): void {
+    const file = path.join(project, 'dist', INDEX);
+    const before = fs.readFileSync(file, 'utf8');
+    const after = before.split('\n').map(edit).join('\n');
+    expect(after).not.toBe(before);
+    fs.writeFileSync(file, after);
+  }
+
+  test('is committed with dist/, and is no manifest: not a .yaml, .yml or .json file', () => {
+    expect(fs.existsSync(path.join(ROOT, 'dist', INDEX))).toBe(true);
+    expect(INDEX).not.toMatch(/\.(ya?ml|json)$/);
+  });
+
+  test("serves a fresh clone's synth: with every cache empty it serializes nothing and parses no PromQL, and leaves dist/ as it was", () => {
+    // GIVEN a copy of the project, as a fresh clone holds it WHEN it synthesizes with every cache empty
+    const project = copyProject(path.join(scratch, 'project'));
+    const before = treeDigest(path.join(project, 'dist'));
+    const result = freshSynth(project);
+    // THEN nothing changed, and neither js-yaml nor the PromQL parser was loaded
+    expect([result.status, result.stderr]).toEqual([0, '']);
+    expect(result.stdout).toMatch(/^plan: no changes to /);
+    expect(treeDigest(path.join(project, 'dist'))).toEqual(before);
+    expect(result.loaded).toEqual([]);
+  });
+
+  test('a manifest edited by hand is written again, from its object', () => {
+    // GIVEN a copy of the project whose dist/ holds a manifest edited by hand
+    const project = copyProject(path.join(scratch, 'project'));
+    const before = treeDigest(path.join(project, 'dist'));
+    const edited = path.join(project, 'dist', 'dev', 'ConfigMap.dev-prometheus.k8s.yaml');
+    fs.writeFileSync(edited, fs.readFileSync(edited, 'utf8').replace('scrape_interval: 15s', 'scrape_interval: 16s'));
+    // WHEN it synthesizes THEN the plan names the edit it undoes, and dist/ is what it was
+    const result = freshSynth(project);
+    expect(result.stdout).toContain('  ~ ConfigMap dev-prometheus: data.prometheus.yml\n');
+    expect(treeDigest(path.join(project, 'dist'))).toEqual(before);
+    expect(result.loaded).toContain('js-yaml');
+  });
+
+  test('an entry whose text does not match its hash is not served: embedded files edited in the index, manifests listed under other hashes', () => {
+    // GIVEN a copy of the project whose index holds every embedded file edited, and every manifest's hash changed
+    const project = copyProject(path.join(scratch, 'project'));
+    const before = treeDigest(path.join(project, 'dist'));
+    editIndex(project, (line) => {
+      if (line.startsWith('text ')) return line.replace(/"$/, ' edited"');
+      if (line.startsWith('file ')) return line.replace(/^(file \S+ )\S+/, '$1' + '0'.repeat(40));
+      return line;
+    });
+    // WHEN it synthesizes THEN every text is serialized afresh: dist/ and the index are as committed
+    const result = freshSynth(project);
+    expect([result.status, result.stderr]).toEqual([0, '']);
+    expect(treeDigest(path.join(project, 'dist'))).toEqual(before);
+    expect(result.loaded).toContain('js-yaml');
+  });
+
+  test('an index written by another serializer or another PromQL parser is not believed', () => {
+    // GIVEN a copy of the project whose index names another serializer and another parser version
+    const project = copyProject(path.join(scratch, 'project'));
+    const before = treeDigest(path.join(project, 'dist'));
+    editIndex(project, (line) => line.replace(/^yaml-serializer \S+/, `yaml-serializer ${'1'.repeat(40)}`).replace(/^promql-parser \S+/, 'promql-parser 0.0.1'));
+    // WHEN it synthesizes THEN it serializes and parses everything, and writes the index as committed
+    const result = freshSynth(project);
+    expect([result.status, result.stderr]).toEqual([0, '']);
+    expect(result.loaded).toEqual(['js-yaml', '@prometheus-io/lezer-promql']);
+    expect(treeDigest(path.join(project, 'dist'))).toEqual(before);
   });
 });

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parser } from '@prometheus-io/lezer-promql';
 import { Grafana, GrafanaProps, KUBECTL_LAST_APPLIED_LIMIT_BYTES, lastAppliedAnnotationBytes, platformDashboardsDir } from '../lib';
-import { forgetPromqlVerdicts, persistPromqlParses, promqlParseCacheFile, promqlParserVersion, promqlParseCacheKey, substituteGrafanaVariables } from '../lib/grafana/promql';
+import { forgetPromqlVerdicts, promqlParseCacheKey, recordPromqlParses, substituteGrafanaVariables } from '../lib/grafana/promql';
 import { configMapFile, K8sObject, prometheusStandIn, synthWith, thrownMessage } from './support/synth';
 import { tempDir } from './support/engines';
 
@@ -169,41 +169,60 @@ describe('dashboard checks at synth', () => {
   });
 });
 
-describe('the PromQL parse cache', () => {
-  test('keeps the expressions that parsed, never the ones that did not', () => {
-    // GIVEN an empty cache folder asked for (the library keeps none unless asked), and a dashboard with one good and one broken expression
-    const cacheDir = tempDir('promql-parse-cache');
-    persistPromqlParses(cacheDir);
-    const cacheFile = promqlParseCacheFile()!;
-    forgetPromqlVerdicts();
-    const dir = tempDir('grafana-parse-cache');
-    const good = 'sum(rate(parse_cache_probe_total{pod=~"$pod"}[$__rate_interval]))';
-    const broken = 'sum(rate(parse_cache_probe_total[5m])) bogus';
+describe('the PromQL parse record', () => {
+  const good = 'sum(rate(parse_cache_probe_total{pod=~"$pod"}[$__rate_interval]))';
+  const broken = 'sum(rate(parse_cache_probe_total[5m])) bogus';
+  const keyOf = (expr: string) => promqlParseCacheKey(substituteGrafanaVariables(expr).text);
+
+  /** Checks a dashboard holding `exprs` (as targets A, B, ...), in a folder of its own. */
+  function checkProbe(exprs: readonly string[], title = 'Probe'): void {
+    const dir = tempDir('grafana-parse-record');
     try {
-      fs.writeFileSync(path.join(dir, 'probe.json'), JSON.stringify({ title: 'Probe', uid: 'probe', panels: [{ id: 1, title: 'Probe', targets: [{ refId: 'A', expr: good }, { refId: 'B', expr: broken }] }] }));
-      // WHEN it is checked (and fails)
-      expect(() => synthDashboards(dir)).toThrow("probe.json: panel 'Probe' (id 1), target B: expr is not valid PromQL");
+      const targets = exprs.map((expr, i) => ({ refId: String.fromCharCode(65 + i), expr }));
+      fs.writeFileSync(path.join(dir, 'probe.json'), JSON.stringify({ title, uid: 'probe', panels: [{ id: 1, title: 'Probe', targets }] }));
+      synthDashboards(dir);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-    // THEN the cache vouches for the good expression only
-    const keys = JSON.parse(fs.readFileSync(cacheFile, 'utf8'));
-    expect(keys).toContain(promqlParseCacheKey(substituteGrafanaVariables(good).text));
-    expect(keys).not.toContain(promqlParseCacheKey(substituteGrafanaVariables(broken).text));
-    persistPromqlParses(undefined);
-    fs.rmSync(cacheDir, { recursive: true, force: true });
+  }
+
+  afterEach(() => {
+    recordPromqlParses(undefined);
+    forgetPromqlVerdicts();
+  });
+
+  test('gets the expressions that parsed, never the ones that did not', () => {
+    // GIVEN a record asked for, and a dashboard with one good and one broken expression
+    const record = new Set<string>();
+    recordPromqlParses(record);
+    forgetPromqlVerdicts();
+    // WHEN it is checked (and fails)
+    expect(() => checkProbe([good, broken])).toThrow("probe.json: panel 'Probe' (id 1), target B: expr is not valid PromQL");
+    // THEN the record vouches for the good expression only
+    expect([...record]).toEqual([keyOf(good)]);
+  });
+
+  test('an expression the record vouches for is not parsed again; one it does not is', () => {
+    // GIVEN a record that vouches for the broken expression (as a record of another parser version might)
+    recordPromqlParses(new Set([keyOf(broken)]));
+    forgetPromqlVerdicts();
+    // WHEN a dashboard holding it is checked THEN the record is believed
+    expect(() => checkProbe([broken])).not.toThrow();
+    // AND without the record the parser finds the error (in another dashboard: checked dashboards are kept by their text)
+    recordPromqlParses(undefined);
+    forgetPromqlVerdicts();
+    expect(() => checkProbe([broken], 'Probe again')).toThrow('target A: expr is not valid PromQL');
   });
 
   test('writes nothing unless asked', () => {
-    // GIVEN no cache asked for, and no file where 0.1.0 kept one (the consumer's node_modules/.cache)
-    persistPromqlParses(undefined);
+    // GIVEN no record asked for, and no file where 0.1.0 kept one (the consumer's node_modules/.cache)
+    recordPromqlParses(undefined);
     forgetPromqlVerdicts();
-    const oldPlace = path.join(__dirname, '..', 'node_modules', '.cache', 'cdk8s-platform-stack', `promql-parses-${promqlParserVersion()}.json`);
-    fs.rmSync(oldPlace, { force: true });
+    const oldPlace = path.join(__dirname, '..', 'node_modules', '.cache', 'cdk8s-platform-stack');
+    fs.rmSync(oldPlace, { recursive: true, force: true });
     // WHEN dashboards are checked
     synthDashboards(platformDashboardsDir());
     // THEN no cache file was written
-    expect(promqlParseCacheFile()).toBeUndefined();
     expect(fs.existsSync(oldPlace)).toBe(false);
   });
 });

@@ -41,15 +41,14 @@ describe('cache keys hold every input', () => {
     expect(keys.transpileEntryKey(base, '/lib/a.ts', 'export const a = 2;')).not.toBe(entry);
   });
 
-  test("YAML cache: lib/core/yaml.ts's source, js-yaml's package.json and the V8 version each change the serializer", () => {
-    const base = keys.yamlSerializerKey(Buffer.from('dump()'), Buffer.from('{"version":"4.3.2"}'), '11.3.244.8');
-    expect(keys.yamlSerializerKey(Buffer.from('dump(x)'), Buffer.from('{"version":"4.3.2"}'), '11.3.244.8')).not.toBe(base);
-    expect(keys.yamlSerializerKey(Buffer.from('dump()'), Buffer.from('{"version":"4.3.3"}'), '11.3.244.8')).not.toBe(base);
-    expect(keys.yamlSerializerKey(Buffer.from('dump()'), Buffer.from('{"version":"4.3.2"}'), '12.4.254.21')).not.toBe(base);
+  test("dist/'s index: lib/core/yaml.ts's source and js-yaml's package.json each change the serializer (not V8's version: values are keyed by their JSON form)", () => {
+    const base = keys.yamlSerializerKey(Buffer.from('dump()'), Buffer.from('{"version":"4.3.2"}'));
+    expect(keys.yamlSerializerKey(Buffer.from('dump(x)'), Buffer.from('{"version":"4.3.2"}'))).not.toBe(base);
+    expect(keys.yamlSerializerKey(Buffer.from('dump()'), Buffer.from('{"version":"4.3.3"}'))).not.toBe(base);
   });
 
-  test('YAML cache: the js-yaml it keys by is the one lib/core/yaml.ts loads (a test that fails when npm moves it)', () => {
-    const { JS_YAML_PACKAGE } = require('../scripts/yaml-cache');
+  test("dist/'s index: the js-yaml it keys by is the one lib/core/yaml.ts loads (a test that fails when npm moves it)", () => {
+    const { JS_YAML_PACKAGE } = require('../scripts/synth-index');
     expect(require.resolve('js-yaml/package.json', { paths: [path.join(ROOT, 'lib', 'core')] })).toBe(JS_YAML_PACKAGE);
   });
 
@@ -117,7 +116,7 @@ describe('the caches stay small', () => {
   });
 });
 
-describe("npm's prepare script fills run-ts's cache ahead of the first synth", () => {
+describe("npm's prepare script fills run-ts's cache and the compile cache ahead of the first synth", () => {
   let scratch: string;
   beforeEach(() => (scratch = tempDir('precompile-ts')));
   afterEach(() => fs.rmSync(scratch, { recursive: true, force: true }));
@@ -126,7 +125,7 @@ describe("npm's prepare script fills run-ts's cache ahead of the first synth", (
   function project(withSwc: boolean): string {
     const dir = path.join(scratch, 'project');
     fs.mkdirSync(path.join(dir, 'scripts'), { recursive: true });
-    for (const f of ['precompile-ts.js', 'run-ts.js', 'cache-files.js', 'cache-keys.js']) fs.copyFileSync(path.join(ROOT, 'scripts', f), path.join(dir, 'scripts', f));
+    for (const f of ['precompile-ts.js', 'run-ts.js', 'compile-cache.js', 'lazy-yaml.js', 'cache-files.js', 'cache-keys.js']) fs.copyFileSync(path.join(ROOT, 'scripts', f), path.join(dir, 'scripts', f));
     fs.copyFileSync(path.join(ROOT, '.swcrc'), path.join(dir, '.swcrc'));
     if (withSwc) fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
     fs.mkdirSync(path.join(dir, 'lib', 'core'), { recursive: true });
@@ -134,27 +133,45 @@ describe("npm's prepare script fills run-ts's cache ahead of the first synth", (
     fs.writeFileSync(path.join(dir, 'lib', 'core', 'a.ts'), 'export const a = (x?: { y: number }): number => x?.y ?? 1;\n');
     fs.writeFileSync(path.join(dir, 'lib', 'types.d.ts'), 'export type T = number;\n');
     fs.writeFileSync(path.join(dir, 'app', 'b.ts'), "import { a } from '../lib/core/a';\nexport const b: number = a() + 1;\n");
-    fs.writeFileSync(path.join(dir, 'main.ts'), "import { b } from './app/b';\nconsole.log(b);\n");
+    fs.writeFileSync(path.join(dir, 'main.ts'), "export { b } from './app/b';\n");
     return dir;
   }
 
   const env = () => ({ ...process.env, PLATFORM_STACK_CACHE_DIR: path.join(scratch, 'cache') });
   // package.json's prepare script, run as npm runs it (sh -c, in the package's folder).
   const prepare = (dir: string) => spawnSync('sh', ['-c', JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.prepare], { cwd: dir, encoding: 'utf8', env: env() });
-  // What the synth does: main.ts through run-ts; prints main.ts's output, then whether swc was loaded.
+  // What the synth does: main.ts through the compile cache and run-ts; prints main.ts's `b`, then whether swc was loaded.
   const synthLike = (dir: string) =>
-    spawnSync(process.execPath, ['-r', './scripts/run-ts.js', '-e', "require('./main.ts'); console.log(Object.keys(require.cache).some((f) => f.includes('@swc')))"], { cwd: dir, encoding: 'utf8', env: env() });
+    spawnSync(process.execPath, ['-r', './scripts/compile-cache.js', '-r', './scripts/run-ts.js', '-e', "console.log(require('./main.ts').b); console.log(Object.keys(require.cache).some((f) => f.includes('@swc')))"], { cwd: dir, encoding: 'utf8', env: env() });
+  /** The compile cache's entries (compile-cache.js's pack), by whether each was taken before a run. */
+  const packEntries = () => {
+    const packs = fs.readdirSync(path.join(scratch, 'cache', 'compile-cache')).filter((f) => f.endsWith('.pack'));
+    expect(packs).toHaveLength(1);
+    const pack = fs.readFileSync(path.join(scratch, 'cache', 'compile-cache', packs[0]));
+    const index: Record<string, unknown[]> = JSON.parse(pack.toString('utf8', 4, 4 + pack.readUInt32LE(0)));
+    const entries = Object.values(index);
+    return { total: entries.length, beforeRun: entries.filter((entry) => entry[3] === true).length };
+  };
 
   test('after it, loading main.ts, app/ and lib/ loads no compiler; a source edited afterwards is transpiled anew', () => {
     // GIVEN a project whose prepare script ran (as `npm ci` runs it)
     const dir = project(true);
     const prepared = prepare(dir);
     expect(prepared.status).toBe(0);
-    expect(prepared.stderr).toBe("precompile-ts: 3 TypeScript files in run-ts's cache\n");
+    expect(prepared.stderr).toBe("precompile-ts: 3 TypeScript files in run-ts's cache\nprecompile-ts: the synth's modules in the compile cache\n");
     // Nothing on stdout: `npm pack --json` runs prepare too, and its JSON is on stdout.
     expect(prepared.stdout).toBe('');
+    // AND the code of the modules it loaded, main.ts's among them, is in the compile cache, as taken before a run
+    const loadedAtInstall = packEntries();
+    expect(loadedAtInstall.total).toBeGreaterThanOrEqual(3);
+    expect(loadedAtInstall.beforeRun).toBe(loadedAtInstall.total);
     // WHEN the program loads them THEN it runs them without swc
     expect(synthLike(dir).stdout).toBe('2\nfalse\n');
+    // AND the first run takes the code of those it loaded again, with what it compiled as it ran
+    // (main.ts, app/b.ts, lib/core/a.ts at least; the compiler's modules, which it did not load, stay as they were)
+    const afterRun = packEntries();
+    expect(afterRun.total).toBeGreaterThanOrEqual(loadedAtInstall.total);
+    expect(afterRun.total - afterRun.beforeRun).toBeGreaterThanOrEqual(3);
     // WHEN a source changes after the install THEN it misses, and swc transpiles the new source
     fs.writeFileSync(path.join(dir, 'app', 'b.ts'), "import { a } from '../lib/core/a';\nexport const b: number = a({ y: 41 }) + 1;\n");
     expect(synthLike(dir).stdout).toBe('42\ntrue\n');

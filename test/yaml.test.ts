@@ -1,6 +1,7 @@
 import { Testing } from 'cdk8s';
 import { parse } from 'yaml';
-import { memoizeYaml, readAsNumberByYaml11, toYaml } from '../lib/core/yaml';
+import { runInNewContext } from 'vm';
+import { memoizeYaml, readAsNumberByYaml11, toYaml, yamlKey } from '../lib/core/yaml';
 import { buildApp } from '../main';
 
 // Strings a YAML parser may read as something other than the string: YAML 1.1 booleans, numbers
@@ -49,7 +50,7 @@ describe('toYaml: how the stack writes YAML, manifests and embedded config files
     expect(toYaml({ a: undefined, b: [undefined] })).toBe('a: null\nb:\n  - null\n');
   });
 
-  describe('memoizeYaml: a store of earlier texts, by a hash of the value (scripts/yaml-cache.js keeps one on disk)', () => {
+  describe("memoizeYaml: a store of earlier texts, by a hash of the value (dist/'s index is one: scripts/synth-index.js)", () => {
     const store = new Map<string, string>();
     beforeEach(() => {
       store.clear();
@@ -66,6 +67,18 @@ describe('toYaml: how the stack writes YAML, manifests and embedded config files
       const [key] = store.keys();
       store.set(key, 'from the store\n');
       expect(toYaml(structuredClone(value))).toBe('from the store\n');
+    });
+
+    test("a JSON value's key is a hash of its JSON form, whatever realm made it and however V8 holds it: a key can be committed", () => {
+      const value = { a: [1, 'x', true, null], b: { c: 0.5 } };
+      const key = yamlKey(value);
+      expect(key).toMatch(/^j[0-9a-f]{40}$/);
+      expect(yamlKey(structuredClone(value))).toBe(key);
+      expect(yamlKey(runInNewContext("({ a: [1, 'x', true, null], b: { c: 0.5 } })"))).toBe(key);
+      // 1 computed as a double, where the literal is a small integer: V8's serialize() tells them apart, JSON does not
+      expect(yamlKey({ ...value, a: [Math.sqrt(1), 'x', true, null] })).toBe(key);
+      // and what JSON cannot hold exactly is keyed otherwise
+      for (const other of [{ a: NaN }, { a: undefined }, [-0], new Date(0)]) expect(yamlKey(other)).toMatch(/^v/);
     });
 
     test('values that serialize differently never share a key: key order, types, and what JSON would merge', () => {

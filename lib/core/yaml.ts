@@ -61,14 +61,56 @@ function load(): NonNullable<typeof loaded> {
  * as something else (`on`, `yes`, `1_000`, `0755`, `1:30`, `2024-01-01`, ...).
  */
 export function toYaml(value: unknown): string {
-  // v8.serialize tells apart what JSON would not (undefined, NaN, -0): equal keys, equal YAML.
-  const key = createHash('sha1').update(serialize(value)).digest('hex');
+  const key = yamlKey(value);
   let text = memo.get(key);
   if (text === undefined) {
     text = dump(value);
     memo.set(key, text);
   }
   return text;
+}
+
+/**
+ * What `toYaml` keys a value's text by: equal keys, equal YAML. A hash of its JSON when JSON holds
+ * the value exactly (the same on every node version and machine, so a key can be committed, as the
+ * synth's index of dist/ does), else of V8's serialization, which tells apart what JSON does not
+ * (undefined, NaN, -0, a Date).
+ */
+export function yamlKey(value: unknown): string {
+  return isJsonExact(value, 0) ? `j${sha1(JSON.stringify(value))}` : `v${sha1(serialize(value))}`;
+}
+
+const sha1 = (data: string | Buffer) => createHash('sha1').update(data).digest('hex');
+
+// Deeper than any manifest: a cycle, or a value too deep to be worth keying by its JSON.
+const MAX_JSON_DEPTH = 200;
+
+/** True when `JSON.parse(JSON.stringify(value))` is `value` again: null, booleans, strings, finite numbers (not -0), plain arrays and objects of such. */
+function isJsonExact(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case 'object': {
+      if (value === null) return true;
+      if (depth > MAX_JSON_DEPTH) return false;
+      // Of any realm (a vm context's, structuredClone's): an array's prototype is an Array.prototype,
+      // the only prototype that is an array; a plain object's is an Object.prototype, which has none.
+      const prototype = Object.getPrototypeOf(value);
+      if (Array.isArray(value)) {
+        if (!Array.isArray(prototype)) return false;
+        for (let i = 0; i < value.length; i++) if (!(i in value) || !isJsonExact(value[i], depth + 1)) return false;
+        return true;
+      }
+      if (prototype !== null && Object.getPrototypeOf(prototype) !== null) return false;
+      for (const key in value) if (!isJsonExact((value as Record<string, unknown>)[key], depth + 1)) return false;
+      return true;
+    }
+    default:
+      return false;
+  }
 }
 
 function dump(value: unknown): string {
@@ -94,8 +136,8 @@ let memo: YamlMemo = processStore;
 /**
  * Makes `toYaml` look up each value in `store` before serializing it, and record what it
  * serializes (undefined: back to this process's texts only). The store must be keyed to this
- * serializer: this file, js-yaml's version and V8's (scripts/yaml-cache.js keeps one across runs:
- * most of a synth's objects are the same as last time).
+ * serializer: this file and js-yaml's version (the synth keeps one across runs in dist/'s index,
+ * scripts/synth-index.js: most of a synth's objects are the same as last time).
  */
 export function memoizeYaml(store: YamlMemo | undefined): void {
   memo = store ?? processStore;

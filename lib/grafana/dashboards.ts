@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Memo } from '../core/memo';
 import { UID_PATTERN, UID_RULE, GrafanaDatasource } from './datasources';
-import { promqlSyntaxError, savePromqlParseCache } from './promql';
+import { promqlSyntaxError } from './promql';
 
 /** A dashboard file that passed every check, ready to provision. */
 export interface CheckedDashboard {
@@ -94,7 +94,6 @@ export class DashboardChecker {
       const dashboard = this.checkEntry(dir, file, report);
       if (dashboard) dashboards.push(dashboard);
     }
-    savePromqlParseCache();
     return { dashboards, problems };
   }
 

@@ -119,7 +119,7 @@ function findSyntaxError(expr: string): Verdict {
   const substituted = substituteGrafanaVariables(expr);
   if (substituted.text.trim() === '') return 'empty';
   const key = promqlParseCacheKey(substituted.text);
-  if (parseCache?.keys.has(key)) return 'ok';
+  if (parseRecord?.has(key)) return 'ok';
   // Strict, the parser throws where the lenient one would start recovering, so an expression that
   // parses needs no walk of its tree looking for error nodes (most of a cold check's time).
   strictParser ??= promqlParser().configure({ strict: true });
@@ -144,26 +144,21 @@ function findSyntaxError(expr: string): Verdict {
 
 /** Records that the expression of parse cache key `key` parsed. */
 function parsed(key: string): 'ok' {
-  if (parseCache) {
-    parseCache.keys.add(key);
-    parseCache.dirty = true;
-  }
+  parseRecord?.add(key);
   return 'ok';
 }
 
 /**
- * Hashes of (variable-substituted) expressions this parser version parsed, kept across synths in a
- * file when a program asks for it (`persistPromqlParses`): a synth whose dashboards did not change
- * then loads no parser. Only successes are kept, so every error is found and reported afresh. The
- * library itself writes nothing: without the call, verdicts live in this process only.
+ * Expressions known to parse, kept by a program across runs: a synth whose dashboards did not
+ * change then loads no parser. Keys are `promqlParseCacheKey`s; a record holds those of one parser
+ * version (`promqlParserVersion()`), and only successes, so every error is found and reported afresh.
  */
-interface ParseCache {
-  readonly file: string;
-  readonly keys: Set<string>;
-  dirty: boolean;
+export interface PromqlParseRecord {
+  has(key: string): boolean;
+  add(key: string): void;
 }
 
-let parseCache: ParseCache | undefined;
+let parseRecord: PromqlParseRecord | undefined;
 
 /** The parse cache's key of an expression, once Grafana variables are substituted. */
 export function promqlParseCacheKey(substitutedText: string): string {
@@ -181,53 +176,15 @@ export function promqlParserVersion(): string | undefined {
 }
 
 /**
- * Opt-in: keeps the expressions that parsed in `dir` (a file per parser version) across processes,
- * read now and written by `savePromqlParseCache()`; undefined turns it off. The synth of this
- * repository passes a folder of its own cache; nothing else writes one.
+ * Opt-in: consults `record` before parsing an expression and adds each one that parses; undefined
+ * turns it off. The library itself keeps verdicts in this process only and writes nothing; this
+ * repository's synth keeps them in the index of its output folder (scripts/synth-index.js).
  */
-export function persistPromqlParses(dir: string | undefined): void {
-  const version = promqlParserVersion();
-  if (dir === undefined || version === undefined) {
-    parseCache = undefined;
-    return;
-  }
-  const file = path.join(dir, `promql-parses-${version}.json`);
-  parseCache = { file, keys: new Set(readKeys(file)), dirty: false };
-}
-
-/** The file the opted-in parse cache lives in, if any. */
-export function promqlParseCacheFile(): string | undefined {
-  return parseCache?.file;
-}
-
-function readKeys(file: string): string[] {
-  try {
-    const keys: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
-    return Array.isArray(keys) ? keys.filter((k): k is string => typeof k === 'string') : [];
-  } catch {
-    return []; // no cache yet, or an unreadable one: parse everything
-  }
+export function recordPromqlParses(record: PromqlParseRecord | undefined): void {
+  parseRecord = record;
 }
 
 /** Forgets every verdict held in memory, as a new process would (for tests of the cache). */
 export function forgetPromqlVerdicts(): void {
   verdicts.clear();
-  if (parseCache) persistPromqlParses(path.dirname(parseCache.file));
-}
-
-/** Saves what this process learned parses, when a cache file was asked for; an unwritable one just means no cache. */
-export function savePromqlParseCache(): void {
-  if (!parseCache?.dirty) return;
-  try {
-    fs.mkdirSync(path.dirname(parseCache.file), { recursive: true });
-    // Keep what concurrent synths (other processes) saved meanwhile.
-    for (const key of readKeys(parseCache.file)) parseCache.keys.add(key);
-    // Write then rename: a concurrent synth never reads a half-written file.
-    const tmp = `${parseCache.file}.${process.pid}`;
-    fs.writeFileSync(tmp, JSON.stringify([...parseCache.keys].sort()));
-    fs.renameSync(tmp, parseCache.file);
-    parseCache.dirty = false;
-  } catch {
-    // Not writable: the next synth parses again.
-  }
 }

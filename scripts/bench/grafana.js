@@ -8,14 +8,19 @@ const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const RUNS = 5;
-// The PromQL parse cache main.ts asks for (lib/grafana/promql.ts): removed before each cold run,
-// kept for warm ones. The library writes none unless asked, so the app snippets ask for the same.
-require('../run-ts');
-const PARSE_CACHE_DIR = path.join(ROOT, 'node_modules', '.cache', 'cdk8s-platform-stack');
-const promql = require('../../lib/grafana/promql.ts');
-promql.persistPromqlParses(PARSE_CACHE_DIR);
-const PARSE_CACHE = promql.promqlParseCacheFile();
-const dropParseCache = () => PARSE_CACHE && fs.rmSync(PARSE_CACHE, { force: true });
+// A PromQL parse record kept in a file across processes, as the synth keeps one in dist/'s index
+// (scripts/synth-index.js): removed before each cold run, kept for warm ones. The library keeps
+// none unless asked, so each snippet asks for this one.
+const PARSE_RECORD = path.join(ROOT, '.bench', 'promql-parse-record.json');
+const dropParseCache = () => fs.rmSync(PARSE_RECORD, { force: true });
+const USE_PARSE_RECORD = `(() => {
+  const fs = require('fs');
+  const file = ${JSON.stringify(PARSE_RECORD)};
+  let keys;
+  try { keys = new Set(JSON.parse(fs.readFileSync(file, 'utf8'))); } catch { keys = new Set(); }
+  require('./lib/grafana/promql.ts').recordPromqlParses({ has: (key) => keys.has(key), add: (key) => keys.add(key) });
+  process.on('exit', () => { fs.mkdirSync(require('path').dirname(file), { recursive: true }); fs.writeFileSync(file, JSON.stringify([...keys])); });
+})();`;
 
 // Each snippet prints the CPU milliseconds it measured inside a fresh process.
 const CPU = `const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };`;
@@ -23,7 +28,7 @@ const SNIPPETS = {
   cdk8s: `${CPU} require('cdk8s'); require('cdk8s-plus-27'); console.log(cpu());`,
   lezer: `${CPU} require('cdk8s'); require('cdk8s-plus-27'); const t = cpu(); require('@prometheus-io/lezer-promql'); console.log((cpu() - t));`,
   scan: `${CPU} require('./scripts/run-ts'); require('cdk8s'); const { scanDashboards } = require('./lib/grafana/dashboards.ts'); const { platformDashboardsDir } = require('./lib/grafana/grafana.ts');
-    require('./lib/grafana/promql.ts').persistPromqlParses(${JSON.stringify(PARSE_CACHE_DIR)});
+    ${USE_PARSE_RECORD}
     const ds = [{ name: 'Prometheus', uid: 'prometheus', type: 'prometheus', url: 'http://p:9090', isDefault: true }];
     const t = cpu(); const r = scanDashboards([platformDashboardsDir()], ds); const first = (cpu() - t);
     const t2 = cpu(); scanDashboards([platformDashboardsDir()], ds); console.log(first, (cpu() - t2), r.dashboards.length);`,
@@ -32,9 +37,9 @@ const SNIPPETS = {
   // Grafana's NetworkPolicies need its pods), then Grafana with the props PlatformChart gives it.
   app: (withGrafana, dashboards) => `${CPU} require('./scripts/run-ts');
     const kplus = require('cdk8s-plus-27');
-    const { EnvironmentChart, PlatformApp, Grafana, persistPromqlParses, platformDashboardsDir, restrictPod } = require('./lib/index.ts');
+    const { EnvironmentChart, PlatformApp, Grafana, platformDashboardsDir, restrictPod } = require('./lib/index.ts');
     const { ENVIRONMENTS } = require('./app/environments.ts');
-    persistPromqlParses(${JSON.stringify(PARSE_CACHE_DIR)});
+    ${USE_PARSE_RECORD}
     const app = new PlatformApp({ outdir: process.argv[1] });
     for (const environment of ENVIRONMENTS) {
       const chart = new EnvironmentChart(app, environment.name, { environment });

@@ -1,0 +1,117 @@
+// The index of the output folder: `.synth-index`, written by the synth beside the manifests and
+// committed with them. It records every text lib/core/yaml.ts's `toYaml` produced in the synth that
+// wrote the folder, by the key of the value it was made from (`yamlKey`: a hash of the value's
+// JSON): a manifest by its file and a hash of the file's bytes, a config file embedded in a
+// ConfigMap (prometheus.yml, rule files, Grafana provisioning) in full; and the keys of the
+// dashboards' PromQL expressions that parsed. The next synth over the folder, a fresh clone's in CI
+// too, then serializes only values that changed and parses only expressions that changed: a text
+// is taken when the serializer (lib/core/yaml.ts, js-yaml) is the one that wrote the index and the
+// text's hash matches, a verdict when the parser's version does. A manifest edited by hand no
+// longer matches its hash and is written again; an index that is lost, edited or merged badly only
+// makes the synth serialize and parse more. PLATFORM_STACK_YAML_CACHE=off serializes everything.
+// Not a manifest: Argo CD, Flux and `kubectl apply -R` read .yaml, .yml and .json files only.
+const crypto = require('crypto');
+const fs = require('fs');
+const path = require('path');
+const { memoizeYaml } = require('../lib/core/yaml.ts');
+const { promqlParserVersion, recordPromqlParses } = require('../lib/grafana/promql.ts');
+const { yamlSerializerKey } = require('./cache-keys');
+
+const ROOT = path.join(__dirname, '..');
+const SERIALIZER = path.join(ROOT, 'lib', 'core', 'yaml.ts');
+// A direct dependency: npm installs it at the top of node_modules (resolving it costs 5 ms; a test
+// checks that this is the js-yaml lib/core/yaml.ts loads).
+const JS_YAML_PACKAGE = path.join(ROOT, 'node_modules', 'js-yaml', 'package.json');
+
+const INDEX_FILE = '.synth-index';
+const HEADER = [
+  "# The synth's index of this folder (scripts/synth-index.js): what each manifest and embedded",
+  '# config file was written from, so that the next synth serializes only what changed. Not a',
+  '# manifest; deleting it only makes the next synth slower.',
+];
+
+/** A hash of a text or of a file's bytes: tells an edited one from the one the index recorded. */
+const textHash = (data) => crypto.createHash('sha1').update(data).digest('hex');
+
+/** The serializer's key: what a text depends on besides its value. */
+const currentSerializer = () => yamlSerializerKey(fs.readFileSync(SERIALIZER), fs.readFileSync(JS_YAML_PACKAGE));
+
+/**
+ * The index in `bytes` (undefined: none): the serializer and parser it was written with, each text's
+ * place by key (`{ file, hash }` or `{ text, hash }`), the expressions that parsed. Lines it cannot
+ * read are left out.
+ */
+function parseIndex(bytes) {
+  const index = { serializer: undefined, promqlParser: undefined, texts: new Map(), parsed: new Set() };
+  for (const line of bytes === undefined ? [] : bytes.toString('utf8').split('\n')) {
+    const [field, key, hash, ...rest] = line.split(' ');
+    if (field === 'yaml-serializer') index.serializer = key;
+    else if (field === 'promql-parser') index.promqlParser = key;
+    else if (field === 'parsed') index.parsed.add(key);
+    else if (field === 'file' && rest.length > 0) index.texts.set(key, { hash, file: rest.join(' ').split('/').join(path.sep) });
+    else if (field === 'text' && rest.length > 0) {
+      try {
+        const text = JSON.parse(rest.join(' '));
+        if (typeof text === 'string') index.texts.set(key, { hash, text });
+      } catch {
+        // Not a line the synth wrote: skipped.
+      }
+    }
+  }
+  return index;
+}
+
+/**
+ * Serves this synth from the index among `filesBefore` (the output folder's files, relative path ->
+ * bytes): the YAML of values whose text the index holds, and the PromQL verdicts. Returns the
+ * function that makes the new index of the rendered files.
+ */
+function useSynthIndex(filesBefore) {
+  const previous = parseIndex(filesBefore.get(INDEX_FILE));
+  const serializer = currentSerializer();
+  const promqlParser = promqlParserVersion() ?? 'unknown';
+  const reuseYaml = process.env.PLATFORM_STACK_YAML_CACHE !== 'off' && previous.serializer === serializer;
+  // Every text toYaml returned in this run, by key, with its hash once known.
+  const texts = new Map();
+  memoizeYaml({
+    get(key) {
+      const known = texts.get(key);
+      if (known !== undefined) return known.text;
+      const entry = reuseYaml ? previous.texts.get(key) : undefined;
+      const data = entry && (entry.file === undefined ? entry.text : filesBefore.get(entry.file));
+      if (data === undefined || textHash(data) !== entry.hash) return undefined;
+      const text = typeof data === 'string' ? data : data.toString('utf8');
+      texts.set(key, { text, hash: entry.hash });
+      return text;
+    },
+    set: (key, text) => texts.set(key, { text }),
+  });
+  const parsed = new Set();
+  const knownParsed = previous.promqlParser === promqlParser ? previous.parsed : new Set();
+  recordPromqlParses({
+    has(key) {
+      if (knownParsed.has(key)) parsed.add(key);
+      return parsed.has(key);
+    },
+    add: (key) => parsed.add(key),
+  });
+
+  /** The index of `files` (relative path -> text), as this synth rendered them. */
+  return function indexOf(files) {
+    const fileOfText = new Map([...files].map(([file, text]) => [text, file]));
+    const manifests = [];
+    const embedded = [];
+    for (const [key, entry] of texts) {
+      const hash = entry.hash ?? textHash(entry.text);
+      const file = fileOfText.get(entry.text);
+      if (file === undefined) embedded.push(`text ${key} ${hash} ${JSON.stringify(entry.text)}`);
+      else manifests.push({ file: file.split(path.sep).join('/'), line: `file ${key} ${hash} ${file.split(path.sep).join('/')}` });
+    }
+    // By file, then by key: a change moves no other line.
+    manifests.sort((a, b) => (a.file < b.file ? -1 : 1));
+    const parses = [...parsed].sort().map((key) => `parsed ${key}`);
+    return `${[...HEADER, `yaml-serializer ${serializer}`, `promql-parser ${promqlParser}`, ...manifests.map((m) => m.line), ...embedded.sort(), ...parses].join('\n')}\n`;
+  };
+}
+
+module.exports = { useSynthIndex, INDEX_FILE, JS_YAML_PACKAGE };
