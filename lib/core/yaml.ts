@@ -71,47 +71,69 @@ export function toYaml(value: unknown): string {
 }
 
 /**
- * What `toYaml` keys a value's text by: equal keys, equal YAML. A hash of its JSON when JSON holds
- * the value exactly (the same on every node version and machine, so a key can be committed, as the
- * synth's index of dist/ does), else of V8's serialization, which tells apart what JSON does not
- * (undefined, NaN, -0, a Date).
+ * What `toYaml` keys a value's text by: equal keys, equal YAML. A hash of its JSON form when JSON
+ * holds the value exactly (the same on every node version and machine, so a key can be committed,
+ * as the synth's index of dist/ does), else of V8's serialization, which tells apart what JSON does
+ * not (undefined, NaN, -0, a Date).
  */
 export function yamlKey(value: unknown): string {
-  return isJsonExact(value, 0) ? `j${sha1(JSON.stringify(value))}` : `v${sha1(serialize(value))}`;
+  const json = jsonForm(value);
+  return createHash('sha1')
+    .update(json ?? serialize(value))
+    .digest('hex')
+    .replace(/^/, json === undefined ? 'v' : 'j');
 }
 
-const sha1 = (data: string | Buffer) => createHash('sha1').update(data).digest('hex');
+// Strings longer than this (dashboards, embedded config files: 90% of a manifest's characters, the
+// same ones in every environment) stand in the JSON form as a hash of their own, computed once.
+const LONG_STRING = 1024;
+const longStringHashes = new Memo<string, string>(256);
+// Marks a long string's hash. No string of a value's own starts with it: such a value has no JSON form.
+const LONG_STRING_MARK = '\u0000';
 
-// Deeper than any manifest: a cycle, or a value too deep to be worth keying by its JSON.
-const MAX_JSON_DEPTH = 200;
-
-/** True when `JSON.parse(JSON.stringify(value))` is `value` again: null, booleans, strings, finite numbers (not -0), plain arrays and objects of such. */
-function isJsonExact(value: unknown, depth: number): boolean {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return true;
-    case 'number':
-      return Number.isFinite(value) && !Object.is(value, -0);
-    case 'object': {
-      if (value === null) return true;
-      if (depth > MAX_JSON_DEPTH) return false;
-      // Of any realm (a vm context's, structuredClone's): an array's prototype is an Array.prototype,
-      // the only prototype that is an array; a plain object's is an Object.prototype, which has none.
-      const prototype = Object.getPrototypeOf(value);
-      if (Array.isArray(value)) {
-        if (!Array.isArray(prototype)) return false;
-        for (let i = 0; i < value.length; i++) if (!(i in value) || !isJsonExact(value[i], depth + 1)) return false;
-        return true;
+/**
+ * `value`'s JSON form, or undefined when JSON does not hold it exactly: only null, booleans, finite
+ * numbers (not -0), strings, plain arrays and objects (of any realm) of such, no cycle, so that
+ * `JSON.parse` of the form would give `value` back. Long strings are replaced by their hash.
+ */
+function jsonForm(value: unknown): string | undefined {
+  let exact = true;
+  function plainOnly(this: Record<string, unknown>, key: string, item: unknown): unknown {
+    // `item` is what toJSON() returned, where the holder's value has one: that value is not plain.
+    if (this[key] !== item) exact = false;
+    switch (typeof item) {
+      case 'string':
+        if (item.charCodeAt(0) === 0) exact = false;
+        return item.length > LONG_STRING ? longStringHash(item) : item;
+      case 'number':
+        if (!Number.isFinite(item) || Object.is(item, -0)) exact = false;
+        return item;
+      case 'boolean':
+        return item;
+      case 'object': {
+        if (item === null) return item;
+        // Of any realm: an array's prototype is an Array.prototype, the only prototype that is an
+        // array; a plain object's is an Object.prototype, which has none.
+        const prototype = Object.getPrototypeOf(item);
+        if (Array.isArray(item) ? !Array.isArray(prototype) : prototype !== null && Object.getPrototypeOf(prototype) !== null) exact = false;
+        return item;
       }
-      if (prototype !== null && Object.getPrototypeOf(prototype) !== null) return false;
-      for (const key in value) if (!isJsonExact((value as Record<string, unknown>)[key], depth + 1)) return false;
-      return true;
+      default:
+        // undefined (an array's hole too), a function, a symbol, a BigInt
+        exact = false;
+        return null;
     }
-    default:
-      return false;
+  }
+  try {
+    const json = JSON.stringify(value, plainOnly);
+    return exact ? json : undefined;
+  } catch {
+    return undefined; // a cycle: V8's serialization keys it
   }
 }
+
+const longStringHash = (text: string): string =>
+  longStringHashes.get(text, () => `${LONG_STRING_MARK}${text.length}:${createHash('sha1').update(text, 'utf16le').digest('hex')}`);
 
 function dump(value: unknown): string {
   const { jsYaml, options } = load();
