@@ -47,7 +47,7 @@ function parseIndex(bytes) {
     const [field, key, hash, ...rest] = line.split(' ');
     if (field === 'yaml-serializer') index.serializer = key;
     else if (field === 'promql-parser') index.promqlParser = key;
-    else if (field === 'parsed') index.parsed.add(key);
+    else if (field === 'parsed' && key) index.parsed.add(key);
     else if (field === 'file' && rest.length > 0) index.texts.set(key, { hash, file: rest.join(' ').split('/').join(path.sep) });
     else if (field === 'text' && rest.length > 0) {
       try {
@@ -103,11 +103,11 @@ function useSynthIndex(filesBefore) {
     const embedded = [];
     for (const [key, entry] of texts) {
       const hash = entry.hash ?? textHash(entry.text);
-      const file = fileOfText.get(entry.text);
+      const file = fileOfText.get(entry.text)?.split(path.sep).join('/');
       if (file === undefined) embedded.push(`text ${key} ${hash} ${JSON.stringify(entry.text)}`);
-      else manifests.push({ file: file.split(path.sep).join('/'), line: `file ${key} ${hash} ${file.split(path.sep).join('/')}` });
+      else manifests.push({ file, line: `file ${key} ${hash} ${file}` });
     }
-    // By file, then by key: a change moves no other line.
+    // Manifests by file, embedded texts by key: a change moves no other line.
     manifests.sort((a, b) => (a.file < b.file ? -1 : 1));
     const parses = [...parsed].sort().map((key) => `parsed ${key}`);
     return `${[...HEADER, `yaml-serializer ${serializer}`, `promql-parser ${promqlParser}`, ...manifests.map((m) => m.line), ...embedded.sort(), ...parses].join('\n')}\n`;
