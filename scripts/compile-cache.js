@@ -3,9 +3,9 @@
 // and compiling it. Where node has its own (module.enableCompileCache(), Node >= 22.1) that is
 // used. On Node 20 this file does the same: the cache is taken when the process exits, so it also
 // holds the functions compiled lazily during the run; keys in cache-keys.js (file name, source or
-// an installed file's status, V8 version, node flags): a changed file simply misses. All entries
-// live in one file (reading 200 small files cost more than their content), rewritten at exit only
-// when something missed.
+// an installed file's status, V8 version, node flags): a changed file simply misses. All entries of
+// a program live in one file, a pack per program and set of flags (reading 200 small files cost
+// more than their content), rewritten at exit only when something missed and the run succeeded.
 const { Buffer } = require('buffer');
 const crypto = require('crypto');
 const fs = require('fs');
@@ -21,7 +21,22 @@ const CACHE_DIR = cacheDir('compile-cache');
 const KEEP_BYTES = 2 * 1024 * 1024;
 
 const FLAGS = compileFlags(process.versions.v8, process.execArgv);
-const PACK = path.join(CACHE_DIR, `modules-${crypto.createHash('sha1').update(FLAGS).digest('hex').slice(0, 12)}.pack`);
+const ROOT = path.join(__dirname, '..');
+const EVAL = ['-e', '--eval', '-p', '--print'];
+
+/**
+ * The program this process runs (`scripts/synth.js`, or `-e` for code given to node): a pack per
+ * program and set of flags. An entry is taken again only when it misses, so a program that runs
+ * part of the synth's code (a test, a benchmark's snippet) would otherwise leave entries holding
+ * only the functions it compiled, and every later synth would be served those.
+ */
+function runningProgram() {
+  if (process.execArgv.some((arg) => EVAL.includes(arg.split('=')[0])) || !process.argv[1]) return '-e';
+  return path.relative(ROOT, path.resolve(process.argv[1]));
+}
+
+let program = runningProgram();
+const packFile = () => path.join(CACHE_DIR, `modules-${crypto.createHash('sha1').update(`${FLAGS}\0${program}`).digest('hex').slice(0, 12)}.pack`);
 
 const INSTALLED = `${path.sep}node_modules${path.sep}`;
 
@@ -48,7 +63,7 @@ function sourceIdentity(filename, content) {
 function readPack() {
   const entries = new Map();
   try {
-    const pack = fs.readFileSync(PACK);
+    const pack = fs.readFileSync(packFile());
     const indexLength = pack.readUInt32LE(0);
     const data = pack.subarray(4 + indexLength);
     for (const [key, [offset, length, codeLength, beforeRun]] of Object.entries(JSON.parse(pack.toString('utf8', 4, 4 + indexLength)))) {
@@ -70,9 +85,9 @@ function writePack(entries) {
   const indexBytes = Buffer.from(JSON.stringify(index));
   const length = Buffer.alloc(4);
   length.writeUInt32LE(indexBytes.length, 0);
-  writeAtomically(PACK, Buffer.concat([length, indexBytes, ...[...entries.values()].map((entry) => entry.bytes)]));
-  // Packs of other flags (a profiling run): keep the 2 newest.
-  pruneSiblings(PACK, 2);
+  writeAtomically(packFile(), Buffer.concat([length, indexBytes, ...[...entries.values()].map((entry) => entry.bytes)]));
+  // Packs of other programs and flags (a test's, a profiling run's): keep the 4 newest.
+  pruneSiblings(packFile(), 4);
 }
 
 let previous;
@@ -154,11 +169,13 @@ function touch(file) {
 }
 
 function saveAtExit() {
-  process.once('exit', () => {
+  process.once('exit', (code) => {
+    // A run that failed stopped part way: its code holds only what it compiled until then.
+    if (code !== 0) return;
     if (toCreate.length === 0) {
       // Served from the pack: mark it used, since packs are pruned by age (pruneSiblings), and a
       // pack that is only read would otherwise go first when programs of other flags run.
-      if (used.size > 0) touch(PACK);
+      if (used.size > 0) touch(packFile());
       return;
     }
     try {
@@ -170,8 +187,12 @@ function saveAtExit() {
   });
 }
 
-/** For npm's prepare script, which loads the synth's modules ahead of the first synth: its entries are taken again by the first run they serve. */
-function takeBeforeRun() {
+/**
+ * For npm's prepare script, which loads the modules of `synthProgram` (`scripts/synth.js`) ahead of
+ * its first run, into that program's pack: the entries are taken again by the first run they serve.
+ */
+function takeBeforeRun(synthProgram) {
+  program = synthProgram;
   beforeRun = true;
 }
 

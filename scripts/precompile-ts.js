@@ -28,7 +28,7 @@ function typeScriptFiles(entry) {
 }
 
 try {
-  require('./compile-cache').takeBeforeRun();
+  require('./compile-cache').takeBeforeRun(path.join('scripts', 'synth.js'));
   require('./lazy-yaml');
   const { transpiled } = require('./run-ts');
   const files = SOURCES.flatMap(typeScriptFiles);

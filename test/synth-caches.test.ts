@@ -24,7 +24,7 @@ describe('cache keys hold every input', () => {
     expect(keys.compileEntryKey(flags, '/a/b.js1', ' module.exports = 1;')).not.toBe(keys.compileEntryKey(flags, '/a/b.js', '1 module.exports = 1;'));
   });
 
-  test('compile cache: the code of `node -e` and what node preloads are not flags (one pack for every program)', () => {
+  test('compile cache: the code of `node -e` and what node preloads are not flags (the packs of `node -e` programs do not depend on their code)', () => {
     expect(keys.compileFlags('11.3', ['-e', 'a()', '--stack-size=900', '-r', './x.js', '--require=./y.js', '--import', './z.mjs'])).toBe('11.3 --stack-size=900');
   });
 
@@ -140,9 +140,11 @@ describe("npm's prepare script fills run-ts's cache and the compile cache ahead 
   const env = () => ({ ...process.env, PLATFORM_STACK_CACHE_DIR: path.join(scratch, 'cache') });
   // package.json's prepare script, run as npm runs it (sh -c, in the package's folder).
   const prepare = (dir: string) => spawnSync('sh', ['-c', JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.prepare], { cwd: dir, encoding: 'utf8', env: env() });
-  // What the synth does: main.ts through the compile cache and run-ts; prints main.ts's `b`, then whether swc was loaded.
-  const synthLike = (dir: string) =>
-    spawnSync(process.execPath, ['-r', './scripts/compile-cache.js', '-r', './scripts/run-ts.js', '-e', "console.log(require('./main.ts').b); console.log(Object.keys(require.cache).some((f) => f.includes('@swc')))"], { cwd: dir, encoding: 'utf8', env: env() });
+  // What the synth does (a scripts/synth.js of the project's own): main.ts through the compile cache and run-ts; prints main.ts's `b`, then whether swc was loaded.
+  const synthLike = (dir: string) => {
+    fs.writeFileSync(path.join(dir, 'scripts', 'synth.js'), "require('./compile-cache'); require('./run-ts'); console.log(require('../main.ts').b); console.log(Object.keys(require.cache).some((f) => f.includes('@swc')));\n");
+    return spawnSync(process.execPath, [path.join('scripts', 'synth.js')], { cwd: dir, encoding: 'utf8', env: env() });
+  };
   /** The compile cache's entries (compile-cache.js's pack), by whether each was taken before a run. */
   const packEntries = () => {
     const packs = fs.readdirSync(path.join(scratch, 'cache', 'compile-cache')).filter((f) => f.endsWith('.pack'));
@@ -225,23 +227,48 @@ describe('the compile cache runs code as node does', () => {
   });
 
   test("a pack that serves a run is kept when programs of other flags fill packs of their own (pruning by last use, not by when it was written)", () => {
-    // GIVEN a program whose pack was written, then two runs of other flags (each writes a pack)
+    // GIVEN a program whose pack was written, then runs of other flags (each writes a pack), as many as are kept besides one
     fs.writeFileSync(path.join(scratch, 'plain.js'), 'module.exports = () => "plain";\n');
     const cache = path.join(scratch, 'cache');
     const program = `require(${JSON.stringify(path.join(ROOT, 'scripts', 'compile-cache.js'))}); console.log(require('./plain.js')())`;
     const run = (...flags: string[]) => spawnSync(process.execPath, [...flags, '-e', program], { cwd: scratch, encoding: 'utf8', env: { ...process.env, PLATFORM_STACK_CACHE_DIR: cache } }).stdout;
     const packs = () => fs.readdirSync(path.join(cache, 'compile-cache')).filter((f) => f.endsWith('.pack')).sort();
+    const KEPT_BESIDES = 4;
     expect(run()).toBe('plain\n');
     const [plainPack] = packs();
-    expect(run('--stack-size=900')).toBe('plain\n');
-    expect(run('--stack-size=901')).toBe('plain\n');
-    // WHEN the plain program runs warm (it writes nothing), then a third other flag writes its pack (pruning: 2 besides it)
+    for (let i = 0; i < KEPT_BESIDES; i++) expect(run(`--stack-size=${900 + i}`)).toBe('plain\n');
+    // WHEN the plain program runs warm (it writes nothing), then one more flag writes its pack (pruning: KEPT_BESIDES besides it)
     const before = fs.readFileSync(path.join(cache, 'compile-cache', plainPack));
     expect(run()).toBe('plain\n');
     expect(fs.readFileSync(path.join(cache, 'compile-cache', plainPack))).toEqual(before);
-    expect(run('--stack-size=902')).toBe('plain\n');
+    expect(run(`--stack-size=${900 + KEPT_BESIDES}`)).toBe('plain\n');
     // THEN the plain program's pack is still there
-    expect(packs()).toHaveLength(3);
+    expect(packs()).toHaveLength(KEPT_BESIDES + 1);
     expect(packs()).toContain(plainPack);
+  });
+
+  test("another program, and a run that fails, leave a program's pack as it was: the synth is never served code a partial run compiled", () => {
+    // GIVEN a program (a file, as scripts/synth.js is one) whose pack was written
+    fs.writeFileSync(path.join(scratch, 'plain.js'), 'module.exports = () => "plain";\n');
+    const preload = ['-r', path.join(ROOT, 'scripts', 'compile-cache.js')];
+    fs.writeFileSync(path.join(scratch, 'program.js'), "console.log(require('./plain.js')()); if (process.env.FAIL) process.exitCode = 1;\n");
+    fs.writeFileSync(path.join(scratch, 'other.js'), "require('./plain.js');\n");
+    const cache = path.join(scratch, 'cache');
+    const run = (file: string, env: Record<string, string> = {}) => spawnSync(process.execPath, [...preload, file], { cwd: scratch, encoding: 'utf8', env: { ...process.env, ...env, PLATFORM_STACK_CACHE_DIR: cache } });
+    const packs = () => new Map(fs.readdirSync(path.join(cache, 'compile-cache')).filter((f) => f.endsWith('.pack')).map((f) => [f, fs.readFileSync(path.join(cache, 'compile-cache', f))]));
+    expect(run('program.js').stdout).toBe('plain\n');
+    const [[programPack, written]] = [...packs()];
+    // WHEN another program loads the same module THEN it gets a pack of its own
+    run('other.js');
+    expect(packs().size).toBe(2);
+    expect(packs().get(programPack)).toEqual(written);
+    // WHEN the module changes and the program fails THEN its pack is not written
+    fs.writeFileSync(path.join(scratch, 'plain.js'), 'module.exports = () => "changed";\n');
+    const failed = run('program.js', { FAIL: '1' });
+    expect([failed.status, failed.stdout]).toEqual([1, 'changed\n']);
+    expect(packs().get(programPack)).toEqual(written);
+    // AND the next run that succeeds writes it
+    expect(run('program.js').stdout).toBe('changed\n');
+    expect(packs().get(programPack)).not.toEqual(written);
   });
 });
