@@ -4,11 +4,13 @@
 // JSON): a manifest by its file and a hash of the file's bytes, a config file embedded in a
 // ConfigMap (prometheus.yml, rule files, Grafana provisioning) in full; and the keys of the
 // dashboards' PromQL expressions that parsed. The next synth over the folder, a fresh clone's in CI
-// too, then serializes only values that changed and parses only expressions that changed: a text
-// is taken when the serializer (lib/core/yaml.ts, js-yaml) is the one that wrote the index and the
-// text's hash matches, a verdict when the parser's version does. A manifest edited by hand no
-// longer matches its hash and is written again; an index that is lost, edited or merged badly only
-// makes the synth serialize and parse more. PLATFORM_STACK_YAML_CACHE=off serializes everything.
+// too, then serializes only values that changed and parses only expressions that changed. Each
+// line stands alone: a text's hash covers the serializer that wrote it (lib/core/yaml.ts, js-yaml)
+// and the text, an expression's entry the parser's version, so a text is taken only when the same
+// serializer would write it and a verdict only for the same parser. A manifest edited by hand no
+// longer matches its hash and is written again; an index that is lost, edited or merged in any way
+// (lines of two branches, of two versions) only makes the synth serialize and parse more.
+// PLATFORM_STACK_YAML_CACHE=off serializes everything.
 // Not a manifest: Argo CD, Flux and `kubectl apply -R` read .yaml, .yml and .json files only.
 const crypto = require('crypto');
 const fs = require('fs');
@@ -30,29 +32,31 @@ const HEADER = [
   '# manifest; deleting it only makes the next synth slower.',
 ];
 
-/** A hash of a text or of a file's bytes: tells an edited one from the one the index recorded. */
-const textHash = (data) => crypto.createHash('sha1').update(data).digest('hex');
+/** A text's entry hash: the serializer that wrote it and the text (or a file's bytes), so an edited text, or one another serializer wrote, does not match. */
+const textHash = (serializer, data) => crypto.createHash('sha1').update(`${serializer}\0`).update(data).digest('hex');
+
+/** An expression's entry: its parse cache key for one parser version. */
+const parsedEntry = (promqlParser, key) => crypto.createHash('sha1').update(`${promqlParser}\0${key}`).digest('hex');
 
 /** The serializer's key: what a text depends on besides its value. */
 const currentSerializer = () => yamlSerializerKey(fs.readFileSync(SERIALIZER), fs.readFileSync(JS_YAML_PACKAGE));
 
 /**
- * The index in `bytes` (undefined: none): the serializer and parser it was written with, each text's
- * place by key (`{ file, hash }` or `{ text, hash }`), the expressions that parsed. Lines it cannot
- * read are left out.
+ * The index in `bytes` (undefined: none): the places of each key's text (`{ file, hash }` or
+ * `{ text, hash }`: several where indexes were merged), the entries of expressions that parsed.
+ * Lines it cannot read are left out.
  */
 function parseIndex(bytes) {
-  const index = { serializer: undefined, promqlParser: undefined, texts: new Map(), parsed: new Set() };
+  const index = { texts: new Map(), parsed: new Set() };
+  const add = (key, place) => index.texts.set(key, [...(index.texts.get(key) ?? []), place]);
   for (const line of bytes === undefined ? [] : bytes.toString('utf8').split('\n')) {
     const [field, key, hash, ...rest] = line.split(' ');
-    if (field === 'yaml-serializer') index.serializer = key;
-    else if (field === 'promql-parser') index.promqlParser = key;
-    else if (field === 'parsed' && key) index.parsed.add(key);
-    else if (field === 'file' && rest.length > 0) index.texts.set(key, { hash, file: rest.join(' ').split('/').join(path.sep) });
+    if (field === 'parsed' && key) index.parsed.add(key);
+    else if (field === 'file' && rest.length > 0) add(key, { hash, file: rest.join(' ').split('/').join(path.sep) });
     else if (field === 'text' && rest.length > 0) {
       try {
         const text = JSON.parse(rest.join(' '));
-        if (typeof text === 'string') index.texts.set(key, { hash, text });
+        if (typeof text === 'string') add(key, { hash, text });
       } catch {
         // Not a line the synth wrote: skipped.
       }
@@ -70,30 +74,33 @@ function useSynthIndex(filesBefore) {
   const previous = parseIndex(filesBefore.get(INDEX_FILE));
   const serializer = currentSerializer();
   const promqlParser = promqlParserVersion() ?? 'unknown';
-  const reuseYaml = process.env.PLATFORM_STACK_YAML_CACHE !== 'off' && previous.serializer === serializer;
+  const reuseYaml = process.env.PLATFORM_STACK_YAML_CACHE !== 'off';
   // Every text toYaml returned in this run, by key, with its hash once known.
   const texts = new Map();
   memoizeYaml({
     get(key) {
       const known = texts.get(key);
       if (known !== undefined) return known.text;
-      const entry = reuseYaml ? previous.texts.get(key) : undefined;
-      const data = entry && (entry.file === undefined ? entry.text : filesBefore.get(entry.file));
-      if (data === undefined || textHash(data) !== entry.hash) return undefined;
-      const text = typeof data === 'string' ? data : data.toString('utf8');
-      texts.set(key, { text, hash: entry.hash });
-      return text;
+      for (const place of reuseYaml ? (previous.texts.get(key) ?? []) : []) {
+        const data = place.file === undefined ? place.text : filesBefore.get(place.file);
+        if (data === undefined || textHash(serializer, data) !== place.hash) continue;
+        const text = typeof data === 'string' ? data : data.toString('utf8');
+        texts.set(key, { text, hash: place.hash });
+        return text;
+      }
+      return undefined;
     },
     set: (key, text) => texts.set(key, { text }),
   });
+  // This run's expressions that parsed, by their entries.
   const parsed = new Set();
-  const knownParsed = previous.promqlParser === promqlParser ? previous.parsed : new Set();
   recordPromqlParses({
     has(key) {
-      if (knownParsed.has(key)) parsed.add(key);
-      return parsed.has(key);
+      const entry = parsedEntry(promqlParser, key);
+      if (previous.parsed.has(entry)) parsed.add(entry);
+      return parsed.has(entry);
     },
-    add: (key) => parsed.add(key),
+    add: (key) => parsed.add(parsedEntry(promqlParser, key)),
   });
 
   /** The index of `files` (relative path -> text), as this synth rendered them. */
@@ -102,7 +109,7 @@ function useSynthIndex(filesBefore) {
     const manifests = [];
     const embedded = [];
     for (const [key, entry] of texts) {
-      const hash = entry.hash ?? textHash(entry.text);
+      const hash = entry.hash ?? textHash(serializer, entry.text);
       const file = fileOfText.get(entry.text)?.split(path.sep).join('/');
       if (file === undefined) embedded.push(`text ${key} ${hash} ${JSON.stringify(entry.text)}`);
       else manifests.push({ file, line: `file ${key} ${hash} ${file}` });
@@ -110,8 +117,8 @@ function useSynthIndex(filesBefore) {
     // Manifests by file, embedded texts by key: a change moves no other line.
     manifests.sort((a, b) => (a.file < b.file ? -1 : 1));
     const parses = [...parsed].sort().map((key) => `parsed ${key}`);
-    return `${[...HEADER, `yaml-serializer ${serializer}`, `promql-parser ${promqlParser}`, ...manifests.map((m) => m.line), ...embedded.sort(), ...parses].join('\n')}\n`;
+    return `${[...HEADER, ...manifests.map((m) => m.line), ...embedded.sort(), ...parses].join('\n')}\n`;
   };
 }
 
-module.exports = { useSynthIndex, INDEX_FILE, JS_YAML_PACKAGE };
+module.exports = { useSynthIndex, parsedEntry, INDEX_FILE, JS_YAML_PACKAGE };

@@ -5,6 +5,7 @@ import { Chart, Names } from 'cdk8s';
 import { buildApp } from '../main';
 import { tempDir } from './support/engines';
 import { treeDigest } from './support/tree';
+import { promqlParseCacheKey, promqlParserVersion, substituteGrafanaVariables } from '../lib/grafana/promql';
 
 /** A folder per chart of the app (an environment each), wherever the app keeps its config. */
 const ENVIRONMENT_FOLDERS = buildApp().node.children.filter(Chart.isChart).map((chart) => Names.toDnsLabel(chart)).sort();
@@ -364,15 +365,52 @@ describe("dist/'s index (scripts/synth-index.js): the texts and verdicts of the 
     expect(result.loaded).toContain('js-yaml');
   });
 
-  test('an index written by another serializer or another PromQL parser is not believed', () => {
-    // GIVEN a copy of the project whose index names another serializer and another parser version
+  test('a text another serializer wrote is not served: an edit to lib/core/yaml.ts serializes everything again', () => {
+    // GIVEN a copy of the project whose serializer changed since its dist/ was written (a comment is enough)
     const project = copyProject(path.join(scratch, 'project'));
-    const before = treeDigest(path.join(project, 'dist'));
-    editIndex(project, (line) => line.replace(/^yaml-serializer \S+/, `yaml-serializer ${'1'.repeat(40)}`).replace(/^promql-parser \S+/, 'promql-parser 0.0.1'));
-    // WHEN it synthesizes THEN it serializes and parses everything, and writes the index as committed
+    const before = manifestsDigest(path.join(project, 'dist'));
+    fs.appendFileSync(path.join(project, 'lib', 'core', 'yaml.ts'), '// another serializer\n');
+    // WHEN it synthesizes THEN it serializes everything (and parses nothing: the parser is the same), and the manifests are as committed
     const result = freshSynth(project);
     expect([result.status, result.stderr]).toEqual([0, '']);
-    expect(result.loaded).toEqual(['js-yaml', '@prometheus-io/lezer-promql']);
-    expect(treeDigest(path.join(project, 'dist'))).toEqual(before);
+    expect(result.loaded).toEqual(['js-yaml']);
+    expect(manifestsDigest(path.join(project, 'dist'))).toEqual(before);
+    // AND the next synth is served by the index it wrote
+    expect(freshSynth(project).loaded).toEqual([]);
+  });
+
+  test('two indexes merged line by line (two branches, two serializers) serve only the lines of the serializer that runs', () => {
+    // GIVEN the index another serializer wrote, merged with the committed one (as git's union merge, or a careless conflict resolution)
+    const project = copyProject(path.join(scratch, 'project'));
+    const serializer = path.join(project, 'lib', 'core', 'yaml.ts');
+    const committed = fs.readFileSync(path.join(project, 'dist', INDEX), 'utf8');
+    const source = fs.readFileSync(serializer, 'utf8');
+    fs.appendFileSync(serializer, '// another serializer\n');
+    expect(freshSynth(project).loaded).toEqual(['js-yaml']);
+    const other = fs.readFileSync(path.join(project, 'dist', INDEX), 'utf8');
+    expect(other).not.toBe(committed);
+    fs.writeFileSync(serializer, source);
+    const before = manifestsDigest(path.join(project, 'dist'));
+    for (const merged of [other + committed, committed + other]) {
+      fs.writeFileSync(path.join(project, 'dist', INDEX), merged);
+      // WHEN the committed serializer synthesizes THEN the committed lines serve it, and it writes the committed index
+      const result = freshSynth(project);
+      expect([result.status, result.stderr, result.loaded]).toEqual([0, '', []]);
+      expect(manifestsDigest(path.join(project, 'dist'))).toEqual(before);
+      expect(fs.readFileSync(path.join(project, 'dist', INDEX), 'utf8')).toBe(committed);
+    }
+  });
+
+  test("an expression's entry holds the parser's version: another parser believes none of them", () => {
+    const { parsedEntry } = require('../scripts/synth-index');
+    const key = promqlParseCacheKey('sum(rate(x[5m]))');
+    expect(parsedEntry('0.315.0', key)).toBe(parsedEntry('0.315.0', key));
+    expect(parsedEntry('0.316.0', key)).not.toBe(parsedEntry('0.315.0', key));
+    // and the committed index holds entries, not bare keys
+    const lines = fs.readFileSync(path.join(ROOT, 'dist', INDEX), 'utf8').split('\n').filter((line) => line.startsWith('parsed '));
+    expect(lines.length).toBeGreaterThan(0);
+    const dashboard = fs.readdirSync(path.join(ROOT, 'dashboards'), { recursive: true, encoding: 'utf8' }).find((f) => f.endsWith('.json'))!;
+    const expr = /"expr":\s*("(?:[^"\\]|\\.)*")/.exec(fs.readFileSync(path.join(ROOT, 'dashboards', dashboard), 'utf8'))![1];
+    expect(lines).toContain(`parsed ${parsedEntry(promqlParserVersion(), promqlParseCacheKey(substituteGrafanaVariables(JSON.parse(expr)).text))}`);
   });
 });
