@@ -10,13 +10,18 @@
 // serializer would write it and a verdict only for the same parser. A manifest edited by hand no
 // longer matches its hash and is written again; an index that is lost, edited or merged in any way
 // (lines of two branches, of two versions) only makes the synth serialize and parse more.
-// PLATFORM_STACK_YAML_CACHE=off serializes everything.
+// A copy of what the last synth knew (texts in full) is kept in node_modules/.cache, for what the
+// folder's index cannot serve: a folder `cdk8s synth` deleted before the app ran, another branch's
+// objects. It is read only when the index misses, and written at exit when a synth serialized or
+// parsed anything. PLATFORM_STACK_YAML_CACHE=off serializes everything.
 // Not a manifest: Argo CD, Flux and `kubectl apply -R` read .yaml, .yml and .json files only.
 const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const { memoizeYaml } = require('../lib/core/yaml.ts');
 const { promqlParserVersion, recordPromqlParses } = require('../lib/grafana/promql.ts');
+const v8 = require('v8');
+const { cacheDir, thisRunFirst, writeAtomically } = require('./cache-files');
 const { yamlSerializerKey } = require('./cache-keys');
 
 const ROOT = path.join(__dirname, '..');
@@ -26,6 +31,9 @@ const SERIALIZER = path.join(ROOT, 'lib', 'core', 'yaml.ts');
 const JS_YAML_PACKAGE = path.join(ROOT, 'node_modules', 'js-yaml', 'package.json');
 
 const INDEX_FILE = '.synth-index';
+// The copy in node_modules/.cache: this run's texts and entries, and earlier ones up to this many characters.
+const KEPT_FILE = path.join(cacheDir('synth-index'), 'kept.v8');
+const KEEP_CHARS = 2 * 1024 * 1024;
 const HEADER = [
   "# The synth's index of this folder (scripts/synth-index.js): what each manifest and embedded",
   '# config file was written from, so that the next synth serializes only what changed. Not a',
@@ -65,6 +73,28 @@ function parseIndex(bytes) {
   return index;
 }
 
+/** The copy kept in node_modules/.cache, in the shape of a parsed index (every text in full); empty when there is none. */
+function readKept() {
+  try {
+    const { texts, parsed } = v8.deserialize(fs.readFileSync(KEPT_FILE));
+    if (texts instanceof Map && parsed instanceof Set) return { texts, parsed };
+  } catch {
+    // None yet, or unreadable.
+  }
+  return { texts: new Map(), parsed: new Set() };
+}
+
+function saveKept(texts, parsed, kept) {
+  try {
+    const places = new Map([...texts].map(([key, { text, hash }]) => [key, [{ text, hash }]]));
+    const size = (placesOfKey) => placesOfKey.reduce((n, place) => n + (place.text?.length ?? 0), 0);
+    const earlier = new Map([...kept.texts].map(([key, placesOfKey]) => [key, placesOfKey.filter((place) => place.text !== undefined)]));
+    writeAtomically(KEPT_FILE, v8.serialize({ texts: thisRunFirst(places, earlier, KEEP_CHARS, size), parsed: new Set([...parsed, ...kept.parsed].slice(0, 4096)) }));
+  } catch {
+    // A cache that cannot be written only costs the next run its speed.
+  }
+}
+
 /**
  * Serves this synth from the index among `filesBefore` (the output folder's files, relative path ->
  * bytes): the YAML of values whose text the index holds, and the PromQL verdicts. Returns the
@@ -75,32 +105,55 @@ function useSynthIndex(filesBefore) {
   const serializer = currentSerializer();
   const promqlParser = promqlParserVersion() ?? 'unknown';
   const reuseYaml = process.env.PLATFORM_STACK_YAML_CACHE !== 'off';
+  let kept;
+  const keptCopy = () => (kept ??= readKept());
   // Every text toYaml returned in this run, by key, with its hash once known.
   const texts = new Map();
+  const hashOf = (entry) => (entry.hash ??= textHash(serializer, entry.text));
+  // Whether this run serialized or parsed anything: then the kept copy is written at exit.
+  let computed = false;
+
+  /** The text of the first of `places` whose hash holds, recorded as this run's. */
+  function servedFrom(key, places) {
+    for (const place of places) {
+      const data = place.file === undefined ? place.text : filesBefore.get(place.file);
+      if (data === undefined || textHash(serializer, data) !== place.hash) continue;
+      const text = typeof data === 'string' ? data : data.toString('utf8');
+      texts.set(key, { text, hash: place.hash });
+      return text;
+    }
+    return undefined;
+  }
+
   memoizeYaml({
     get(key) {
       const known = texts.get(key);
       if (known !== undefined) return known.text;
-      for (const place of reuseYaml ? (previous.texts.get(key) ?? []) : []) {
-        const data = place.file === undefined ? place.text : filesBefore.get(place.file);
-        if (data === undefined || textHash(serializer, data) !== place.hash) continue;
-        const text = typeof data === 'string' ? data : data.toString('utf8');
-        texts.set(key, { text, hash: place.hash });
-        return text;
-      }
-      return undefined;
+      if (!reuseYaml) return undefined;
+      return servedFrom(key, previous.texts.get(key) ?? []) ?? servedFrom(key, keptCopy().texts.get(key) ?? []);
     },
-    set: (key, text) => texts.set(key, { text }),
+    set(key, text) {
+      texts.set(key, { text });
+      computed = true;
+    },
   });
   // This run's expressions that parsed, by their entries.
   const parsed = new Set();
   recordPromqlParses({
     has(key) {
       const entry = parsedEntry(promqlParser, key);
-      if (previous.parsed.has(entry)) parsed.add(entry);
+      if (previous.parsed.has(entry) || keptCopy().parsed.has(entry)) parsed.add(entry);
       return parsed.has(entry);
     },
-    add: (key) => parsed.add(parsedEntry(promqlParser, key)),
+    add(key) {
+      parsed.add(parsedEntry(promqlParser, key));
+      computed = true;
+    },
+  });
+  process.once('exit', (code) => {
+    if (code !== 0 || !computed) return;
+    for (const entry of texts.values()) hashOf(entry);
+    saveKept(texts, parsed, keptCopy());
   });
 
   /** The index of `files` (relative path -> text), as this synth rendered them. */
@@ -109,7 +162,7 @@ function useSynthIndex(filesBefore) {
     const manifests = [];
     const embedded = [];
     for (const [key, entry] of texts) {
-      const hash = entry.hash ?? textHash(serializer, entry.text);
+      const hash = hashOf(entry);
       const file = fileOfText.get(entry.text)?.split(path.sep).join('/');
       if (file === undefined) embedded.push(`text ${key} ${hash} ${JSON.stringify(entry.text)}`);
       else manifests.push({ file, line: `file ${key} ${hash} ${file}` });

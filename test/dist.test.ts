@@ -296,15 +296,14 @@ describe("dist/'s index (scripts/synth-index.js): the texts and verdicts of the 
 
   /**
    * A synth of `project` into its dist/ as a fresh clone's first one runs (every cache in
-   * node_modules/.cache empty: only dist/ and its index are there), and which of js-yaml and the
-   * PromQL parser it loaded.
+   * node_modules/.cache empty: only dist/ and its index are there; or `caches` as they are, into
+   * `outdir`), and which of js-yaml and the PromQL parser it loaded.
    */
-  function freshSynth(project: string): { stdout: string; stderr: string; status: number | null; loaded: string[] } {
+  function freshSynth(project: string, { caches = fs.mkdtempSync(path.join(scratch, 'caches-')), outdir = path.join(project, 'dist') } = {}): { stdout: string; stderr: string; status: number | null; loaded: string[] } {
     const probe = path.join(scratch, 'probe.js');
     const report = path.join(scratch, `loaded-${fs.readdirSync(scratch).length}.json`);
     fs.writeFileSync(probe, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify(Object.keys(require.cache))));`);
-    const caches = fs.mkdtempSync(path.join(scratch, 'caches-'));
-    const result = synth(project, path.join(project, 'dist'), { PLATFORM_STACK_CACHE_DIR: caches, NODE_OPTIONS: `--require ${probe}` });
+    const result = synth(project, outdir, { PLATFORM_STACK_CACHE_DIR: caches, NODE_OPTIONS: `--require ${probe}` });
     const modules: string[] = JSON.parse(fs.readFileSync(report, 'utf8'));
     const loaded = ['js-yaml', '@prometheus-io/lezer-promql'].filter((name) => modules.some((m) => m.includes(`${path.sep}node_modules${path.sep}${name.split('/').join(path.sep)}${path.sep}`)));
     return { ...result, loaded };
@@ -399,6 +398,18 @@ describe("dist/'s index (scripts/synth-index.js): the texts and verdicts of the 
       expect(manifestsDigest(path.join(project, 'dist'))).toEqual(before);
       expect(fs.readFileSync(path.join(project, 'dist', INDEX), 'utf8')).toBe(committed);
     }
+  });
+
+  test('a folder `cdk8s synth` deleted is served by the copy kept in node_modules/.cache: the second synth into an empty folder serializes and parses nothing', () => {
+    // GIVEN a cache folder, and a synth into a folder that does not exist (as `cdk8s synth` runs it)
+    const caches = fs.mkdtempSync(path.join(scratch, 'caches-'));
+    const first = freshSynth(ROOT, { caches, outdir: path.join(scratch, 'out-1') });
+    expect([first.status, first.stderr, first.loaded]).toEqual([0, '', ['js-yaml', '@prometheus-io/lezer-promql']]);
+    // WHEN the next one does the same THEN the kept copy serves it, and its output is the same
+    const second = freshSynth(ROOT, { caches, outdir: path.join(scratch, 'out-2') });
+    expect([second.status, second.stderr, second.loaded]).toEqual([0, '', []]);
+    expect(treeDigest(path.join(scratch, 'out-2'))).toEqual(treeDigest(path.join(scratch, 'out-1')));
+    expect(manifestsDigest(path.join(scratch, 'out-2'))).toEqual(manifestsDigest(path.join(ROOT, 'dist')));
   });
 
   test("an expression's entry holds the parser's version: another parser believes none of them", () => {
