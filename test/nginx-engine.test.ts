@@ -154,12 +154,18 @@ describe('routing through nginx and the router', () => {
     // Cached: the next request still gets the old decision, without asking the router.
     expect(await backendOf(cached.port, '/orders', tenant)).toBe('app-a');
     let now = 'app-a';
+    let lastStaleSent = changed;
     while (now === 'app-a' && Date.now() - changed < 3000) {
       await new Promise((r) => setTimeout(r, 100));
+      const sent = Date.now();
       now = await backendOf(cached.port, '/orders', tenant);
+      if (now === 'app-a') lastStaleSent = sent;
     }
     expect(now).toBe('app-b');
-    expect(Date.now() - changed).toBeLessThanOrEqual(2000 + 150);
+    // No request sent later than TTL + 1 s after the change got the old decision (the entry was
+    // cached before the change). Timed when each request is sent: how long an answer takes on a
+    // loaded machine is not the cache's doing.
+    expect(lastStaleSent - changed).toBeLessThanOrEqual(2000);
     // Keyed by the header the rule reads: another tenant on the same URI is not served the cached answer.
     redis.cli('SET', 'tenant:umbrella', 'app-a');
     expect(await backendOf(cached.port, '/orders', { 'X-Tenant': 'umbrella', Cookie: `sid=${sidFor('app-b')}` })).toBe('app-a');
