@@ -1,4 +1,4 @@
-// What the synth's caches in node_modules/.cache share (compile-cache.js, run-ts.js): where they live, how
+// What the synth's caches in node_modules/.cache share (compile-cache.js, run-ts.js, synth-index.js's kept copy): where they live, how
 // they write, and what they keep. Each is keyed by everything its output depends on, so a miss is
 // only slower; a cache that cannot be written only costs the next run its speed.
 const fs = require('fs');

@@ -11,7 +11,7 @@ const sha1 = (...parts) => {
   return hash.digest('hex');
 };
 
-// Arguments of node that are code or preloads, not V8 flags: `node -e <code>` must not make a pack per program.
+// Arguments of node that are code or preloads, not V8 flags: `node -e <code>` must not make a pack per piece of code.
 const NOT_FLAGS = new Set(['-e', '--eval', '-p', '--print', '-r', '--require', '--import']);
 
 /**
@@ -21,6 +21,11 @@ const NOT_FLAGS = new Set(['-e', '--eval', '-p', '--print', '-r', '--require', '
 function compileFlags(v8Version, execArgv) {
   const flags = execArgv.filter((arg, i, all) => !NOT_FLAGS.has(arg) && !NOT_FLAGS.has(all[i - 1]) && !NOT_FLAGS.has(arg.split('=')[0]));
   return [v8Version, ...flags].join(' ');
+}
+
+/** A compile-cache pack: the flags and the program (`scripts/synth.js`, or `-e`), so a program that runs part of the synth's code has a pack of its own. */
+function compilePackKey(flags, program) {
+  return sha1(flags, program).slice(0, 12);
 }
 
 /** A compile-cache entry: the flags, the file, and what identifies its source (content, or an installed file's status). */
@@ -39,12 +44,23 @@ function transpileEntryKey(transpiler, filename, source) {
 }
 
 /**
- * The YAML serializer, which the YAML cache and the index of dist/ key their texts by: lib/core/yaml.ts's
- * source and js-yaml's package.json. Not V8's version: values are keyed by their JSON, or by a V8
- * serialization whose bytes start with its format's version (lib/core/yaml.ts, `yamlKey`).
+ * The YAML serializer, which dist/'s index and its kept copy (synth-index.js) key their texts by:
+ * lib/core/yaml.ts's source and js-yaml's package.json. Not V8's version: values are keyed by their
+ * JSON form, or by a V8 serialization whose bytes start with its format's version (lib/core/yaml.ts,
+ * `yamlKey`).
  */
 function yamlSerializerKey(serializerSource, jsYamlPackageJson) {
   return sha1(serializerSource, jsYamlPackageJson);
 }
 
-module.exports = { compileFlags, compileEntryKey, transpilerKey, transpileEntryKey, yamlSerializerKey };
+/** The hash of a text in dist/'s index: the serializer that wrote it and the text (or a file's bytes), so an edited text, or another serializer's, does not match. */
+function indexTextHash(serializer, text) {
+  return sha1(serializer, text);
+}
+
+/** An expression's entry in dist/'s index: its parse key (lib/grafana/promql.ts) for one parser version. */
+function indexParsedEntry(promqlParser, parseKey) {
+  return sha1(promqlParser, parseKey);
+}
+
+module.exports = { compileFlags, compilePackKey, compileEntryKey, transpilerKey, transpileEntryKey, yamlSerializerKey, indexTextHash, indexParsedEntry };

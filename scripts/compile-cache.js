@@ -3,17 +3,16 @@
 // and compiling it. Where node has its own (module.enableCompileCache(), Node >= 22.1) that is
 // used. On Node 20 this file does the same: the cache is taken when the process exits, so it also
 // holds the functions compiled lazily during the run; keys in cache-keys.js (file name, source or
-// an installed file's status, V8 version, node flags): a changed file simply misses. All entries of
+// an installed file's status, V8 version, node flags, the program): a changed file simply misses. All entries of
 // a program live in one file, a pack per program and set of flags (reading 200 small files cost
 // more than their content), rewritten at exit only when something missed and the run succeeded.
 const { Buffer } = require('buffer');
-const crypto = require('crypto');
 const fs = require('fs');
 const Module = require('module');
 const path = require('path');
 const vm = require('vm');
 const { cacheDir, pruneSiblings, thisRunFirst, writeAtomically } = require('./cache-files');
-const { compileEntryKey, compileFlags } = require('./cache-keys');
+const { compileEntryKey, compileFlags, compilePackKey } = require('./cache-keys');
 
 const CACHE_DIR = cacheDir('compile-cache');
 // Entries kept from earlier runs besides this run's (project copies, other programs), newest first.
@@ -36,7 +35,7 @@ function runningProgram() {
 }
 
 let program = runningProgram();
-const packFile = () => path.join(CACHE_DIR, `modules-${crypto.createHash('sha1').update(`${FLAGS}\0${program}`).digest('hex').slice(0, 12)}.pack`);
+const packFile = () => path.join(CACHE_DIR, `modules-${compilePackKey(FLAGS, program)}.pack`);
 
 const INSTALLED = `${path.sep}node_modules${path.sep}`;
 

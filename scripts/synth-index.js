@@ -15,14 +15,13 @@
 // objects. It is read only when the index misses, and written at exit when a synth serialized or
 // parsed anything. PLATFORM_STACK_YAML_CACHE=off serializes everything.
 // Not a manifest: Argo CD, Flux and `kubectl apply -R` read .yaml, .yml and .json files only.
-const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
+const v8 = require('v8');
 const { memoizeYaml } = require('../lib/core/yaml.ts');
 const { promqlParserVersion, recordPromqlParses } = require('../lib/grafana/promql.ts');
-const v8 = require('v8');
 const { cacheDir, thisRunFirst, writeAtomically } = require('./cache-files');
-const { yamlSerializerKey } = require('./cache-keys');
+const { indexParsedEntry, indexTextHash, yamlSerializerKey } = require('./cache-keys');
 
 const ROOT = path.join(__dirname, '..');
 const SERIALIZER = path.join(ROOT, 'lib', 'core', 'yaml.ts');
@@ -39,12 +38,6 @@ const HEADER = [
   '# config file was written from, so that the next synth serializes only what changed. Not a',
   '# manifest; deleting it only makes the next synth slower.',
 ];
-
-/** A text's entry hash: the serializer that wrote it and the text (or a file's bytes), so an edited text, or one another serializer wrote, does not match. */
-const textHash = (serializer, data) => crypto.createHash('sha1').update(`${serializer}\0`).update(data).digest('hex');
-
-/** An expression's entry: its parse cache key for one parser version. */
-const parsedEntry = (promqlParser, key) => crypto.createHash('sha1').update(`${promqlParser}\0${key}`).digest('hex');
 
 /** The serializer's key: what a text depends on besides its value. */
 const currentSerializer = () => yamlSerializerKey(fs.readFileSync(SERIALIZER), fs.readFileSync(JS_YAML_PACKAGE));
@@ -84,12 +77,12 @@ function readKept() {
   return { texts: new Map(), parsed: new Set() };
 }
 
+/** Writes this run's texts (key -> `{ text, hash }`) and entries, then the kept copy's earlier ones while they fit. */
 function saveKept(texts, parsed, kept) {
   try {
     const places = new Map([...texts].map(([key, { text, hash }]) => [key, [{ text, hash }]]));
-    const size = (placesOfKey) => placesOfKey.reduce((n, place) => n + (place.text?.length ?? 0), 0);
-    const earlier = new Map([...kept.texts].map(([key, placesOfKey]) => [key, placesOfKey.filter((place) => place.text !== undefined)]));
-    writeAtomically(KEPT_FILE, v8.serialize({ texts: thisRunFirst(places, earlier, KEEP_CHARS, size), parsed: new Set([...parsed, ...kept.parsed].slice(0, 4096)) }));
+    const size = ([place]) => place.text.length;
+    writeAtomically(KEPT_FILE, v8.serialize({ texts: thisRunFirst(places, kept.texts, KEEP_CHARS, size), parsed: new Set([...parsed, ...kept.parsed].slice(0, 4096)) }));
   } catch {
     // A cache that cannot be written only costs the next run its speed.
   }
@@ -109,7 +102,7 @@ function useSynthIndex(filesBefore) {
   const keptCopy = () => (kept ??= readKept());
   // Every text toYaml returned in this run, by key, with its hash once known.
   const texts = new Map();
-  const hashOf = (entry) => (entry.hash ??= textHash(serializer, entry.text));
+  const hashOf = (entry) => (entry.hash ??= indexTextHash(serializer, entry.text));
   // Whether this run serialized or parsed anything: then the kept copy is written at exit.
   let computed = false;
 
@@ -117,7 +110,7 @@ function useSynthIndex(filesBefore) {
   function servedFrom(key, places) {
     for (const place of places) {
       const data = place.file === undefined ? place.text : filesBefore.get(place.file);
-      if (data === undefined || textHash(serializer, data) !== place.hash) continue;
+      if (data === undefined || indexTextHash(serializer, data) !== place.hash) continue;
       const text = typeof data === 'string' ? data : data.toString('utf8');
       texts.set(key, { text, hash: place.hash });
       return text;
@@ -141,12 +134,12 @@ function useSynthIndex(filesBefore) {
   const parsed = new Set();
   recordPromqlParses({
     has(key) {
-      const entry = parsedEntry(promqlParser, key);
+      const entry = indexParsedEntry(promqlParser, key);
       if (previous.parsed.has(entry) || keptCopy().parsed.has(entry)) parsed.add(entry);
       return parsed.has(entry);
     },
     add(key) {
-      parsed.add(parsedEntry(promqlParser, key));
+      parsed.add(indexParsedEntry(promqlParser, key));
       computed = true;
     },
   });
@@ -174,4 +167,4 @@ function useSynthIndex(filesBefore) {
   };
 }
 
-module.exports = { useSynthIndex, parsedEntry, INDEX_FILE, JS_YAML_PACKAGE };
+module.exports = { useSynthIndex, INDEX_FILE, JS_YAML_PACKAGE };

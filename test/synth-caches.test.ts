@@ -24,6 +24,22 @@ describe('cache keys hold every input', () => {
     expect(keys.compileEntryKey(flags, '/a/b.js1', ' module.exports = 1;')).not.toBe(keys.compileEntryKey(flags, '/a/b.js', '1 module.exports = 1;'));
   });
 
+  test('compile cache: the flags and the program each change the pack', () => {
+    const base = keys.compilePackKey('11.3 --stack-size=900', 'scripts/synth.js');
+    expect(keys.compilePackKey('11.3 --stack-size=901', 'scripts/synth.js')).not.toBe(base);
+    expect(keys.compilePackKey('11.3 --stack-size=900', '-e')).not.toBe(base);
+  });
+
+  test("dist/'s index: a text's hash holds the serializer and the text, the same for the text and its file's bytes; an expression's entry holds the parser's version and the expression", () => {
+    const base = keys.indexTextHash('serializer-a', 'kind: ConfigMap\n');
+    expect(keys.indexTextHash('serializer-a', Buffer.from('kind: ConfigMap\n'))).toBe(base);
+    expect(keys.indexTextHash('serializer-b', 'kind: ConfigMap\n')).not.toBe(base);
+    expect(keys.indexTextHash('serializer-a', 'kind: Secret\n')).not.toBe(base);
+    const entry = keys.indexParsedEntry('0.315.0', 'key-a');
+    expect(keys.indexParsedEntry('0.316.0', 'key-a')).not.toBe(entry);
+    expect(keys.indexParsedEntry('0.315.0', 'key-b')).not.toBe(entry);
+  });
+
   test('compile cache: the code of `node -e` and what node preloads are not flags (the packs of `node -e` programs do not depend on their code)', () => {
     expect(keys.compileFlags('11.3', ['-e', 'a()', '--stack-size=900', '-r', './x.js', '--require=./y.js', '--import', './z.mjs'])).toBe('11.3 --stack-size=900');
   });

@@ -81,6 +81,15 @@ describe('toYaml: how the stack writes YAML, manifests and embedded config files
       for (const other of [{ a: NaN }, { a: undefined }, [-0], new Date(0)]) expect(yamlKey(other)).toMatch(/^v/);
     });
 
+    test('a long string stands in the JSON form by its hash: two long strings never share a key, nor a long string and a string that looks like its stand-in', () => {
+      const long = 'x'.repeat(5000);
+      const key = yamlKey({ data: long });
+      expect(yamlKey({ data: `${long.slice(1)}y` })).not.toBe(key);
+      expect(yamlKey({ data: long.slice(0) })).toBe(key);
+      // a string of the value's own that starts like a stand-in (NUL) has no JSON form
+      expect(yamlKey({ data: '\u00005000:0000' })).toMatch(/^v/);
+    });
+
     test('values that serialize differently never share a key: key order, types, and what JSON would merge', () => {
       const values = [{ a: 1, b: 2 }, { b: 2, a: 1 }, { a: '1', b: 2 }, [undefined], [null], [NaN], { a: undefined }, { a: null }, [0], [-0]];
       for (const value of values) toYaml(value);

@@ -78,10 +78,10 @@ export function toYaml(value: unknown): string {
  */
 export function yamlKey(value: unknown): string {
   const json = jsonForm(value);
-  return createHash('sha1')
+  const hash = createHash('sha1')
     .update(json ?? serialize(value))
-    .digest('hex')
-    .replace(/^/, json === undefined ? 'v' : 'j');
+    .digest('hex');
+  return json === undefined ? `v${hash}` : `j${hash}`;
 }
 
 // Strings longer than this (dashboards, embedded config files: 90% of a manifest's characters, the
