@@ -17,7 +17,6 @@
 // Not a manifest: Argo CD, Flux and `kubectl apply -R` read .yaml, .yml and .json files only.
 const fs = require('fs');
 const path = require('path');
-const v8 = require('v8');
 const { memoizeYaml } = require('../lib/core/yaml.ts');
 const { promqlParserVersion, recordPromqlParses } = require('../lib/grafana/promql.ts');
 const { cacheDir, thisRunFirst, writeAtomically } = require('./cache-files');
@@ -69,7 +68,7 @@ function parseIndex(bytes) {
 /** The copy kept in node_modules/.cache, in the shape of a parsed index (every text in full); empty when there is none. */
 function readKept() {
   try {
-    const { texts, parsed } = v8.deserialize(fs.readFileSync(KEPT_FILE));
+    const { texts, parsed } = require('v8').deserialize(fs.readFileSync(KEPT_FILE));
     if (texts instanceof Map && parsed instanceof Set) return { texts, parsed };
   } catch {
     // None yet, or unreadable.
@@ -82,7 +81,7 @@ function saveKept(texts, parsed, kept) {
   try {
     const places = new Map([...texts].map(([key, { text, hash }]) => [key, [{ text, hash }]]));
     const size = ([place]) => place.text.length;
-    writeAtomically(KEPT_FILE, v8.serialize({ texts: thisRunFirst(places, kept.texts, KEEP_CHARS, size), parsed: new Set([...parsed, ...kept.parsed].slice(0, 4096)) }));
+    writeAtomically(KEPT_FILE, require('v8').serialize({ texts: thisRunFirst(places, kept.texts, KEEP_CHARS, size), parsed: new Set([...parsed, ...kept.parsed].slice(0, 4096)) }));
   } catch {
     // A cache that cannot be written only costs the next run its speed.
   }

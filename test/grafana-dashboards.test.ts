@@ -75,6 +75,22 @@ describe('dashboard checks at synth', () => {
     );
   });
 
+  test('finds placeholders written with JSON escapes too (\\u0024{DS_...}), resolving the declared and reporting the rest', () => {
+    // GIVEN a dashboard whose placeholders are escaped in the file: the text "${DS_" appears nowhere in it
+    const dir = tempDir('grafana-escaped-placeholders');
+    const panel = (id: number, uid: string) => ({ datasource: { type: 'prometheus', uid }, id, targets: [{ expr: 'up', refId: 'A' }], title: `Up ${id}`, type: 'timeseries' });
+    const dashboard = { __inputs: [{ name: 'DS_PROM', type: 'datasource', pluginId: 'prometheus' }], title: 'Escaped', uid: 'escaped', panels: [panel(1, '${DS_PROM}'), panel(2, '${DS_OTHER}')] };
+    const text = JSON.stringify(dashboard, null, 2).replace(/\$\{/g, '\\u0024{');
+    expect(text).not.toContain('${DS_');
+    fs.writeFileSync(path.join(dir, 'escaped.json'), text);
+    // WHEN / THEN the undeclared one is reported
+    expect(thrownMessage(() => synthDashboards(dir))).toContain("escaped.json: ${DS_OTHER} must be declared in __inputs");
+    // and, once it is gone, the declared one resolves to the provisioned datasource's uid
+    fs.writeFileSync(path.join(dir, 'escaped.json'), text.replace('\\u0024{DS_OTHER}', '\\u0024{DS_PROM}'));
+    const provisioned = JSON.parse(configMapFile(synthDashboards(dir), 'test-grafana-dashboard-escaped', 'escaped.json'));
+    expect(provisioned.panels.map((p: { datasource: { uid: string } }) => p.datasource.uid)).toEqual(['prometheus', 'prometheus']);
+  });
+
   test('fails when __inputs ask for a datasource type not provisioned, or for a constant', () => {
     expect(problemsOf('unanswerable-inputs')).toBe(header('unanswerable-inputs', 2) + [
       "  - loki-and-constant.json: __inputs 'DS_LOKI' needs a datasource of type 'loki', but none is provisioned (provisioned types: prometheus)",

@@ -4,7 +4,6 @@
 // `yaml` library on these objects.
 
 import { createHash } from 'crypto';
-import { serialize } from 'v8';
 import { Memo } from './memo';
 
 /** The part of js-yaml used here (the package ships no types). */
@@ -79,10 +78,14 @@ export function toYaml(value: unknown): string {
 export function yamlKey(value: unknown): string {
   const json = jsonForm(value);
   const hash = createHash('sha1')
-    .update(json ?? serialize(value))
+    .update(json ?? v8Serialization(value))
     .digest('hex');
   return json === undefined ? `v${hash}` : `j${hash}`;
 }
+
+// Loaded on first use: values without a JSON form are rare.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const v8Serialization = (value: unknown): Buffer => (require('v8') as typeof import('v8')).serialize(value);
 
 // Strings longer than this (dashboards, embedded config files: 90% of a manifest's characters, the
 // same ones in every environment) stand in the JSON form as a hash of their own, computed once.

@@ -8,6 +8,7 @@ import { IPrometheusEndpoint } from '../core/endpoints';
 import { registerConstruct } from '../core/construct';
 import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
+import { Memo } from '../core/memo';
 import { constructName, instanceName } from '../core/names';
 import { applyCommonProps, chartNamespace, checkCommonProps, checkResources, CommonProps, cpuAndMemory, resolveResources, ServiceExposure, setEphemeralStorage } from '../core/props';
 import { secretVolume } from '../core/secrets';
@@ -458,14 +459,30 @@ function sizeProblem(dashboard: CheckedDashboard, configMap: kplus.ConfigMap): s
  * newline).
  * Checked against kubectl 1.32's `create --save-config` output: equal to the byte.
  */
-export function lastAppliedAnnotationBytes(object: { readonly metadata?: { readonly annotations?: Record<string, string>; readonly [key: string]: unknown }; readonly [key: string]: unknown }): number {
+export function lastAppliedAnnotationBytes(object: { readonly metadata?: { readonly annotations?: Record<string, string>; readonly [key: string]: unknown }; readonly data?: unknown; readonly [key: string]: unknown }): number {
   const annotations = object.metadata?.annotations ?? {};
-  const json = JSON.stringify({ ...object, metadata: { ...object.metadata, annotations } });
+  // The strings of a ConfigMap's data (a dashboard: nearly all of its bytes, the same in every
+  // environment) are measured once each: a string's JSON stands in the object's JSON as is, so the
+  // object's bytes are those of its JSON with each such string empty ("") plus each string's own.
+  const data = isRecord(object.data) ? object.data : {};
+  const strings = Object.values(data).filter((value): value is string => typeof value === 'string');
+  const emptied = Object.fromEntries(Object.entries(data).map(([key, value]) => [key, typeof value === 'string' ? '' : value]));
+  const skeleton = JSON.stringify({ ...object, ...(isRecord(object.data) ? { data: emptied } : {}), metadata: { ...object.metadata, annotations } });
+  const others = Object.entries(annotations).reduce((sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(value), 0);
+  const dataStrings = strings.reduce((sum, text) => sum + jsonStringBytes.get(text, () => kubectlJsonBytes(JSON.stringify(text))) - '""'.length, 0);
+  return others + LAST_APPLIED_ANNOTATION.length + kubectlJsonBytes(skeleton) + dataStrings + 1;
+}
+
+const jsonStringBytes = new Memo<string, number>(256);
+
+/** Bytes of `json` as kubectl writes it (Go's encoder): `<`, `>`, `&` as 6-byte escapes, U+2028 and U+2029 too. */
+function kubectlJsonBytes(json: string): number {
   const goEscapes = json.match(/[<>&]/g)?.length ?? 0;
   const lineSeparators = json.match(/[\u2028\u2029]/g)?.length ?? 0;
-  const others = Object.entries(annotations).reduce((sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(value), 0);
-  return others + LAST_APPLIED_ANNOTATION.length + Buffer.byteLength(json, 'utf8') + 5 * goEscapes + 3 * lineSeparators + 1;
+  return Buffer.byteLength(json, 'utf8') + 5 * goEscapes + 3 * lineSeparators;
 }
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 
 function grafanaEnvironment(options: { anonymousAccess: boolean; rootUrl?: string }): Record<string, kplus.EnvValue> {

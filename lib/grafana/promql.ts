@@ -14,8 +14,21 @@ const NUMERIC_BUILTINS = /^__(interval_ms|range_s|range_ms|rate_interval_ms|from
 export interface SubstitutedExpression {
   /** The expression PromQL can parse. */
   readonly text: string;
-  /** For each character of `text`, its index in the original expression. */
-  readonly origin: readonly number[];
+  /** The index in the original expression of the character at `index` of `text`. */
+  originOf(index: number): number;
+}
+
+// Characters that change no state of the substitution below, copied as one run: outside a string
+// literal anything but a variable's start, a quote or a bracket; inside one anything but its quote
+// (and a backslash escapes the next character, except in backticks).
+const PLAIN_RUN = /[^$[\]"'`]+/y;
+const QUOTED_RUN = { '"': /(?:[^"\\]|\\[\s\S])+/y, "'": /(?:[^'\\]|\\[\s\S])+/y, '`': /[^`]+/y };
+
+/** A piece of a substituted expression: copied from the expression at `from`, or a placeholder for the variable there. */
+interface Piece {
+  readonly at: number;
+  readonly from: number;
+  readonly copied: boolean;
 }
 
 /**
@@ -23,30 +36,33 @@ export interface SubstitutedExpression {
  * check the rest: inside a string literal a variable is kept as is (any text is valid there); inside
  * `[...]` or after `offset` it becomes a duration (`5m`, or `5` when a unit follows, as in
  * `[${__range_s}s]`); elsewhere a numeric built-in becomes `1` and anything else an identifier, which
- * PromQL accepts as an expression, a metric name or a label name.
+ * PromQL accepts as an expression, a metric name or a label name. Runs of plain characters are
+ * copied whole: a loop over each character made V8 optimize this function, which cost a synth more
+ * than running it (3% of a warm synth's instructions).
  */
 export function substituteGrafanaVariables(expr: string): SubstitutedExpression {
   let text = '';
-  const origin: number[] = [];
-  const emit = (s: string, from: number) => {
-    text += s;
-    for (let k = 0; k < s.length; k++) origin.push(from);
+  const pieces: Piece[] = [];
+  const add = (piece: string, from: number, copied: boolean) => {
+    pieces.push({ at: text.length, from, copied });
+    text += piece;
   };
-  let quote: string | undefined;
+  let quote: keyof typeof QUOTED_RUN | undefined;
   let bracketDepth = 0;
   let i = 0;
   while (i < expr.length) {
+    const run = quote ? QUOTED_RUN[quote] : PLAIN_RUN;
+    run.lastIndex = i;
+    if (run.test(expr)) {
+      add(expr.slice(i, run.lastIndex), i, true);
+      i = run.lastIndex;
+      continue;
+    }
     const c = expr[i];
     if (quote) {
-      // Inside a string literal: copy verbatim, honouring escapes (backticks have none).
-      if (c === '\\' && quote !== '`' && i + 1 < expr.length) {
-        text += c + expr[i + 1];
-        origin.push(i, i + 1);
-        i += 2;
-        continue;
-      }
+      // The closing quote, or a backslash that ends the expression.
       if (c === quote) quote = undefined;
-      emit(c, i);
+      add(c, i, true);
       i++;
       continue;
     }
@@ -61,17 +77,25 @@ export function substituteGrafanaVariables(expr: string): SubstitutedExpression 
       if (durationContext) placeholder = /[a-z]/i.test(next) ? '5' : '5m';
       else if (NUMERIC_BUILTINS.test(name)) placeholder = '1';
       else placeholder = NAME_PLACEHOLDER;
-      emit(placeholder, i);
+      add(placeholder, i, false);
       i += match[0].length;
       continue;
     }
     if (c === '"' || c === "'" || c === '`') quote = c;
     else if (c === '[') bracketDepth++;
     else if (c === ']') bracketDepth = Math.max(0, bracketDepth - 1);
-    emit(c, i);
+    add(c, i, true);
     i++;
   }
-  return { text, origin };
+  const originOf = (index: number): number => {
+    let piece = pieces[0];
+    for (const next of pieces) {
+      if (next.at > index) break;
+      piece = next;
+    }
+    return piece === undefined ? index : piece.copied ? piece.from + index - piece.at : piece.from;
+  };
+  return { text, originOf };
 }
 
 /** The part of @prometheus-io/lezer-promql's parser used here. */
@@ -139,7 +163,7 @@ function findSyntaxError(expr: string): Verdict {
   });
   if (errorAt < 0) return parsed(key);
   if (errorAt >= substituted.text.length) return 'ends-early';
-  return { at: substituted.origin[errorAt] };
+  return { at: substituted.originOf(errorAt) };
 }
 
 /** Records that the expression of parse cache key `key` parsed. */
