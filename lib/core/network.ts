@@ -285,7 +285,9 @@ export function allowScraperEgress(workload: kplus.Workload, scrapeNamespaces: r
       spec: {
         podSelector: { matchLabels: workload.matchLabels },
         policyTypes: ['Egress'],
-        egress: Lazy.any({ produce: () => scrapeNamespaces.flatMap((namespace) => scrapeRules(namespace, scrapedWorkloads(workload).filter((s) => s.namespace === namespace), otherPorts)) }),
+        // concat, not flatMap: V8 makes flatMap's arrays holey, and the first holey array among the
+        // packed ones of a synth makes V8 compile cdk8s's resolve() again (4% of a synth's instructions).
+        egress: Lazy.any({ produce: () => ([] as Record<string, unknown>[]).concat(...scrapeNamespaces.map((namespace) => scrapeRules(namespace, scrapedWorkloads(workload).filter((s) => s.namespace === namespace), otherPorts))) }),
       },
     });
   });

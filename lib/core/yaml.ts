@@ -106,7 +106,7 @@ function jsonForm(value: unknown): string | undefined {
     if (this[key] !== item) exact = false;
     switch (typeof item) {
       case 'string':
-        if (item.charCodeAt(0) === 0) exact = false;
+        if (item.startsWith(LONG_STRING_MARK)) exact = false;
         return item.length > LONG_STRING ? longStringHash(item) : item;
       case 'number':
         if (!Number.isFinite(item) || Object.is(item, -0)) exact = false;
