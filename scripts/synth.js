@@ -24,6 +24,22 @@ for (const option of options) {
   }
 }
 
+/**
+ * Prints `text` and a line break on stdout, written straight to its file descriptor: console.log
+ * first builds node's console and stdout stream, 1% of a warm synth's instructions for one line.
+ * Where that write fails (a non-blocking stdout that is full, a closed pipe, a full disk), the rest
+ * goes through console.log, as before: it waits, or drops the text.
+ */
+function print(text) {
+  const bytes = Buffer.from(`${text}\n`);
+  let written = 0;
+  try {
+    while (written < bytes.length) written += fs.writeSync(1, bytes, written);
+  } catch {
+    console.log(bytes.subarray(written, bytes.length - 1).toString());
+  }
+}
+
 function fail(error) {
   // Our validation errors are complete sentences; anything else keeps its stack.
   console.error(`synth failed, ${path.relative(process.cwd(), target) || '.'} left unchanged:\n${error.name === 'ValidationError' ? error.message : `${error.stack}\n(RUN_TS_SOURCE_MAPS=1 maps the stack to .ts lines)`}`);
@@ -71,7 +87,7 @@ function printPlan() {
   const { planChanges, formatPlan, formatFirstPlan, hasChanges, holdsManifests } = require('./plan');
   const outdir = path.relative(process.cwd(), target) || '.';
   if (!options.has('--json') && !holdsManifests(before.files)) {
-    console.log(formatFirstPlan(rendered.files, outdir));
+    print(formatFirstPlan(rendered.files, outdir));
     return;
   }
   // An unchanged file's old text is its new one: only changed files are decoded and parsed.
@@ -79,8 +95,8 @@ function printPlan() {
   const plan = planChanges(was, rendered.files);
   if (options.has('--json')) {
     const changes = Object.values(plan.environments).some(hasChanges);
-    console.log(JSON.stringify({ outdir, dryRun: options.has('--dry-run'), changes, ...plan }, null, 2));
-  } else console.log(formatPlan(plan, outdir));
+    print(JSON.stringify({ outdir, dryRun: options.has('--dry-run'), changes, ...plan }, null, 2));
+  } else print(formatPlan(plan, outdir));
 }
 
 if (upToDate || options.has('--dry-run')) {

@@ -300,6 +300,14 @@ describe('dist/: the committed manifests', () => {
       expect(result.stdout).toContain('dev: 1 to add, 0 to change, 1 to remove\n  + Namespace platform-dev\n  - Namespace platform-gone\n');
       const unknown = synth(ROOT, out, {}, ['--verbose']);
       expect([unknown.status, unknown.stderr]).toEqual([1, 'synth: unknown option --verbose (options: --quiet, --json, --dry-run)\n']);
+      // AND a plan stdout cannot take (a full disk) is dropped, as console.log drops it: the synth still succeeds
+      const full = fs.openSync('/dev/full', 'w');
+      try {
+        const dropped = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'synth.js'), '--json'], { cwd: ROOT, env: { ...process.env, CDK8S_OUTDIR: out }, stdio: ['ignore', full, 'pipe'], encoding: 'utf8' });
+        expect([dropped.status, dropped.stderr]).toEqual([0, '']);
+      } finally {
+        fs.closeSync(full);
+      }
     });
   });
 });
