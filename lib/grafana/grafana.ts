@@ -19,7 +19,7 @@ import { markForScraping } from '../core/scraping';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, restrictPod } from '../core/security';
 import { PropValidator, SecretKeyRef, ValidationError } from '../core/validation';
 import { toYaml } from '../core/yaml';
-import { broughtEntry, CheckedDashboard, DashboardChecker, folderEntries } from './dashboards';
+import { broughtEntry, CheckedDashboard, DashboardChecker, folderEntries, isObject } from './dashboards';
 import { collectMonitoring, Monitoring } from '../core/monitoring';
 export { platformDashboardsDir } from '../core/monitoring';
 import { checkDatasource, datasourcesYaml, GrafanaDatasource, PROMETHEUS_DATASOURCE_UID } from './datasources';
@@ -464,10 +464,10 @@ export function lastAppliedAnnotationBytes(object: { readonly metadata?: { reado
   // The strings of a ConfigMap's data (a dashboard: nearly all of its bytes, the same in every
   // environment) are measured once each: a string's JSON stands in the object's JSON as is, so the
   // object's bytes are those of its JSON with each such string empty ("") plus each string's own.
-  const data = isRecord(object.data) ? object.data : {};
+  const data = isObject(object.data) ? object.data : {};
   const strings = Object.values(data).filter((value): value is string => typeof value === 'string');
   const emptied = Object.fromEntries(Object.entries(data).map(([key, value]) => [key, typeof value === 'string' ? '' : value]));
-  const skeleton = JSON.stringify({ ...object, ...(isRecord(object.data) ? { data: emptied } : {}), metadata: { ...object.metadata, annotations } });
+  const skeleton = JSON.stringify({ ...object, ...(isObject(object.data) ? { data: emptied } : {}), metadata: { ...object.metadata, annotations } });
   const others = Object.entries(annotations).reduce((sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(value), 0);
   const dataStrings = strings.reduce((sum, text) => sum + jsonStringBytes.get(text, () => kubectlJsonBytes(JSON.stringify(text))) - '""'.length, 0);
   return others + LAST_APPLIED_ANNOTATION.length + kubectlJsonBytes(skeleton) + dataStrings + 1;
@@ -481,8 +481,6 @@ function kubectlJsonBytes(json: string): number {
   const lineSeparators = json.match(/[\u2028\u2029]/g)?.length ?? 0;
   return Buffer.byteLength(json, 'utf8') + 5 * goEscapes + 3 * lineSeparators;
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 
 function grafanaEnvironment(options: { anonymousAccess: boolean; rootUrl?: string }): Record<string, kplus.EnvValue> {
