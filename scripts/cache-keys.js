@@ -11,8 +11,10 @@ const sha1 = (...parts) => {
   return hash.digest('hex');
 };
 
+// Arguments of node that give it code to run: such a process runs no program file.
+const EVAL_FLAGS = ['-e', '--eval', '-p', '--print'];
 // Arguments of node that are code or preloads, not V8 flags: `node -e <code>` must not make a pack per piece of code.
-const NOT_FLAGS = new Set(['-e', '--eval', '-p', '--print', '-r', '--require', '--import']);
+const NOT_FLAGS = new Set([...EVAL_FLAGS, '-r', '--require', '--import']);
 
 /**
  * The compile cache's flags: V8 rejects code compiled by another V8 or under other flags
@@ -63,4 +65,4 @@ function indexParsedEntry(promqlParser, parseKey) {
   return sha1(promqlParser, parseKey);
 }
 
-module.exports = { compileFlags, compilePackKey, compileEntryKey, transpilerKey, transpileEntryKey, yamlSerializerKey, indexTextHash, indexParsedEntry };
+module.exports = { EVAL_FLAGS, compileFlags, compilePackKey, compileEntryKey, transpilerKey, transpileEntryKey, yamlSerializerKey, indexTextHash, indexParsedEntry };

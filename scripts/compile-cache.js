@@ -12,7 +12,7 @@ const Module = require('module');
 const path = require('path');
 const vm = require('vm');
 const { cacheDir, pruneSiblings, thisRunFirst, writeAtomically } = require('./cache-files');
-const { compileEntryKey, compileFlags, compilePackKey } = require('./cache-keys');
+const { EVAL_FLAGS, compileEntryKey, compileFlags, compilePackKey } = require('./cache-keys');
 
 const CACHE_DIR = cacheDir('compile-cache');
 // Entries kept from earlier runs besides this run's (project copies, other programs), newest first.
@@ -21,7 +21,6 @@ const KEEP_BYTES = 2 * 1024 * 1024;
 
 const FLAGS = compileFlags(process.versions.v8, process.execArgv);
 const ROOT = path.join(__dirname, '..');
-const EVAL = ['-e', '--eval', '-p', '--print'];
 
 /**
  * The program this process runs (`scripts/synth.js`, or `-e` for code given to node): a pack per
@@ -30,7 +29,7 @@ const EVAL = ['-e', '--eval', '-p', '--print'];
  * only the functions it compiled, and every later synth would be served those.
  */
 function runningProgram() {
-  if (process.execArgv.some((arg) => EVAL.includes(arg.split('=')[0])) || !process.argv[1]) return '-e';
+  if (process.execArgv.some((arg) => EVAL_FLAGS.includes(arg.split('=')[0])) || !process.argv[1]) return '-e';
   return path.relative(ROOT, path.resolve(process.argv[1]));
 }
 

@@ -108,7 +108,11 @@ describe('dist/: the committed manifests', () => {
     expect(isHoley(['a'].flatMap((x) => [x]))).toBe(true);
     // WHEN the app renders, a resolver of its own seeing every value cdk8s resolves (each Lazy's too)
     const holey: string[] = [];
-    const observer = { resolve: (context: ResolutionContext) => void (Array.isArray(context.value) && isHoley(context.value) && holey.push(`${context.obj.node.path}: ${context.key.join('.')}`)) };
+    const observer = {
+      resolve: (context: ResolutionContext) => {
+        if (Array.isArray(context.value) && isHoley(context.value)) holey.push(`${context.obj.node.path}: ${context.key.join('.')}`);
+      },
+    };
     buildApp({ outdir: tempDir('holey'), resolvers: [observer] }).render();
     // THEN
     expect(holey).toEqual([]);

@@ -464,10 +464,10 @@ export function lastAppliedAnnotationBytes(object: { readonly metadata?: { reado
   // The strings of a ConfigMap's data (a dashboard: nearly all of its bytes, the same in every
   // environment) are measured once each: a string's JSON stands in the object's JSON as is, so the
   // object's bytes are those of its JSON with each such string empty ("") plus each string's own.
-  const data = isObject(object.data) ? object.data : {};
-  const strings = Object.values(data).filter((value): value is string => typeof value === 'string');
-  const emptied = Object.fromEntries(Object.entries(data).map(([key, value]) => [key, typeof value === 'string' ? '' : value]));
-  const skeleton = JSON.stringify({ ...object, ...(isObject(object.data) ? { data: emptied } : {}), metadata: { ...object.metadata, annotations } });
+  const data = isObject(object.data) ? object.data : undefined;
+  const strings = Object.values(data ?? {}).filter((value): value is string => typeof value === 'string');
+  const emptied = data && { data: Object.fromEntries(Object.entries(data).map(([key, value]) => [key, typeof value === 'string' ? '' : value])) };
+  const skeleton = JSON.stringify({ ...object, ...emptied, metadata: { ...object.metadata, annotations } });
   const others = Object.entries(annotations).reduce((sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(value), 0);
   const dataStrings = strings.reduce((sum, text) => sum + jsonStringBytes.get(text, () => kubectlJsonBytes(JSON.stringify(text))) - '""'.length, 0);
   return others + LAST_APPLIED_ANNOTATION.length + kubectlJsonBytes(skeleton) + dataStrings + 1;
