@@ -172,6 +172,17 @@ describe('routing through nginx and the router', () => {
     expect(cached.accessLog()).toMatch(/decision_cache=HIT/);
   });
 
+  test('a key asked again after its entry expired gets the new decision on that first request (never an older one)', async () => {
+    const tenant = { 'X-Tenant': 'hooli', Cookie: `sid=${sidFor('app-a')}` };
+    redis.cli('SET', 'tenant:hooli', 'app-a');
+    expect(await backendOf(cached.port, '/orders', tenant)).toBe('app-a');
+    redis.cli('SET', 'tenant:hooli', 'app-b');
+    // Past TTL + 1 s with no request in between: the entry has expired, and the first request after
+    // it must wait for the router's answer, not be handed the expired one while it is refreshed.
+    await new Promise((r) => setTimeout(r, 2100));
+    expect(await backendOf(cached.port, '/orders', tenant)).toBe('app-b');
+  });
+
   test('random split decisions are never cached', async () => {
     const seen = new Set<string>();
     for (let i = 0; i < 40 && seen.size < 2; i++) seen.add(await backendOf(cached.port, '/same-uri'));

@@ -169,10 +169,12 @@ function routerLocation(model: RoutingConfModel): NginxNode {
           // Keeps cache files open: a hit costs one pread instead of open+fstat+pread+close. The file
           // cache checks the inode on every use, so a refreshed entry is never read from an old file.
           directive('open_file_cache', 'max=4096', 'inactive=60s'),
-          // An expired entry is refreshed by one background request while the others still use
-          // it: no stall at expiry. Never stale on errors: a router failure is not hidden.
+          // An expired entry is refreshed by the first request after it, which waits for the
+          // router; only requests arriving during that round trip still use the old entry. No
+          // background update: it hands the first request the expired entry, however old (a key
+          // idle for minutes would get a decision minutes old). Never stale on errors: a router
+          // failure is not hidden.
           directive('proxy_cache_use_stale', 'updating'),
-          directive('proxy_cache_background_update', 'on'),
           directive('proxy_cache_lock', 'on'),
           directive('proxy_cache_lock_timeout', `${model.routerTimeoutMs}ms`),
         ]
