@@ -108,6 +108,14 @@ describe.each(MANIFEST_FOLDERS)('$name, applied to a real API server', ({ name, 
     console.log(`[${name}] Pods admitted: ${workloads.map((w) => `${objectName(w)} x${expectedPods(w)}`).join(', ')}`);
   }, 120_000);
 
+  // The DaemonSet tests below are made per DaemonSet found: this one fails if an environment's
+  // node-exporter went missing from its folder, so they cannot silently vanish.
+  test('holds a DaemonSet for each node-exporter its app runs', () => {
+    const environment = ENVIRONMENTS.find((e) => e.name === name);
+    const nodeExporters = environment && environment.nodeExporter !== false ? 1 : 0;
+    expect(objects.filter((o) => o.kind === 'DaemonSet')).toHaveLength(nodeExporters);
+  });
+
   // A DaemonSet has no Pod without a node; the API server judges its pod as it would the
   // controller's: a server-side dry run of a Pod with its template, in its namespace.
   for (const daemonSet of objects.filter((o) => o.kind === 'DaemonSet')) test(`${objectName(daemonSet)}: its pod is admitted at its namespace's level, and would be refused under "restricted"`, () => {

@@ -162,7 +162,8 @@ export class NodeExporter extends Construct implements INodeExporterEndpoint {
     // it as `hostPID` (the binding re-maps the patched object and drops names it does not know).
     ApiObject.of(this.daemonSet).addJsonPatch(JsonPatch.add('/spec/template/spec/hostPid', true));
     restrictPod(this.daemonSet);
-    // Where the chart declares default-deny: its scrapers in, DNS out, nothing else.
+    // Where the chart declares default-deny: its scrapers in, DNS out, nothing else. Most network
+    // plugins do not apply NetworkPolicy to host-network pods: README.md, "Scraping".
     allowOnlyScrapersInNamespace(this.daemonSet, this.namespace, this.daemonSet.matchLabels, this.port);
     // Its alerts and the nodes dashboard, for the Prometheus that scrapes its chart's namespace and the chart's Grafana.
     addMonitoring(this, { ruleGroups: [nodeExporterRuleGroup()], dashboards: [shippedDashboard('kubernetes/nodes.json')] });
