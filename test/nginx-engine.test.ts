@@ -1,6 +1,7 @@
 // Real nginx (Debian nginx-light) with the generated config, the real router, redis-server and
 // two backends, all on 127.0.0.1. Engines are required: a missing one fails, never skips.
 import * as fs from 'fs';
+import { OutgoingHttpHeaders } from 'http';
 import * as path from 'path';
 import { block, directive, renderNginxConf } from '../lib/nginx/conf';
 import { ROUTE_FAILURES, renderRoutingConf } from '../lib/nginx/routing-conf';
@@ -57,7 +58,7 @@ afterAll(async () => {
 });
 
 /** Which backend answered. */
-async function backendOf(port: number, urlPath: string, headers: Record<string, string> = {}): Promise<string> {
+async function backendOf(port: number, urlPath: string, headers: OutgoingHttpHeaders = {}): Promise<string> {
   const reply = await get(port, urlPath, headers);
   if (reply.status !== 200) throw new Error(`GET ${urlPath}: ${reply.status} ${reply.headers['x-route-error'] ?? ''} ${reply.body}`);
   return String(reply.headers['x-backend']);
@@ -181,6 +182,43 @@ describe('routing through nginx and the router', () => {
     // it must wait for the router's answer, not be handed the expired one while it is refreshed.
     await new Promise((r) => setTimeout(r, 2100));
     expect(await backendOf(cached.port, '/orders', tenant)).toBe('app-b');
+  });
+
+  // Cache poisoning: a request whose inputs nginx reads one way and the router another would have
+  // its decision cached under another client's key. The router is sent the inputs as nginx read
+  // them (the cache key's variables), and the key's parts cannot run into each other.
+  describe('no request can have its decision cached under another client\'s key', () => {
+    test('a cookie named in other letter case', async () => {
+      const victim = sidFor('app-a');
+      const attacker = sidFor('app-b');
+      // nginx matches cookie names in any case; the router, as browsers, exactly. Whatever the
+      // attacker's own request gets, the victim's key must hold the victim's decision.
+      await backendOf(cached.port, '/shop/case', { Cookie: `SID=${victim}; sid=${attacker}` });
+      expect(await backendOf(cached.port, '/shop/case', { Cookie: `sid=${victim}` })).toBe('app-a');
+    });
+
+    test('a header sent twice', async () => {
+      redis.cli('SET', 'tenant:wayne', 'app-b');
+      const sid = sidFor('app-a');
+      // Two X-Tenant lines: nginx 1.22 reads the first, node joins both ("wayne, stark", no such key).
+      await backendOf(cached.port, '/orders/twice', { 'X-Tenant': ['wayne', 'stark'], Cookie: `sid=${sid}` });
+      expect(await backendOf(cached.port, '/orders/twice', { 'X-Tenant': 'wayne', Cookie: `sid=${sid}` })).toBe('app-b');
+    });
+
+    test("a value holding the key's separator", async () => {
+      const sid = sidFor('app-a');
+      // Joined with '|', the attacker's parts (URI /shop/x, X-Beta yes, sid "|<sid>") would spell the
+      // victim's (URI /shop/x|yes, no X-Beta, sid <sid>): X-Beta's decision under the victim's key.
+      await backendOf(cached.port, '/shop/x', { 'X-Beta': 'yes', Cookie: `sid=|${sid}` });
+      expect(await backendOf(cached.port, '/shop/x|yes', { Cookie: `sid=${sid}` })).toBe('app-a');
+    });
+
+    test('an empty sticky cookie is no key: requests without one still get a fresh draw', async () => {
+      for (let i = 0; i < 3; i++) await backendOf(cached.port, '/shop/empty', { Cookie: 'sid=' });
+      const seen = new Set<string>();
+      for (let i = 0; i < 40 && seen.size < 2; i++) seen.add(await backendOf(cached.port, '/shop/empty'));
+      expect(seen).toEqual(new Set(['app-a', 'app-b']));
+    });
   });
 
   test('random split decisions are never cached', async () => {

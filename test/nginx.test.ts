@@ -79,8 +79,28 @@ describe('Nginx', () => {
   test('the decision cache keys on method, host, URI and the request fields the rules read', () => {
     const text = conf(synthNginx({ decisionCacheTtl: Duration.seconds(2) }));
     expect(text).toContain('proxy_cache_path /var/cache/nginx/route levels=1:2 keys_zone=route_decisions:1m');
-    expect(text).toContain("proxy_cache_key $request_method|$host$request_uri|$http_x_tenant|$http_cookie;");
+    // Parts joined by a line break, which no part can hold (nginx-engine.test.ts tries '|').
+    expect(text).toContain('proxy_cache_key "$request_method\\n$host$request_uri\\n$http_x_tenant\\n$http_cookie";');
     expect(text).toContain('proxy_cache_valid 200 204 2s;');
+    // The router is sent the inputs from the key's own variables, none of the client's headers
+    // ('session-id' has no $cookie_ variable: the whole Cookie header, as in the key).
+    expect(text).toContain('proxy_pass_request_headers off;\n      proxy_set_header X-Tenant $http_x_tenant;\n      proxy_set_header Cookie $http_cookie;\n');
+  });
+
+  test('sends the router each cookie input from its own variable when nginx has one', () => {
+    const text = conf(synthNginx({ router: { ...router, decisionInputs: [{ cookie: 'sid' }, { header: 'X-Beta' }, { cookie: 'beta' }, { cookie: 'sid' }] } }));
+    expect(text).toContain('proxy_set_header X-Beta $http_x_beta;\n      proxy_set_header Cookie "sid=$cookie_sid; beta=$cookie_beta";\n');
+    expect(text).toContain('proxy_cache_key "$request_method\\n$host$request_uri\\n$cookie_sid\\n$http_x_beta\\n$cookie_beta";');
+  });
+
+  test('fails on a decision input nginx could not send the router as read', () => {
+    expect(() => synthNginx({ router: { ...router, decisionInputs: [{ header: 'X-Original-URI' }, { header: 'x-route-target' }, { header: 'X_Tenant' }, { cookie: 'a=b' }] } })).toThrow(
+      "Nginx 'test/nginx' has 4 invalid props:\n" +
+        "  - router.decisionInputs[0].header must be a header name (letters, digits, '-'), not one nginx sets on the router request (Host, Connection, Content-Length, X-Original-Host, X-Original-URI, X-Original-Method, X-Route-Target), got 'X-Original-URI'\n" +
+        "  - router.decisionInputs[1].header must be a header name (letters, digits, '-'), not one nginx sets on the router request (Host, Connection, Content-Length, X-Original-Host, X-Original-URI, X-Original-Method, X-Route-Target), got 'x-route-target'\n" +
+        "  - router.decisionInputs[2].header must be a header name (letters, digits, '-'), not one nginx sets on the router request (Host, Connection, Content-Length, X-Original-Host, X-Original-URI, X-Original-Method, X-Route-Target), got 'X_Tenant'\n" +
+        "  - router.decisionInputs[3].cookie must be a cookie name (letters, digits, '_', '.', '-'), got 'a=b'",
+    );
   });
 
   test('an unprivileged, restricted pod: read-only root, emptyDirs, distinct probes, resources, exporter', () => {

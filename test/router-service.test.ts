@@ -136,6 +136,8 @@ describe('strategies', () => {
     expect(toB).toBeGreaterThan(8);
     expect(toB).toBeLessThan(35);
     expect(decide(parsed!, requestOf('/x'), context)).toEqual({ decision: { target: 'app-b', cacheable: false }, strategy: 'weighted' });
+    // An empty key is no key: NGINX's cache key cannot tell it from an absent one.
+    expect(decide(parsed!, requestOf('/x', { 'x-user': '' }), context)).toEqual({ decision: { target: 'app-b', cacheable: false }, strategy: 'weighted' });
   });
 
   test('a path segment key is the decoded segment of the normalized path, decoded once', async () => {

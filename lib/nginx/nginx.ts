@@ -15,8 +15,8 @@ import { restrictPod, restrictedContainerSecurityContext, restrictedPodSecurityC
 import { PropValidator } from '../core/validation';
 import { disruptionBudget } from '../core/disruption';
 import { IRouterEndpoint } from '../router/router';
-import { RequestInput } from '../router/service/rules';
-import { RoutingConfModel, renderRoutingConf } from './routing-conf';
+import { COOKIE_NAME, HEADER_NAME, RequestInput } from '../router/service/rules';
+import { ROUTER_REQUEST_HEADERS, RoutingConfModel, renderRoutingConf } from './routing-conf';
 
 /** The pods behind a backend, for NetworkPolicies: NGINX may connect to them on `port`. */
 export interface BackendPods {
@@ -184,15 +184,6 @@ const PATH_PREFIX = /^\/[A-Za-z0-9\-._~/%]*$/;
 // Names that mean something else as a `map` key.
 const RESERVED_NAMES = ['default', 'hostnames', 'include', 'volatile'];
 
-/** nginx variables of the request fields a decision depends on (for the cache key). */
-function inputVariables(inputs: readonly RequestInput[]): string[] {
-  return inputs.map((input) =>
-    'header' in input
-      ? `$http_${input.header.toLowerCase().replace(/-/g, '_')}`
-      // nginx has a variable per cookie only for names that are variable-safe; else the whole header.
-      : /^[A-Za-z0-9_]+$/.test(input.cookie) ? `$cookie_${input.cookie}` : '$http_cookie',
-  ).filter((v, i, all) => all.indexOf(v) === i);
-}
 
 /**
  * The decision cache's default TTL: a hot path pays one router round trip a second per key (the
@@ -265,6 +256,14 @@ export class Nginx extends Construct {
     v.integer('workerConnections', workerConnections, 64, 65536);
     v.check(clientMaxBodyBytes >= 0 && clientMaxBodyBytes % 1024 === 0, 'clientMaxBodySize', props.clientMaxBodySize?.asString(), 'whole kibibytes (0 lifts the limit)');
     v.check(/^[A-Za-z][A-Za-z0-9-]{0,62}$/.test(answerHeader), 'router.answerHeader', answerHeader, 'an HTTP header name');
+    const decisionInputs: readonly RequestInput[] = props.router.decisionInputs ?? [];
+    // nginx sends the router these inputs and nothing else of the request, and sets the others itself.
+    const setByNginx = [...ROUTER_REQUEST_HEADERS, answerHeader];
+    decisionInputs.forEach((input, i) => {
+      const prop = `router.decisionInputs[${i}]`;
+      if ('header' in input) v.check(HEADER_NAME.test(input.header) && !setByNginx.some((h) => h.toLowerCase() === input.header.toLowerCase()), `${prop}.header`, input.header, `a header name (letters, digits, '-'), not one nginx sets on the router request (${setByNginx.join(', ')})`);
+      else v.check(COOKIE_NAME.test(input.cookie), `${prop}.cookie`, input.cookie, "a cookie name (letters, digits, '_', '.', '-')");
+    });
     v.integer('replicas', replicas, 1, 100);
     v.port('port', this.port);
     for (const [prop, image] of [['image', props.image], ['exporterImage', props.exporterImage]] as const) {
@@ -287,7 +286,7 @@ export class Nginx extends Construct {
       workerProcesses,
       workerConnections,
       clientMaxBodySize: nginxSize(clientMaxBodyBytes),
-      decisionInputs: inputVariables(props.router.decisionInputs ?? []),
+      decisionInputs,
       decisionCacheTtlSeconds,
       paths: { pidFile: '/tmp/nginx.pid', tempDir: '/tmp', cacheDir: '/var/cache/nginx/route' },
       accessLog: props.accessLog === false ? 'off' : '/dev/stdout',

@@ -1,3 +1,4 @@
+import type { RequestInput } from '../router/service/rules';
 import { NginxNode, block, comment, directive, mapEntry, renderNginxConf } from './conf';
 
 /**
@@ -32,8 +33,8 @@ export interface RoutingConfModel {
   readonly workerConnections: number;
   /** nginx `client_max_body_size`, e.g. `10m`. */
   readonly clientMaxBodySize: string;
-  /** Request variables the decision also depends on (besides method, host and URI), for the cache key. */
-  readonly decisionInputs: readonly string[];
+  /** The request's headers and cookies the decision also depends on (besides method, host and URI). */
+  readonly decisionInputs: readonly RequestInput[];
   /** Decision cache TTL in seconds; 0 turns the cache off. */
   readonly decisionCacheTtlSeconds: number;
   /** Writable paths (emptyDirs in the pod). */
@@ -60,6 +61,43 @@ export const REFUSED_UPSTREAM = 'route-refused';
 const ROUTER_UPSTREAM = 'router';
 const ROUTE_LOCATION = '/_platform_route';
 const CACHE_ZONE = 'route_decisions';
+/** Headers nginx sets on the router subrequest itself: no decision input may be one of them. */
+export const ROUTER_REQUEST_HEADERS: readonly string[] = ['Host', 'Connection', 'Content-Length', 'X-Original-Host', 'X-Original-URI', 'X-Original-Method'];
+// nginx has a variable per cookie ($cookie_<name>) only for names made of these.
+const VARIABLE_SAFE = /^[A-Za-z0-9_]+$/;
+
+/** The nginx variable a decision input is read from: its header's, its cookie's, or the whole Cookie header for a name nginx has no variable for. */
+function inputVariable(input: RequestInput): string {
+  if ('header' in input) return `$http_${input.header.toLowerCase().replace(/-/g, '_')}`;
+  return VARIABLE_SAFE.test(input.cookie) ? `$cookie_${input.cookie}` : '$http_cookie';
+}
+
+/** The decision cache's key: method, host and URI, then each input's variable. */
+function decisionCacheKey(inputs: readonly RequestInput[]): string {
+  const variables = ['$request_method', '$host$request_uri', ...inputs.map(inputVariable)].filter((v, i, all) => all.indexOf(v) === i);
+  // Joined with a line break, which no part can hold (nginx refuses it in a request line and in a
+  // header value): with '|', a client could shift a '|' from one part to the next and spell
+  // another client's key with other inputs, and have its decision cached there.
+  return variables.join('\n');
+}
+
+/**
+ * The router subrequest's headers: the decision inputs as nginx read them, from the variables the
+ * cache key holds, so the router decides on exactly what the key says. The client's own headers
+ * are not passed: nginx and the router could read them differently (a header sent twice, a cookie
+ * name in other letter case) and cache one client's decision under another's key.
+ */
+function inputHeaders(inputs: readonly RequestInput[]): NginxNode[] {
+  const headers = new Map<string, readonly [string, string]>();
+  for (const input of inputs) if ('header' in input) headers.set(input.header.toLowerCase(), [input.header, inputVariable(input)]);
+  const cookies = [...new Set(inputs.flatMap((input) => ('cookie' in input ? [input.cookie] : [])))];
+  if (cookies.length > 0 && !headers.has('cookie')) {
+    const whole = cookies.some((name) => !VARIABLE_SAFE.test(name));
+    headers.set('cookie', ['Cookie', whole ? '$http_cookie' : cookies.map((name) => `${name}=$cookie_${name}`).join('; ')]);
+  }
+  return [...headers.values()].map(([name, variable]) => directive('proxy_set_header', name, variable));
+}
+
 /** The router subrequest's attempts: upstream status, connect time, header time. */
 const ROUTER_ATTEMPT = '$route_router_status|$route_router_connect_time|$route_router_header_time';
 
@@ -151,8 +189,10 @@ function routerLocation(model: RoutingConfModel): NginxNode {
     directive('proxy_set_header', 'X-Original-Host', '$host'),
     directive('proxy_set_header', 'X-Original-URI', '$request_uri'),
     directive('proxy_set_header', 'X-Original-Method', '$request_method'),
-    // The router never sees a client's copy of its own answer header.
-    directive('proxy_set_header', model.answerHeader, ''),
+    // None of the client's headers: the router never sees a client's copy of its own answer
+    // header, and decides only on the inputs nginx read (inputHeaders).
+    directive('proxy_pass_request_headers', 'off'),
+    ...inputHeaders(model.decisionInputs),
     directive('proxy_connect_timeout', `${model.routerTimeoutMs}ms`),
     directive('proxy_send_timeout', `${model.routerTimeoutMs}ms`),
     directive('proxy_read_timeout', `${model.routerTimeoutMs}ms`),
@@ -164,7 +204,7 @@ function routerLocation(model: RoutingConfModel): NginxNode {
       ? [
           comment('Decision cache: one router round trip per key and TTL. Keyed by method, host, URI and the\nrequest fields the rules read; the router marks random decisions no-store.'),
           directive('proxy_cache', CACHE_ZONE),
-          directive('proxy_cache_key', ['$request_method', '$host$request_uri', ...model.decisionInputs].join('|')),
+          directive('proxy_cache_key', decisionCacheKey(model.decisionInputs)),
           directive('proxy_cache_valid', '200', '204', `${model.decisionCacheTtlSeconds}s`),
           // Keeps cache files open: a hit costs one pread instead of open+fstat+pread+close. The file
           // cache checks the inode on every use, so a refreshed entry is never read from an old file.

@@ -50,7 +50,12 @@ export interface IRouterEndpoint {
   readonly answerHeader?: string;
   /** Backend names the router can answer, when known: NGINX checks each is in its allowlist. */
   readonly targets?: readonly string[];
-  /** Request headers and cookies the decisions depend on, when known: part of NGINX's decision cache key. */
+  /**
+   * Request headers and cookies the decisions depend on: NGINX keys its decision cache by them and
+   * sends the router these, as it read them, and no other header of the request. A router of your
+   * own must declare every header and cookie it reads.
+   * @default - none: the router decides on method, host and URI only
+   */
   readonly decisionInputs?: readonly RequestInput[];
   /**
    * The router's pods, for NetworkPolicies (NGINX egress, router ingress).

@@ -80,12 +80,12 @@ export interface Reply {
 }
 
 /** One GET on 127.0.0.1 (no connection reuse), bounded by `timeoutMs`. */
-export function get(port: number, urlPath: string, headers: Record<string, string> = {}, timeoutMs = 5000): Promise<Reply> {
+export function get(port: number, urlPath: string, headers: http.OutgoingHttpHeaders = {}, timeoutMs = 5000): Promise<Reply> {
   return request(port, 'GET', urlPath, headers, undefined, timeoutMs);
 }
 
 /** One request on 127.0.0.1 (no connection reuse), bounded by `timeoutMs`. */
-export function request(port: number, method: string, urlPath: string, headers: Record<string, string> = {}, body?: string, timeoutMs = 5000): Promise<Reply> {
+export function request(port: number, method: string, urlPath: string, headers: http.OutgoingHttpHeaders = {}, body?: string, timeoutMs = 5000): Promise<Reply> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, headers, agent: false, timeout: timeoutMs }, (res) => {

@@ -84,8 +84,8 @@ export class Checker {
 }
 
 const TARGET_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const HEADER_NAME = /^[A-Za-z0-9-]{1,100}$/;
-const COOKIE_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
+export const HEADER_NAME = /^[A-Za-z0-9-]{1,100}$/;
+export const COOKIE_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
 // No `%`: a prefix is compared with the decoded path.
 const PATH_PREFIX = /^\/[A-Za-z0-9\-._~/!$&'()*+,;=:@]*$/;
 const HOST_NAME = /^[A-Za-z0-9.-]{1,253}$/;
@@ -183,9 +183,13 @@ function pathPrefix(check: Checker, prop: string, value: unknown): string | unde
   return undefined;
 }
 
+/**
+ * A rule's key from the request; an empty one is no key. NGINX's decision cache cannot tell an
+ * absent header or cookie from an empty one (both are "" in its key), so neither may the decision.
+ */
 function keyOf(request: RouteRequest, source: KeySource): string | undefined {
-  if (source.header) return request.header(source.header.toLowerCase());
-  if (source.cookie) return request.cookie(source.cookie);
+  if (source.header) return request.header(source.header.toLowerCase()) || undefined;
+  if (source.cookie) return request.cookie(source.cookie) || undefined;
   // The path is already decoded: decoding again would make `%2541` the key `A`.
   const segment = request.path.split('/').filter((s) => s !== '')[source.pathSegment ?? 0];
   // A segment that is not UTF-8 is no key, so no match.
@@ -323,7 +327,7 @@ registerStrategy<RedisLookupParams>({
   },
   async decide(request, p, context) {
     const key = keyOf(request, p.key);
-    if (key === undefined || key === '') return undefined;
+    if (key === undefined) return undefined;
     if (!context.redis) throw new DecisionError('internal', 'redisLookup without a redis client');
     let value: RespValue;
     try {
