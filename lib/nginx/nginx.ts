@@ -184,7 +184,6 @@ const PATH_PREFIX = /^\/[A-Za-z0-9\-._~/%]*$/;
 // Names that mean something else as a `map` key.
 const RESERVED_NAMES = ['default', 'hostnames', 'include', 'volatile'];
 
-
 /**
  * The decision cache's default TTL: a hot path pays one router round trip a second per key (the
  * dynamic route then costs about what a direct proxy_pass does), and a change applies within 2 s.
