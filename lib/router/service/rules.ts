@@ -137,7 +137,10 @@ export interface Strategy<P> {
   readonly name: string;
   readonly parse: (params: unknown, check: Checker, prop: string, config: { readonly targets: readonly string[]; readonly hasRedis: boolean }) => P | undefined;
   readonly decide: (request: RouteRequest, params: P, context: StrategyContext) => Decision | undefined | Promise<Decision | undefined>;
-  /** Request fields the decision depends on, besides method, host and URI (for decision caches). */
+  /**
+   * Request fields the decision depends on, besides method, host and URI: NGINX keys its decision
+   * cache by them and sends the router these alone, so `decide` sees no header or cookie not listed.
+   */
   readonly inputs: (params: P) => readonly RequestInput[];
 }
 
