@@ -213,6 +213,30 @@ describe('routing through nginx and the router', () => {
       expect(await backendOf(cached.port, '/shop/x|yes', { Cookie: `sid=${sid}` })).toBe('app-a');
     });
 
+    test('a cookie nginx has no variable for goes to the router as the whole Cookie header, which the key holds', async () => {
+      // GIVEN a router splitting by `session-id` (no $cookie_ variable: '-') behind a cached nginx
+      const routerDir = sharedTempDir('router-session-id');
+      const nginxDir = sharedTempDir('nginx-session-id');
+      dirs.push(routerDir, nginxDir);
+      const rules = { targets: ['app-a', 'app-b'], rules: [{ strategy: 'weighted', params: { weights: { 'app-a': 1, 'app-b': 1 }, stickyBy: { cookie: 'session-id' } } }] };
+      const router = await startRouter(JSON.stringify(rules), routerDir);
+      stops.push(router.stop);
+      const ports = { listen: await freePort(), health: await freePort(), status: await freePort() };
+      const model = { ...localModel(stack.cachedNginx.confModel, nginxDir, ports, { router: `127.0.0.1:${router.port}`, backends: backendAddresses }), decisionInputs: [{ cookie: 'session-id' }] };
+      expect(renderRoutingConf(model)).toContain('proxy_set_header Cookie $http_cookie;');
+      const split = await startNginx(model, nginxDir);
+      stops.push(split.stop);
+      const [victim, attacker] = [sidFor('app-a'), sidFor('app-b')];
+      // THEN the split is sticky by that cookie through nginx (a fresh draw each time would differ)
+      for (let i = 0; i < 5; i++) {
+        expect(await backendOf(split.port, `/hyphen/${i}`, { Cookie: `other=1; session-id=${victim}` })).toBe('app-a');
+        expect(await backendOf(split.port, `/hyphen/${i}`, { Cookie: `session-id=${attacker}` })).toBe('app-b');
+      }
+      // AND a cookie in other letter case cannot put the attacker's decision under the victim's key
+      await backendOf(split.port, '/hyphen-case', { Cookie: `SESSION-ID=${victim}; session-id=${attacker}` });
+      expect(await backendOf(split.port, '/hyphen-case', { Cookie: `session-id=${victim}` })).toBe('app-a');
+    });
+
     test('an empty sticky cookie is no key: requests without one still get a fresh draw', async () => {
       for (let i = 0; i < 3; i++) await backendOf(cached.port, '/shop/empty', { Cookie: 'sid=' });
       const seen = new Set<string>();
