@@ -61,8 +61,10 @@ export const REFUSED_UPSTREAM = 'route-refused';
 const ROUTER_UPSTREAM = 'router';
 const ROUTE_LOCATION = '/_platform_route';
 const CACHE_ZONE = 'route_decisions';
-/** Headers nginx sets on the router subrequest itself: no decision input may be one of them. */
-export const ROUTER_REQUEST_HEADERS: readonly string[] = ['Host', 'Connection', 'Content-Length', 'X-Original-Host', 'X-Original-URI', 'X-Original-Method'];
+/** What nginx tells the router of the request besides the decision inputs: header and value. */
+const ORIGINAL_REQUEST: readonly (readonly [string, string])[] = [['X-Original-Host', '$host'], ['X-Original-URI', '$request_uri'], ['X-Original-Method', '$request_method']];
+/** Headers nginx sets on the router subrequest itself (routerLocation; Host by default): no decision input may be one of them. */
+export const ROUTER_REQUEST_HEADERS: readonly string[] = ['Host', 'Connection', 'Content-Length', ...ORIGINAL_REQUEST.map(([name]) => name)];
 // nginx has a variable per cookie ($cookie_<name>) only for names made of these.
 const VARIABLE_SAFE = /^[A-Za-z0-9_]+$/;
 
@@ -186,9 +188,7 @@ function routerLocation(model: RoutingConfModel): NginxNode {
     directive('proxy_pass_request_body', 'off'),
     directive('proxy_set_header', 'Content-Length', ''),
     ...proxyKeepalive(),
-    directive('proxy_set_header', 'X-Original-Host', '$host'),
-    directive('proxy_set_header', 'X-Original-URI', '$request_uri'),
-    directive('proxy_set_header', 'X-Original-Method', '$request_method'),
+    ...ORIGINAL_REQUEST.map(([name, value]) => directive('proxy_set_header', name, value)),
     // None of the client's headers: the router never sees a client's copy of its own answer
     // header, and decides only on the inputs nginx read (inputHeaders).
     directive('proxy_pass_request_headers', 'off'),
