@@ -39,4 +39,29 @@ function thisRunFirst(current, earlier, budget, sizeOf) {
   return entries;
 }
 
-module.exports = { cacheDir, writeAtomically, pruneSiblings, thisRunFirst };
+// Filesystems stamp times in ticks (Linux: a few milliseconds, FAT: 2 s); two writes in one tick
+// leave a file the same times.
+const RACY_MS = 2000;
+
+/**
+ * What identifies a file's bytes without reading them, as git's index tells a file unchanged: its
+ * device, inode, size, and modification and status-change times (`stat` read with `bigint: true`,
+ * for nanoseconds). Any write gives a file a new ctime, which no call can set back (`touch` and
+ * `cp -p` set mtime only), and a file put in another's place has another inode. Undefined for a
+ * file changed less than 2 s before `now` ("racy", as git calls it): a second write in the same
+ * tick would keep its times, so only its content identifies it.
+ */
+function settledStatus(stat, now = Date.now()) {
+  if (Number(stat.ctimeMs > stat.mtimeMs ? stat.ctimeMs : stat.mtimeMs) >= now - RACY_MS) return undefined;
+  return `${stat.dev} ${stat.ino} ${stat.size} ${stat.mtimeNs} ${stat.ctimeNs}`;
+}
+
+/**
+ * What identifies the code a require hook hands node for a file (filename -> identity), where the
+ * hook knows it without reading the code: run-ts sets its cache entry's key (the transpiler, the
+ * file and its source's hash) while it compiles the file, and the compile cache keys the module by
+ * that instead of hashing the code again.
+ */
+const codeIdentities = new Map();
+
+module.exports = { cacheDir, writeAtomically, pruneSiblings, thisRunFirst, settledStatus, codeIdentities };

@@ -40,9 +40,14 @@ function transpilerKey(swcVersion, swcOptions) {
   return sha1(swcVersion, JSON.stringify(swcOptions)).slice(0, 16);
 }
 
-/** One transpiled file: the transpiler, the file name (swc writes it into maps) and the source. */
-function transpileEntryKey(transpiler, filename, source) {
-  return sha1(transpiler, filename, source);
+/** What a TypeScript source is known by in run-ts's cache (hashes-by-status.js records it by the file's status). */
+function sourceHash(source) {
+  return sha1(source);
+}
+
+/** One transpiled file: the transpiler, the file name (swc writes it into maps) and its source's hash. */
+function transpileEntryKey(transpiler, filename, sourceHash) {
+  return sha1(transpiler, filename, sourceHash);
 }
 
 /**
@@ -60,9 +65,14 @@ function indexTextHash(serializer, text) {
   return sha1(serializer, text);
 }
 
+/** The file of an output folder's hashes by status (hashes-by-status.js): its absolute path. */
+function fileHashesName(outdir) {
+  return sha1(outdir).slice(0, 16);
+}
+
 /** An expression's entry in dist/'s index: its parse key (lib/grafana/promql.ts) for one parser version. */
 function indexParsedEntry(promqlParser, parseKey) {
   return sha1(promqlParser, parseKey);
 }
 
-module.exports = { EVAL_FLAGS, compileFlags, compilePackKey, compileEntryKey, transpilerKey, transpileEntryKey, yamlSerializerKey, indexTextHash, indexParsedEntry };
+module.exports = { EVAL_FLAGS, compileFlags, compilePackKey, compileEntryKey, transpilerKey, sourceHash, transpileEntryKey, yamlSerializerKey, indexTextHash, fileHashesName, indexParsedEntry };

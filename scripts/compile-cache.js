@@ -11,7 +11,7 @@ const fs = require('fs');
 const Module = require('module');
 const path = require('path');
 const vm = require('vm');
-const { cacheDir, pruneSiblings, thisRunFirst, writeAtomically } = require('./cache-files');
+const { cacheDir, codeIdentities, pruneSiblings, settledStatus, thisRunFirst, writeAtomically } = require('./cache-files');
 const { EVAL_FLAGS, compileEntryKey, compileFlags, compilePackKey } = require('./cache-keys');
 
 const CACHE_DIR = cacheDir('compile-cache');
@@ -39,15 +39,16 @@ const packFile = () => path.join(CACHE_DIR, `modules-${compilePackKey(FLAGS, pro
 const INSTALLED = `${path.sep}node_modules${path.sep}`;
 
 /**
- * What identifies the source of a module. A file of an installed package, by its file status, as
- * git's index tells changed files: npm writes packages anew on every install, and any write gives
- * the file a new ctime, which no call can set back (hashing these 5 MB was a twentieth of a
- * synth's instructions). The library's own code (transpiled by run-ts) by its content.
+ * What identifies the source of a module. A file of an installed package, by its file status
+ * (cache-files.js): npm writes packages anew on every install (hashing these 5 MB was a twentieth
+ * of a synth's instructions). The library's own code, by what run-ts keyed its transpiled code by.
+ * Any other file, and an installed file written in the last 2 s, by its content.
  */
 function sourceIdentity(filename, content) {
-  if (!filename.includes(INSTALLED)) return content;
-  const stat = fs.statSync(filename, { bigint: true });
-  return `${stat.dev} ${stat.ino} ${stat.size} ${stat.mtimeNs} ${stat.ctimeNs} ${content.length}`;
+  const known = codeIdentities.get(filename);
+  if (known !== undefined) return `${known} ${content.length}`;
+  const status = filename.includes(INSTALLED) ? settledStatus(fs.statSync(filename, { bigint: true })) : undefined;
+  return status === undefined ? content : `${status} ${content.length}`;
 }
 
 /**

@@ -8,8 +8,9 @@
 const fs = require('fs');
 const Module = require('module');
 const path = require('path');
-const { cacheDir, pruneSiblings, writeAtomically } = require('./cache-files');
-const { transpileEntryKey, transpilerKey } = require('./cache-keys');
+const { cacheDir, codeIdentities, pruneSiblings, settledStatus, writeAtomically } = require('./cache-files');
+const { sourceHash, transpileEntryKey, transpilerKey } = require('./cache-keys');
+const { hashesByStatus } = require('./hashes-by-status');
 
 const ROOT = path.join(__dirname, '..');
 // Stack traces that point at lines of the .ts sources, on request: the output then carries inline
@@ -22,6 +23,10 @@ const SWC_VERSION = JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', '
 const CACHE_DIR = path.join(cacheDir('run-ts'), transpilerKey(SWC_VERSION, SWC_OPTIONS));
 // Transpiled files kept: several times the project's sources (about 50), so branches and edits hit.
 const KEEP_FILES = 1000;
+
+// The sources' hashes, by file status: a source that did not change is not read.
+const sourceHashes = hashesByStatus(path.join(cacheDir('source-hashes'), 'run-ts.hashes'), 'sha1 of the source');
+process.once('exit', (code) => code === 0 && sourceHashes.save());
 
 let swc;
 function transpile(source, filename) {
@@ -44,21 +49,33 @@ function store(file, code) {
   }
 }
 
-/** The JavaScript of the TypeScript file `filename`: from the cache, else transpiled and cached. */
-function transpiled(filename) {
-  const source = fs.readFileSync(filename, 'utf8');
-  const cached = path.join(CACHE_DIR, `${transpileEntryKey(path.basename(CACHE_DIR), filename, source)}.js`);
+/** The JavaScript of the TypeScript file `filename`, and its cache entry's key: from the cache, else transpiled and cached. */
+function transpiledWithKey(filename) {
+  // The status before the bytes: a write in between changes the status the hash is recorded with.
+  const status = settledStatus(fs.statSync(filename, { bigint: true }));
+  let source;
+  const read = () => (source ??= fs.readFileSync(filename, 'utf8'));
+  const key = transpileEntryKey(path.basename(CACHE_DIR), filename, sourceHashes.hash(filename, status, () => sourceHash(read())));
+  const cached = path.join(CACHE_DIR, `${key}.js`);
   try {
-    return fs.readFileSync(cached, 'utf8');
+    return { code: fs.readFileSync(cached, 'utf8'), key };
   } catch {
-    const code = transpile(source, filename);
+    const code = transpile(read(), filename);
     store(cached, code);
-    return code;
+    return { code, key };
   }
 }
 
+const transpiled = (filename) => transpiledWithKey(filename).code;
+
 function compileTypeScript(module, filename) {
-  module._compile(transpiled(filename), filename);
+  const { code, key } = transpiledWithKey(filename);
+  codeIdentities.set(filename, key);
+  try {
+    module._compile(code, filename);
+  } finally {
+    codeIdentities.delete(filename);
+  }
 }
 
 Module._extensions['.ts'] = compileTypeScript;

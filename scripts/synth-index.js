@@ -20,7 +20,8 @@ const path = require('path');
 const { memoizeYaml } = require('../lib/core/yaml.ts');
 const { promqlParserVersion, recordPromqlParses } = require('../lib/grafana/promql.ts');
 const { cacheDir, thisRunFirst, writeAtomically } = require('./cache-files');
-const { indexParsedEntry, indexTextHash, yamlSerializerKey } = require('./cache-keys');
+const { fileHashesName, indexParsedEntry, indexTextHash, yamlSerializerKey } = require('./cache-keys');
+const { hashesByStatus } = require('./hashes-by-status');
 
 const ROOT = path.join(__dirname, '..');
 const SERIALIZER = path.join(ROOT, 'lib', 'core', 'yaml.ts');
@@ -88,13 +89,16 @@ function saveKept(texts, parsed, kept) {
 }
 
 /**
- * Serves this synth from the index among `filesBefore` (the output folder's files, relative path ->
- * bytes): the YAML of values whose text the index holds, and the PromQL verdicts. Returns the
- * function that makes the new index of the rendered files.
+ * Serves this synth from the index among `filesBefore` (the files of the output folder `outdir`,
+ * relative path -> bytes; `statuses`: their settled statuses, cache-files.js): the YAML of values
+ * whose text the index holds, and the PromQL verdicts. Returns the function that makes the new
+ * index of the rendered files.
  */
-function useSynthIndex(filesBefore) {
+function useSynthIndex(outdir, filesBefore, statuses) {
   const previous = parseIndex(filesBefore.get(INDEX_FILE));
   const serializer = currentSerializer();
+  // The hash of a file whose status has not changed since it was last hashed is known.
+  const fileHashes = hashesByStatus(path.join(cacheDir('synth-index'), `${fileHashesName(outdir)}.hashes`), serializer);
   const promqlParser = promqlParserVersion() ?? 'unknown';
   const reuseYaml = process.env.PLATFORM_STACK_YAML_CACHE !== 'off';
   let kept;
@@ -109,7 +113,9 @@ function useSynthIndex(filesBefore) {
   function servedFrom(key, places) {
     for (const place of places) {
       const data = place.file === undefined ? place.text : filesBefore.get(place.file);
-      if (data === undefined || indexTextHash(serializer, data) !== place.hash) continue;
+      if (data === undefined) continue;
+      const hash = () => indexTextHash(serializer, data);
+      if ((place.file === undefined ? hash() : fileHashes.hash(place.file, statuses.get(place.file), hash)) !== place.hash) continue;
       const text = typeof data === 'string' ? data : data.toString('utf8');
       texts.set(key, { text, hash: place.hash });
       return text;
@@ -143,7 +149,9 @@ function useSynthIndex(filesBefore) {
     },
   });
   process.once('exit', (code) => {
-    if (code !== 0 || !computed) return;
+    if (code !== 0) return;
+    fileHashes.save();
+    if (!computed) return;
     for (const entry of texts.values()) hashOf(entry);
     saveKept(texts, parsed, keptCopy());
   });

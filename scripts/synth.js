@@ -11,6 +11,7 @@ const path = require('path');
 require('./compile-cache');
 require('./lazy-yaml');
 require('./run-ts');
+const { settledStatus } = require('./cache-files');
 const { useSynthIndex, INDEX_FILE } = require('./synth-index');
 
 const root = path.resolve(__dirname, '..');
@@ -46,20 +47,34 @@ function fail(error) {
   process.exit(1);
 }
 
-/** Every file below `dir` (relative path -> bytes), and every entry, folders included. */
+/**
+ * Every file below `dir` (relative path -> bytes), the settled status of each that has one
+ * (cache-files.js), and every entry, folders included.
+ */
 function readTree(dir) {
   const files = new Map();
+  const statuses = new Map();
   const entries = new Set();
+  const now = Date.now();
   try {
     for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
       const relative = path.relative(dir, path.join(entry.parentPath ?? entry.path, entry.name));
       entries.add(relative);
-      if (entry.isFile()) files.set(relative, fs.readFileSync(path.join(dir, relative)));
+      if (!entry.isFile()) continue;
+      // Its status from the descriptor it is read through: the same calls as fs.readFileSync(file).
+      const fd = fs.openSync(path.join(dir, relative), 'r');
+      try {
+        const status = settledStatus(fs.fstatSync(fd, { bigint: true }), now);
+        if (status !== undefined) statuses.set(relative, status);
+        files.set(relative, fs.readFileSync(fd));
+      } finally {
+        fs.closeSync(fd);
+      }
     }
   } catch {
     // No output folder yet.
   }
-  return { files, entries };
+  return { files, statuses, entries };
 }
 
 // What is on disk already: the index of the last synth serves this one (scripts/synth-index.js), a
@@ -69,7 +84,7 @@ const before = readTree(target);
 let rendered;
 let index;
 try {
-  const indexOf = useSynthIndex(before.files);
+  const indexOf = useSynthIndex(target, before.files, before.statuses);
   const { buildApp } = require(path.join(root, 'main.ts'));
   rendered = buildApp({ outdir: target }).render();
   index = indexOf(rendered.files);

@@ -375,6 +375,30 @@ describe("dist/'s index (scripts/synth-index.js): the texts and verdicts of the 
     expect(result.loaded).toContain('js-yaml');
   });
 
+  test("a manifest edited by hand is written again when the file's hash is known by its status (hashes-by-status.js): the same size, its modification time set back", () => {
+    // GIVEN a copy of the project whose dist/ is settled (written over 2 s ago), synthesized once: its files' hashes are recorded by status
+    const project = copyProject(path.join(scratch, 'project'));
+    const edited = path.join(project, 'dist', 'dev', 'ConfigMap.dev-prometheus.k8s.yaml');
+    const wholeSecond = 1_700_000_000;
+    fs.utimesSync(edited, wholeSecond, wholeSecond);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2100);
+    const caches = fs.mkdtempSync(path.join(scratch, 'caches-'));
+    expect(freshSynth(project, { caches }).stdout).toMatch(/^plan: no changes to /);
+    const [store] = fs.readdirSync(path.join(caches, 'synth-index')).filter((f) => f.endsWith('.hashes'));
+    const recorded = JSON.parse(fs.readFileSync(path.join(caches, 'synth-index', store), 'utf8')).hashes;
+    expect(recorded[path.join('dev', 'ConfigMap.dev-prometheus.k8s.yaml')]).toEqual([expect.stringContaining(` ${wholeSecond}000000000 `), expect.any(String)]);
+    const before = treeDigest(path.join(project, 'dist'));
+    // WHEN the manifest is edited to bytes of the same length and its times set back
+    const text = fs.readFileSync(edited, 'utf8');
+    fs.writeFileSync(edited, text.replace('scrape_interval: 15s', 'scrape_interval: 16s'));
+    fs.utimesSync(edited, wholeSecond, wholeSecond);
+    expect(fs.statSync(edited).size).toBe(Buffer.byteLength(text));
+    // THEN its new ctime tells it changed: the synth names the edit it undoes, and dist/ is what it was
+    const result = freshSynth(project, { caches });
+    expect(result.stdout).toContain('  ~ ConfigMap dev-prometheus: data.prometheus.yml\n');
+    expect(treeDigest(path.join(project, 'dist'))).toEqual(before);
+  });
+
   test('an entry whose text does not match its hash is not served: embedded files edited in the index, manifests listed under other hashes', () => {
     // GIVEN a copy of the project whose index holds every embedded file edited, and every manifest's hash changed
     const project = copyProject(path.join(scratch, 'project'));

@@ -11,6 +11,13 @@ const files = require('../scripts/cache-files');
 
 const ROOT = path.join(__dirname, '..');
 
+/** Copies run-ts and what it loads (`others` besides) into `dir`'s scripts/, with .swcrc. */
+function copyLoader(dir: string, others: readonly string[] = []): void {
+  fs.mkdirSync(path.join(dir, 'scripts'), { recursive: true });
+  for (const f of [...others, 'run-ts.js', 'cache-files.js', 'cache-keys.js', 'hashes-by-status.js']) fs.copyFileSync(path.join(ROOT, 'scripts', f), path.join(dir, 'scripts', f));
+  fs.copyFileSync(path.join(ROOT, '.swcrc'), path.join(dir, '.swcrc'));
+}
+
 describe('cache keys hold every input', () => {
   test('compile cache: the V8 version, node flags, file name and source each change the key', () => {
     const flags = keys.compileFlags('11.3.244.8', ['--max-old-space-size=512']);
@@ -44,17 +51,23 @@ describe('cache keys hold every input', () => {
     expect(keys.compileFlags('11.3', ['-e', 'a()', '--stack-size=900', '-r', './x.js', '--require=./y.js', '--import', './z.mjs'])).toBe('11.3 --stack-size=900');
   });
 
-  test('run-ts: the @swc/core version and each swc option change the transpiler, the file name and source the entry', () => {
+  test("run-ts: the @swc/core version and each swc option change the transpiler, the file name and source's hash the entry", () => {
     const options = { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' }, sourceMaps: false };
     const base = keys.transpilerKey('1.16.22', options);
     expect(keys.transpilerKey('1.16.23', options)).not.toBe(base);
     expect(keys.transpilerKey('1.16.22', { ...options, sourceMaps: 'inline' })).not.toBe(base);
     expect(keys.transpilerKey('1.16.22', { ...options, jsc: { ...options.jsc, target: 'es2020' } })).not.toBe(base);
     expect(keys.transpilerKey('1.16.22', { ...options, module: { type: 'es6' } })).not.toBe(base);
-    const entry = keys.transpileEntryKey(base, '/lib/a.ts', 'export const a = 1;');
-    expect(keys.transpileEntryKey(keys.transpilerKey('1.16.23', options), '/lib/a.ts', 'export const a = 1;')).not.toBe(entry);
-    expect(keys.transpileEntryKey(base, '/lib/b.ts', 'export const a = 1;')).not.toBe(entry);
-    expect(keys.transpileEntryKey(base, '/lib/a.ts', 'export const a = 2;')).not.toBe(entry);
+    const source = keys.sourceHash('export const a = 1;');
+    expect(keys.sourceHash('export const a = 2;')).not.toBe(source);
+    const entry = keys.transpileEntryKey(base, '/lib/a.ts', source);
+    expect(keys.transpileEntryKey(keys.transpilerKey('1.16.23', options), '/lib/a.ts', source)).not.toBe(entry);
+    expect(keys.transpileEntryKey(base, '/lib/b.ts', source)).not.toBe(entry);
+    expect(keys.transpileEntryKey(base, '/lib/a.ts', keys.sourceHash('export const a = 2;'))).not.toBe(entry);
+  });
+
+  test("hashes by status: an output folder's store is its own", () => {
+    expect(keys.fileHashesName('/work/a/dist')).not.toBe(keys.fileHashesName('/work/b/dist'));
   });
 
   test("dist/'s index: lib/core/yaml.ts's source and js-yaml's package.json each change the serializer (not V8's version: values are keyed by their JSON form)", () => {
@@ -105,9 +118,7 @@ describe('the caches stay small', () => {
   test('run-ts keeps a folder per transpiler (at most 3), each bounded, and an edit to .swcrc transpiles anew', () => {
     // GIVEN a copy of the project's loader and .swcrc with an empty cache folder
     const project = path.join(scratch, 'project');
-    fs.mkdirSync(path.join(project, 'scripts'), { recursive: true });
-    for (const f of ['run-ts.js', 'cache-files.js', 'cache-keys.js']) fs.copyFileSync(path.join(ROOT, 'scripts', f), path.join(project, 'scripts', f));
-    fs.copyFileSync(path.join(ROOT, '.swcrc'), path.join(project, '.swcrc'));
+    copyLoader(project);
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(project, 'node_modules'));
     fs.writeFileSync(path.join(project, 'a.ts'), 'export const f = async (x?: { y: number }) => x?.y ?? 1;\n');
     const cache = path.join(scratch, 'cache');
@@ -132,6 +143,105 @@ describe('the caches stay small', () => {
   });
 });
 
+describe("run-ts knows an unchanged source by its status", () => {
+  let scratch: string;
+  beforeEach(() => (scratch = tempDir('run-ts-status')));
+  afterEach(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+  test('a source rewritten to the same length, its modification time set back, is transpiled anew', () => {
+    // GIVEN a settled source (written over 2 s ago), loaded once: its hash is recorded by its status
+    copyLoader(scratch);
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(scratch, 'node_modules'));
+    const source = path.join(scratch, 'a.ts');
+    const wholeSecond = 1_700_000_000;
+    fs.writeFileSync(source, 'export const a: number = 1;\n');
+    fs.utimesSync(source, wholeSecond, wholeSecond);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2100);
+    const cache = path.join(scratch, 'cache');
+    const load = () => spawnSync(process.execPath, ['-r', './scripts/run-ts.js', '-e', "console.log(require('./a.ts').a)"], { cwd: scratch, encoding: 'utf8', env: { ...process.env, PLATFORM_STACK_CACHE_DIR: cache } }).stdout;
+    expect(load()).toBe('1\n');
+    const store = JSON.parse(fs.readFileSync(path.join(cache, 'source-hashes', 'run-ts.hashes'), 'utf8')).hashes;
+    expect(Object.keys(store)).toEqual([source]);
+    // WHEN it is rewritten to the same length and its times set back THEN the next load runs the new code
+    fs.writeFileSync(source, 'export const a: number = 2;\n');
+    fs.utimesSync(source, wholeSecond, wholeSecond);
+    expect(load()).toBe('2\n');
+  });
+});
+
+describe("a file's status stands in for its bytes only when no write can hide behind it (cache-files.js, hashes-by-status.js)", () => {
+  let scratch: string;
+  beforeEach(() => (scratch = tempDir('file-status')));
+  afterEach(() => fs.rmSync(scratch, { recursive: true, force: true }));
+  const { hashesByStatus } = require('../scripts/hashes-by-status');
+  const stat = (file: string) => fs.statSync(file, { bigint: true });
+  // Later than any tick of the file's times: the status as a run 10 s from now takes it.
+  const later = () => Date.now() + 10_000;
+  // Longer than a tick of the kernel's file times (a jiffy, at most 10 ms), so two writes get two times.
+  const nextTick = () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+
+  test('a file changed in the last 2 s has no settled status: a second write in the same tick would keep its times', () => {
+    const file = path.join(scratch, 'a.yaml');
+    fs.writeFileSync(file, 'a: 1\n');
+    expect(files.settledStatus(stat(file))).toBeUndefined();
+    expect(files.settledStatus(stat(file), later())).toEqual(expect.any(String));
+  });
+
+  test('a write of the same size with the modification time set back still changes the status (its ctime), as does a file put in its place', () => {
+    // GIVEN a file's status, its times set to a whole second
+    const file = path.join(scratch, 'a.yaml');
+    const [atime, mtime] = [1_700_000_000, 1_700_000_000];
+    fs.writeFileSync(file, 'a: 1\n');
+    fs.utimesSync(file, atime, mtime);
+    const before = files.settledStatus(stat(file), later());
+    // WHEN it is rewritten to bytes of the same length, its times set back as `touch -r` or `cp -p` do THEN its status is another
+    nextTick();
+    fs.writeFileSync(file, 'a: 2\n');
+    fs.utimesSync(file, atime, mtime);
+    expect(stat(file).mtimeNs).toBe(BigInt(mtime) * 1_000_000_000n);
+    const rewritten = files.settledStatus(stat(file), later());
+    expect(rewritten).not.toBe(before);
+    // AND WHEN another file of the same length and times is renamed into its place THEN another again
+    nextTick();
+    const other = path.join(scratch, 'b.yaml');
+    fs.writeFileSync(other, 'a: 3\n');
+    fs.utimesSync(other, atime, mtime);
+    fs.renameSync(other, file);
+    expect([before, rewritten]).not.toContain(files.settledStatus(stat(file), later()));
+  });
+
+  test("a store answers from its record only for the status it was recorded with, records only settled files, and is another key's no more", () => {
+    const store = path.join(scratch, 'store', 'a.hashes');
+    let computed = 0;
+    const compute = (hash: string) => () => (computed++, hash);
+    // GIVEN a store that recorded one settled file and was asked for a racy one
+    const first = hashesByStatus(store, 'sha1');
+    expect(first.hash('a.yaml', 'status-1', compute('hash-a'))).toBe('hash-a');
+    expect(first.hash('b.yaml', undefined, compute('hash-b'))).toBe('hash-b');
+    first.save();
+    // THEN the next run computes none for the same status, and again for another status or the racy file
+    const second = hashesByStatus(store, 'sha1');
+    computed = 0;
+    expect(second.hash('a.yaml', 'status-1', compute('not asked'))).toBe('hash-a');
+    expect(computed).toBe(0);
+    expect(second.hash('b.yaml', undefined, compute('hash-b'))).toBe('hash-b');
+    expect(computed).toBe(1);
+    expect(hashesByStatus(store, 'sha1').hash('a.yaml', 'status-2', compute('hash-a2'))).toBe('hash-a2');
+    // AND a store of hashes made another way answers nothing from it
+    expect(hashesByStatus(store, 'sha256').hash('a.yaml', 'status-1', compute('sha256-a'))).toBe('sha256-a');
+    // AND a run that asked what the record holds leaves the file as it was; one that asked less writes only what it asked
+    const written = fs.statSync(store).mtimeMs;
+    const third = hashesByStatus(store, 'sha1');
+    third.hash('a.yaml', 'status-1', compute('not asked'));
+    third.save();
+    expect(fs.statSync(store).mtimeMs).toBe(written);
+    const fourth = hashesByStatus(store, 'sha1');
+    fourth.hash('c.yaml', 'status-3', compute('hash-c'));
+    fourth.save();
+    expect(JSON.parse(fs.readFileSync(store, 'utf8'))).toEqual({ key: 'sha1', hashes: { 'c.yaml': ['status-3', 'hash-c'] } });
+  });
+});
+
 describe("npm's prepare script fills run-ts's cache and the compile cache ahead of the first synth", () => {
   let scratch: string;
   beforeEach(() => (scratch = tempDir('precompile-ts')));
@@ -140,9 +250,7 @@ describe("npm's prepare script fills run-ts's cache and the compile cache ahead 
   /** A copy of the project's loader with main.ts, app/ and lib/ of its own. */
   function project(withSwc: boolean): string {
     const dir = path.join(scratch, 'project');
-    fs.mkdirSync(path.join(dir, 'scripts'), { recursive: true });
-    for (const f of ['precompile-ts.js', 'run-ts.js', 'compile-cache.js', 'lazy-yaml.js', 'cache-files.js', 'cache-keys.js']) fs.copyFileSync(path.join(ROOT, 'scripts', f), path.join(dir, 'scripts', f));
-    fs.copyFileSync(path.join(ROOT, '.swcrc'), path.join(dir, '.swcrc'));
+    copyLoader(dir, ['precompile-ts.js', 'compile-cache.js', 'lazy-yaml.js']);
     if (withSwc) fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
     fs.mkdirSync(path.join(dir, 'lib', 'core'), { recursive: true });
     fs.mkdirSync(path.join(dir, 'app'));
