@@ -26,12 +26,15 @@ function wallMs(args, env = {}) {
 /**
  * Instructions the process executes, all its threads (V8's background compiler and GC helpers
  * too), counted by valgrind's callgrind: the machine's load does not change them, so the issues'
- * figures are given in them. Runs are about 50 times slower than without valgrind.
+ * figures are given in them. Runs are about 50 times slower than without valgrind. Valgrind runs
+ * one thread at a time; with its default lock, how much of V8's background work finishes before
+ * the process exits varied from run to run (one warm synth: 1.43-1.50 G), and `--fair-sched=yes`
+ * (threads take turns) makes counts repeat within 1% (1.498-1.509 G; the floor 1.006-1.014 G).
  */
 function instructions(args, env = {}) {
   let result;
   try {
-    result = spawnNode(args, env, ['valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null']);
+    result = spawnNode(args, env, ['valgrind', '--tool=callgrind', '--fair-sched=yes', '--callgrind-out-file=/dev/null']);
   } catch (error) {
     if (/^valgrind: .*ENOENT/.test(error.message)) throw new Error(`instruction counts need valgrind (Debian: apt-get install valgrind): ${error.message}`);
     throw error;

@@ -8,7 +8,8 @@
 // line stands alone: a text's hash covers the serializer that wrote it (lib/core/yaml.ts, js-yaml)
 // and the text, an expression's entry the parser's version, so a text is taken only when the same
 // serializer would write it and a verdict only for the same parser. A manifest edited by hand no
-// longer matches its hash and is written again; an index that is lost, edited or merged in any way
+// longer matches its hash and is written again (a file's hash is known by its status while the
+// file does not change: hashes-by-status.js); an index that is lost, edited or merged in any way
 // (lines of two branches, of two versions) only makes the synth serialize and parse more.
 // A copy of what the last synth knew (texts in full) is kept in node_modules/.cache, for what the
 // folder's index cannot serve: a folder `cdk8s synth` deleted before the app ran, another branch's
