@@ -2,8 +2,9 @@
 // of a synth is code running for the first time in the process; with the cache V8 skips parsing
 // and compiling it. Where node has its own (module.enableCompileCache(), Node >= 22.1) that is
 // used. On Node 20 this file does the same: the cache is taken when the process exits, so it also
-// holds the functions compiled lazily during the run; keys in cache-keys.js (file name, source or
-// an installed file's status, V8 version, node flags, the program): a changed file simply misses. All entries of
+// holds the functions compiled lazily during the run; keys in cache-keys.js (file name, the source,
+// an installed file's status or run-ts's key, V8 version, node flags, the program): a changed file
+// simply misses. All entries of
 // a program live in one file, a pack per program and set of flags (reading 200 small files cost
 // more than their content), rewritten at exit only when something missed and the run succeeded.
 const { Buffer } = require('buffer');

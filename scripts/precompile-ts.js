@@ -4,7 +4,8 @@
 // lib/; not imports/, which only the prometheusOperator option loads and the app does not set) into
 // run-ts's cache, so that a fresh clone's first synth, CI's, loads no compiler (swc was a tenth of
 // its instructions). Same cache, same keys (the @swc/core version, the swc options, the file and
-// its source): a source edited later misses and is transpiled then, as before. Then it loads the
+// its source's hash, which it records by the file's status as the synth does): a source edited
+// later misses and is transpiled then, as before. Then it loads the
 // modules the synth loads (main.ts's, cdk8s's, cdk8s-plus's), as the synth loads them, so that V8's
 // compiled code of each is in the compile cache too (compile-cache.js), as pip compiles Python's
 // .pyc files at install: modules are loaded, no synth runs.

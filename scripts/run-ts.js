@@ -1,8 +1,9 @@
 // Loads TypeScript sources straight from the work tree: a require hook that strips types with swc
 // (no type-check: `npm test` runs tsc), with the options of .swcrc, as jest's transformer
 // (@swc/jest) reads them. Output is cached under node_modules/.cache, a folder per transpiler (the
-// @swc/core version and the options) and a file per source (keys in cache-keys.js), so a run always
-// reflects the current sources and a warm run loads no compiler. `npm ci` and `npm install` fill it
+// @swc/core version and the options) and a file per source (keys in cache-keys.js: the file and
+// its source's hash, known by the file's status while it does not change, hashes-by-status.js), so
+// a run always reflects the current sources and a warm run loads no compiler or source. `npm ci` and `npm install` fill it
 // ahead of the first synth (scripts/precompile-ts.js).
 // Files keep their own __dirname, so paths such as dashboards/ resolve as in the compiled package.
 const fs = require('fs');
