@@ -159,12 +159,17 @@ function useSynthIndex(outdir, filesBefore, statuses) {
 
   /** The index of `files` (relative path -> text), as this synth rendered them. */
   return function indexOf(files) {
-    const fileOfText = new Map([...files].map(([file, text]) => [text, file]));
+    // The files by their texts' lengths, not by the texts: a Map keyed by 2 MB of text has V8 hash
+    // every character of it. Texts of one length are few, and compared only with each other.
+    const filesOfLength = new Map();
+    for (const [file, text] of files) filesOfLength.set(text.length, [...(filesOfLength.get(text.length) ?? []), file]);
+    // The file holding `text` (the last one, if several do, as a Map keyed by the texts would give).
+    const fileOf = (text) => (filesOfLength.get(text.length) ?? []).findLast((file) => files.get(file) === text);
     const manifests = [];
     const embedded = [];
     for (const [key, entry] of texts) {
       const hash = hashOf(entry);
-      const file = fileOfText.get(entry.text)?.split(path.sep).join('/');
+      const file = fileOf(entry.text)?.split(path.sep).join('/');
       if (file === undefined) embedded.push(`text ${key} ${hash} ${JSON.stringify(entry.text)}`);
       else manifests.push({ file, line: `file ${key} ${hash} ${file}` });
     }

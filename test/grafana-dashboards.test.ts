@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parser } from '@prometheus-io/lezer-promql';
+import { ApiObject } from 'cdk8s';
 import { Grafana, GrafanaProps, KUBECTL_LAST_APPLIED_LIMIT_BYTES, lastAppliedAnnotationBytes, platformDashboardsDir } from '../lib';
 import { forgetPromqlVerdicts, promqlParseCacheKey, recordPromqlParses, substituteGrafanaVariables } from '../lib/grafana/promql';
 import { configMapFile, K8sObject, prometheusStandIn, synthWith, thrownMessage } from './support/synth';
@@ -153,7 +154,8 @@ describe('dashboard checks at synth', () => {
       writeDashboard(300_000);
       // WHEN / THEN
       expect(() => synthDashboards(dir)).toThrow(new RegExp([
-        `^Grafana 'test/grafana': 1 dashboard problem in dashboardsDirs ${dir} .*:`,
+        '^Validation failed with the following errors:',
+        `  \\[test\\] Grafana 'test/grafana': 1 dashboard problem in dashboardsDirs ${dir} .*:`,
         "  - big.json: its ConfigMap test-grafana-dashboard-big would put 3\\d{5} bytes in kubectl's last-applied-configuration annotation, over the 262144-byte limit of client-side 'kubectl apply': " +
           "split the dashboard into smaller ones, or apply server-side \\('kubectl apply --server-side', Argo CD 'ServerSideApply=true'\\)$",
       ].join('\n')));
@@ -170,6 +172,24 @@ describe('dashboard checks at synth', () => {
       // WHEN / THEN the totals kubectl 1.32 gives (`kubectl create --dry-run=client --save-config -o json`)
       expect(lastAppliedAnnotationBytes(configMap)).toBe(358);
       expect(lastAppliedAnnotationBytes({ ...configMap, metadata: { ...configMap.metadata, annotations: { note: 'a < b' } } })).toBe(386);
+    });
+
+    test('the ConfigMap is measured as written: a label added after Grafana is made counts', () => {
+      // GIVEN a dashboard whose ConfigMap is exactly at the limit
+      writeDashboard(300_000);
+      writeDashboard(300_000 - (bytesReported()! - KUBECTL_LAST_APPLIED_LIMIT_BYTES));
+      expect(bytesReported()).toBeUndefined();
+      // WHEN a label is added to its ConfigMap once Grafana is made THEN the synth fails by that label's bytes ("team":"a", and a comma)
+      const labelled = thrownMessage(() => synthWith((chart) => {
+        const grafana = new Grafana(chart, 'grafana', {
+          prometheus: prometheusStandIn(chart),
+          adminUser: { name: 'test-grafana-admin', key: 'admin-user' },
+          adminPassword: { name: 'test-grafana-admin', key: 'admin-password' },
+          dashboardsDirs: [dir],
+        });
+        ApiObject.of(grafana.node.findChild('dashboards').node.findChild('big')).metadata.addLabel('team', 'a');
+      }));
+      expect(labelled).toContain(`would put ${KUBECTL_LAST_APPLIED_LIMIT_BYTES + '"team":"a",'.length} bytes`);
     });
 
     test('the limit is exact: at the limit passes, one byte over fails', () => {

@@ -222,7 +222,7 @@ describe('Grafana collects the dashboards of its chart in any order', () => {
     // WHEN its construct is made before Grafana, and after it
     const messages = [false, true].map((grafanaFirst) => thrownMessage(() => synthOrder(grafanaFirst, (chart) => new BringsDashboards(chart, 'team', [big]))));
     // THEN both fail naming the file, its ConfigMap and the bytes kubectl would store
-    expect(messages[0]).toMatch(/^Grafana 'test\/grafana': 1 dashboard problem in the dashboards its chart's systems bring .*:\n {2}- team\/big.json: its ConfigMap test-grafana-dashboard-team-big would put 3\d{5} bytes/);
+    expect(messages[0]).toMatch(/^Validation failed with the following errors:\n {2}\[test\] Grafana 'test\/grafana': 1 dashboard problem in the dashboards its chart's systems bring .*:\n {2}- team\/big.json: its ConfigMap test-grafana-dashboard-team-big would put 3\d{5} bytes/);
     expect(messages[1]).toBe(messages[0]);
   });
 });

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, App, AppProps, Chart, Names } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { podSecurityProblemsOfRendered, withPodSecurityCheckedOnRender } from './security';
+import { renderedCheckProblems, RenderObject, withRenderedChecksOnRender } from './rendered-checks';
 import { toYaml } from './yaml';
 
 /**
@@ -45,12 +45,12 @@ export class PlatformApp extends App {
   public render(): RenderedManifests {
     const constructs = this.node.findAll();
     const charts = constructs.filter(Chart.isChart);
-    // The Pod Security check runs on the objects as rendered below, each workload rendered once.
-    const podSecurityErrors = (render: (object: ApiObject) => Record<string, any>) => // eslint-disable-line @typescript-eslint/no-explicit-any
-      charts.flatMap((chart) => podSecurityProblemsOfRendered(chart, render).map((error) => `[${chart.node.path}] ${error}`));
-    const errors = withPodSecurityCheckedOnRender(this, () => validationErrors(constructs));
-    // One error lists every failure, the Pod Security check's too.
-    if (errors.length > 0) throwValidationErrors([...errors, ...podSecurityErrors((object) => object.toJson())]);
+    // The checks of rendered objects (Pod Security, kubectl's size limit) run on the objects as
+    // rendered below, each object rendered once.
+    const renderedErrors = (render: RenderObject) => charts.flatMap((chart) => renderedCheckProblems(chart, render).map((error) => `[${chart.node.path}] ${error}`));
+    const errors = withRenderedChecksOnRender(this, () => validationErrors(constructs));
+    // One error lists every failure, the rendered checks' too.
+    if (errors.length > 0) throwValidationErrors([...errors, ...renderedErrors((object) => object.toJson())]);
     const objects = new Map<string, ApiObject>();
     const folders: string[] = [];
     for (const { folder, chart } of orderedCharts(this, constructs)) {
@@ -65,7 +65,7 @@ export class PlatformApp extends App {
       }
     }
     const rendered = new Map([...objects.values()].map((apiObject) => [apiObject, apiObject.toJson()]));
-    throwValidationErrors(podSecurityErrors((object) => rendered.get(object) ?? object.toJson()));
+    throwValidationErrors(renderedErrors((object) => rendered.get(object) ?? object.toJson()));
     const files = new Map([...objects].map(([file, apiObject]) => [file, toYaml(rendered.get(apiObject))]));
     if (this.recordMetadata) {
       const resources = Object.fromEntries([...objects.values()].map((o) => [o.name, { path: o.node.path }]));

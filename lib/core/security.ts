@@ -2,6 +2,7 @@ import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { clusterScopedName } from './names';
+import { addRenderedCheck, RenderObject } from './rendered-checks';
 
 /**
  * The container security context of Pod Security Standards "restricted": a fixed non-root user,
@@ -125,36 +126,13 @@ export function checkNoSecretValues(scope: IConstruct): void {
  * Makes the synth of `scope`'s chart check every pod template of the chart against Pod Security
  * "restricted" when the chart's namespace enforces it (a Namespace object of the app, with the
  * enforce label, names it): the API server would refuse such pods at run time, while the synth
- * and the apply succeed. Once per chart, under any App.
+ * and the apply succeed. Once per chart, under any App, on the objects as written (rendered-checks.ts).
  */
 export function checkPodSecurity(scope: IConstruct): void {
   const chart = Chart.of(scope);
   if (checkedCharts.has(chart)) return;
   checkedCharts.add(chart);
-  chart.node.addValidation({ validate: () => (chart.node.root === checkedOnRender ? [] : podSecurityProblems(chart, (object) => object.toJson())) });
-}
-
-// The app whose validations are running in its own render(), which checks the objects it renders.
-let checkedOnRender: IConstruct | undefined;
-
-/**
- * Runs `validate` (the validations of `app`) with the Pod Security check left out: the caller runs
- * it afterwards on the objects as it renders them (`podSecurityProblemsOfRendered`), so a workload
- * is rendered once, and the check reads exactly what is written. Outside this call (a plain
- * `App.synth()`), the check renders the workloads itself.
- */
-export function withPodSecurityCheckedOnRender<T>(app: IConstruct, validate: () => T): T {
-  checkedOnRender = app;
-  try {
-    return validate();
-  } finally {
-    checkedOnRender = undefined;
-  }
-}
-
-/** The Pod Security problems of `chart`, if `checkPodSecurity` was called for it, on the objects as `render` returns them. */
-export function podSecurityProblemsOfRendered(chart: Chart, render: (object: ApiObject) => Record<string, any>): string[] { // eslint-disable-line @typescript-eslint/no-explicit-any
-  return checkedCharts.has(chart) ? podSecurityProblems(chart, render) : [];
+  addRenderedCheck(chart, (render) => podSecurityProblems(chart, render));
 }
 
 const VOLUME_TYPES = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'];
@@ -208,7 +186,7 @@ export function restrictedViolations(spec: Record<string, any>, path: string): s
   return problems;
 }
 
-function podSecurityProblems(chart: Chart, render: (object: ApiObject) => Record<string, any>): string[] { // eslint-disable-line @typescript-eslint/no-explicit-any
+function podSecurityProblems(chart: Chart, render: RenderObject): string[] {
   if (chart.namespace === undefined) return [];
   const restricted = restrictedNamespaces(chart);
   if (restricted.size === 0) return [];

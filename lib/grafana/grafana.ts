@@ -3,9 +3,10 @@ import * as path from 'path';
 import { ApiObject, Chart, Duration, JsonPatch, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { KEEP_ON_PRUNE_ANNOTATIONS } from '../core/persistence';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { IPrometheusEndpoint } from '../core/endpoints';
 import { registerConstruct } from '../core/construct';
+import { addRenderedCheck, RenderObject } from '../core/rendered-checks';
 import { imageVersion } from '../core/image';
 import { recommendedLabels } from '../core/labels';
 import { Memo } from '../core/memo';
@@ -253,7 +254,7 @@ export class Grafana extends Construct {
     const byPath = (a: CheckedDashboard, b: CheckedDashboard) => (a.path < b.path ? -1 : 1);
     this.provisioned.push(...fromDirs.dashboards.map((dashboard) => ({ dashboard })), ...[...brought.dashboards].sort(byPath).map((dashboard) => ({ dashboard, brought: dashboard.path })));
     this.dashboardScope = new Construct(this, 'dashboards');
-    const dashboardConfigMaps = this.provisioned.map((p) => [p.dashboard, this.addDashboardConfigMap(p.dashboard)] as const);
+    for (const p of this.provisioned) this.addDashboardConfigMap(p.dashboard);
 
     const providersYaml = () => toYaml({
       apiVersion: 1,
@@ -344,9 +345,12 @@ export class Grafana extends Construct {
     // Every dashboard, a later system's too, is in the checksum: the pod rolls when one changes.
     rollOnChange(this.deployment, 'provisioning', () => [renderDatasources(), providersYaml(), ...this.dashboards.map((d) => d.json)]);
     applyCommonProps(this, props);
-    // With their labels and annotations, as kubectl would store them.
-    const sizeProblems = dashboardConfigMaps.flatMap(([dashboard, configMap]) => sizeProblem(dashboard, configMap) ?? []);
-    if (sizeProblems.length > 0) throw dashboardError(this, this.dashboardsWhere, sizeProblems);
+    // Each dashboard's ConfigMap as written, with every label and annotation it ends up with, a later
+    // system's dashboard's too: checked once every construct is made, on the rendered objects.
+    addRenderedCheck(Chart.of(this), (render) => {
+      const problems = this.provisioned.flatMap((p) => sizeProblem(p.dashboard, this.dashboardScope.node.findChild(p.dashboard.id), render) ?? []);
+      return problems.length > 0 ? [dashboardError(this, this.dashboardsWhere, problems).message] : [];
+    });
     collectMonitoring(this, (monitoring) => {
       if (ownChart(monitoring)) this.collectDashboards(monitoring);
     });
@@ -372,8 +376,7 @@ export class Grafana extends Construct {
     const by = monitoring.node.scope!.node.path;
     const scan = this.dashboardChecker.check(files.map((file) => broughtEntry(file, by)));
     if (scan.problems.length > 0) throw dashboardError(this, this.dashboardsWhere, scan.problems);
-    const sizeProblems = scan.dashboards.flatMap((dashboard) => sizeProblem(dashboard, this.insertDashboard(dashboard)) ?? []);
-    if (sizeProblems.length > 0) throw dashboardError(this, this.dashboardsWhere, sizeProblems);
+    for (const dashboard of scan.dashboards) this.insertDashboard(dashboard);
     this.folderCache = undefined;
     this.addFolderVolumes();
   }
@@ -382,16 +385,15 @@ export class Grafana extends Construct {
    * Puts a dashboard a system brought later at its place among the brought ones. Constructs keep
    * their children in the order they are made, and cdk8s writes a chart's objects in that order:
    * so the ConfigMaps after it are made again after it, and the output does not depend on which
-   * system was made first. Returns its ConfigMap.
+   * system was made first.
    */
-  private insertDashboard(dashboard: CheckedDashboard): kplus.ConfigMap {
+  private insertDashboard(dashboard: CheckedDashboard): void {
     const at = this.provisioned.findIndex((p) => p.brought !== undefined && p.brought > dashboard.path);
     const following = at < 0 ? [] : this.provisioned.splice(at);
     for (const p of following) this.dashboardScope.node.tryRemoveChild(p.dashboard.id);
     this.provisioned.push({ dashboard, brought: dashboard.path }, ...following);
     const configMap = this.addDashboardConfigMap(dashboard);
     for (const made of [configMap, ...following.map((p) => this.addDashboardConfigMap(p.dashboard))]) applyCommonProps(made, this.commonProps);
-    return configMap;
   }
 
   /** The ConfigMap of one dashboard (`<grafana>-dashboard-<id>`). */
@@ -443,11 +445,12 @@ function dashboardError(grafana: Construct, where: string, problems: readonly st
   return new ValidationError(`Grafana '${grafana.node.path}': ${count} in ${where} (Grafana would skip or break these at run time):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
 }
 
-/** Why client-side `kubectl apply` would refuse a dashboard's ConfigMap, if it would. */
-function sizeProblem(dashboard: CheckedDashboard, configMap: kplus.ConfigMap): string | undefined {
-  const bytes = lastAppliedAnnotationBytes(ApiObject.of(configMap).toJson());
+/** Why client-side `kubectl apply` would refuse a dashboard's ConfigMap as `render` writes it, if it would. */
+function sizeProblem(dashboard: CheckedDashboard, configMap: IConstruct, render: RenderObject): string | undefined {
+  const object = ApiObject.of(configMap);
+  const bytes = lastAppliedAnnotationBytes(render(object));
   if (bytes <= KUBECTL_LAST_APPLIED_LIMIT_BYTES) return undefined;
-  return `${dashboard.file}: its ConfigMap ${configMap.name} would put ${bytes} bytes in kubectl's last-applied-configuration annotation, over the ` +
+  return `${dashboard.file}: its ConfigMap ${object.name} would put ${bytes} bytes in kubectl's last-applied-configuration annotation, over the ` +
     `${KUBECTL_LAST_APPLIED_LIMIT_BYTES}-byte limit of client-side 'kubectl apply': split the dashboard into smaller ones, ` +
     "or apply server-side ('kubectl apply --server-side', Argo CD 'ServerSideApply=true')";
 }
