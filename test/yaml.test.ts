@@ -90,6 +90,17 @@ describe('toYaml: how the stack writes YAML, manifests and embedded config files
       expect(yamlKey({ data: '\u00005000:0000' })).toMatch(/^v/);
     });
 
+    test('long strings that UTF-8 would make equal keep keys of their own: a lone surrogate is not U+FFFD', () => {
+      // GIVEN three long strings whose UTF-8 is the same (UTF-8 cannot hold a lone surrogate: it writes U+FFFD)
+      const long = 'x'.repeat(5000);
+      const [replaced, high, low] = [`${long}\ufffd`, `${long}\ud800`, `${long}\udc00`];
+      expect(Buffer.from(high).equals(Buffer.from(replaced)) && Buffer.from(low).equals(Buffer.from(replaced))).toBe(true);
+      // WHEN / THEN their keys differ, and their YAML too
+      const keys = [replaced, high, low].map((data) => yamlKey({ data }));
+      expect(new Set(keys).size).toBe(3);
+      expect(new Set([replaced, high, low].map((data) => toYaml({ data }))).size).toBe(3);
+    });
+
     test('values that serialize differently never share a key: key order, types, and what JSON would merge', () => {
       const values = [{ a: 1, b: 2 }, { b: 2, a: 1 }, { a: '1', b: 2 }, [undefined], [null], [NaN], { a: undefined }, { a: null }, [0], [-0]];
       for (const value of values) toYaml(value);

@@ -4,6 +4,7 @@
 // `yaml` library on these objects.
 
 import { createHash } from 'crypto';
+import { textDigest } from './digest';
 import { Memo } from './memo';
 
 /** The part of js-yaml used here (the package ships no types). */
@@ -135,8 +136,18 @@ function jsonForm(value: unknown): string | undefined {
   }
 }
 
+/**
+ * A long string's stand-in: by the sha256 of its UTF-8, which the rollout checksums of the same
+ * text share (each text is read once), or, for a string UTF-8 cannot hold (a lone surrogate, which
+ * it would turn into U+FFFD), by a hash of its UTF-16.
+ */
 const longStringHash = (text: string): string =>
-  longStringHashes.get(text, () => `${LONG_STRING_MARK}${text.length}:${createHash('sha1').update(text, 'utf16le').digest('hex')}`);
+  isWellFormed(text)
+    ? `${LONG_STRING_MARK}${text.length}:${textDigest(text)}`
+    : longStringHashes.get(text, () => `${LONG_STRING_MARK}${text.length}:utf16 ${createHash('sha1').update(text, 'utf16le').digest('hex')}`);
+
+// String.prototype.isWellFormed (ES2024; Node >= 20), which TypeScript's ES2022 library lacks.
+const isWellFormed = (text: string): boolean => (text as unknown as { isWellFormed(): boolean }).isWellFormed();
 
 function dump(value: unknown): string {
   const { jsYaml, options } = load();
