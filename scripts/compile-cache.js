@@ -4,9 +4,9 @@
 // used. On Node 20 this file does the same: the cache is taken when the process exits, so it also
 // holds the functions compiled lazily during the run; keys in cache-keys.js (file name, the source,
 // an installed file's status or run-ts's key, V8 version, node flags, the program): a changed file
-// simply misses. All entries of
-// a program live in one file, a pack per program and set of flags (reading 200 small files cost
-// more than their content), rewritten at exit only when something missed and the run succeeded.
+// simply misses. All entries of a program live in one file, a pack per program and set of flags
+// (reading 200 small files cost more than their content), rewritten at exit only when something
+// missed and the run succeeded.
 const { Buffer } = require('buffer');
 const fs = require('fs');
 const Module = require('module');

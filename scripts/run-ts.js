@@ -3,8 +3,8 @@
 // (@swc/jest) reads them. Output is cached under node_modules/.cache, a folder per transpiler (the
 // @swc/core version and the options) and a file per source (keys in cache-keys.js: the file and
 // its source's hash, known by the file's status while it does not change, hashes-by-status.js), so
-// a run always reflects the current sources and a warm run loads no compiler or source. `npm ci` and `npm install` fill it
-// ahead of the first synth (scripts/precompile-ts.js).
+// a run always reflects the current sources and a warm run loads no compiler or source. `npm ci`
+// and `npm install` fill it ahead of the first synth (scripts/precompile-ts.js).
 // Files keep their own __dirname, so paths such as dashboards/ resolve as in the compiled package.
 const fs = require('fs');
 const Module = require('module');

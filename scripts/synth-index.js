@@ -162,7 +162,11 @@ function useSynthIndex(outdir, filesBefore, statuses) {
     // The files by their texts' lengths, not by the texts: a Map keyed by 2 MB of text has V8 hash
     // every character of it. Texts of one length are few, and compared only with each other.
     const filesOfLength = new Map();
-    for (const [file, text] of files) filesOfLength.set(text.length, [...(filesOfLength.get(text.length) ?? []), file]);
+    for (const [file, text] of files) {
+      const group = filesOfLength.get(text.length);
+      if (group) group.push(file);
+      else filesOfLength.set(text.length, [file]);
+    }
     // The file holding `text` (the last one, if several do, as a Map keyed by the texts would give).
     const fileOf = (text) => (filesOfLength.get(text.length) ?? []).findLast((file) => files.get(file) === text);
     const manifests = [];

@@ -61,7 +61,8 @@ function readTree(dir) {
       const relative = path.relative(dir, path.join(entry.parentPath ?? entry.path, entry.name));
       entries.add(relative);
       if (!entry.isFile()) continue;
-      // Its status from the descriptor it is read through: the same calls as fs.readFileSync(file).
+      // Its status from the descriptor it is read through, taken before the bytes (a write in between
+      // gives the file a status other than the one its hash is recorded with).
       const fd = fs.openSync(path.join(dir, relative), 'r');
       try {
         const status = settledStatus(fs.fstatSync(fd, { bigint: true }), now);

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parser } from '@prometheus-io/lezer-promql';
 import { ApiObject } from 'cdk8s';
-import { Grafana, GrafanaProps, KUBECTL_LAST_APPLIED_LIMIT_BYTES, lastAppliedAnnotationBytes, platformDashboardsDir } from '../lib';
+import { EnvironmentChart, Grafana, GrafanaProps, KUBECTL_LAST_APPLIED_LIMIT_BYTES, lastAppliedAnnotationBytes, PlatformApp, platformDashboardsDir } from '../lib';
 import { forgetPromqlVerdicts, promqlParseCacheKey, recordPromqlParses, substituteGrafanaVariables } from '../lib/grafana/promql';
 import { configMapFile, K8sObject, prometheusStandIn, synthWith, thrownMessage } from './support/synth';
 import { tempDir } from './support/engines';
@@ -172,6 +172,22 @@ describe('dashboard checks at synth', () => {
       // WHEN / THEN the totals kubectl 1.32 gives (`kubectl create --dry-run=client --save-config -o json`)
       expect(lastAppliedAnnotationBytes(configMap)).toBe(358);
       expect(lastAppliedAnnotationBytes({ ...configMap, metadata: { ...configMap.metadata, annotations: { note: 'a < b' } } })).toBe(386);
+    });
+
+    test("PlatformApp.render() runs it on the objects it renders, with the plain App's message", () => {
+      // GIVEN a dashboard of 300 kB, in a PlatformApp's chart and in a plain App's
+      writeDashboard(300_000);
+      const app = new PlatformApp({ outdir: path.join(dir, 'never-written') });
+      const chart = new EnvironmentChart(app, 'test', { environment: { name: 'test' } });
+      new Grafana(chart, 'grafana', {
+        prometheus: prometheusStandIn(chart),
+        adminUser: { name: 'test-grafana-admin', key: 'admin-user' },
+        adminPassword: { name: 'test-grafana-admin', key: 'admin-password' },
+        dashboardsDirs: [dir],
+      });
+      // WHEN each renders THEN both fail with the same message
+      expect(thrownMessage(() => app.render())).toBe(thrownMessage(() => synthDashboards(dir)));
+      expect(thrownMessage(() => app.render())).toMatch(/\n {2}- big\.json: its ConfigMap test-grafana-dashboard-big would put 3\d{5} bytes/);
     });
 
     test('the ConfigMap is measured as written: a label added after Grafana is made counts', () => {

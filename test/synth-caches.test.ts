@@ -178,7 +178,7 @@ describe("a file's status stands in for its bytes only when no write can hide be
   // Later than any tick of the file's times: the status as a run 10 s from now takes it.
   const later = () => Date.now() + 10_000;
   // Longer than a tick of the kernel's file times (a jiffy, at most 10 ms), so two writes get two times.
-  const nextTick = () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  const waitPastTick = () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
 
   test('a file changed in the last 2 s has no settled status: a second write in the same tick would keep its times', () => {
     const file = path.join(scratch, 'a.yaml');
@@ -195,14 +195,14 @@ describe("a file's status stands in for its bytes only when no write can hide be
     fs.utimesSync(file, atime, mtime);
     const before = files.settledStatus(stat(file), later());
     // WHEN it is rewritten to bytes of the same length, its times set back as `touch -r` or `cp -p` do THEN its status is another
-    nextTick();
+    waitPastTick();
     fs.writeFileSync(file, 'a: 2\n');
     fs.utimesSync(file, atime, mtime);
     expect(stat(file).mtimeNs).toBe(BigInt(mtime) * 1_000_000_000n);
     const rewritten = files.settledStatus(stat(file), later());
     expect(rewritten).not.toBe(before);
     // AND WHEN another file of the same length and times is renamed into its place THEN another again
-    nextTick();
+    waitPastTick();
     const other = path.join(scratch, 'b.yaml');
     fs.writeFileSync(other, 'a: 3\n');
     fs.utimesSync(other, atime, mtime);
